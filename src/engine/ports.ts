@@ -1,0 +1,136 @@
+/**
+ * The engine's ports. Everything that touches time, randomness or I/O is one of these
+ * interfaces, injected at construction. Production code gets the system adapters
+ * (src/adapters/system.ts); the simulator supplies virtual ones (src/sim).
+ */
+
+/** Milliseconds since an arbitrary epoch. Monotone non-decreasing. */
+export interface Clock {
+  nowMs(): number;
+}
+
+/** Waits. The only way engine code lets time pass. */
+export interface Timers {
+  sleep(ms: number): Promise<void>;
+}
+
+/** A uniform draw in [0, 1). */
+export interface Random {
+  next(): number;
+}
+
+export type AlertSeverity = 'warning' | 'critical';
+
+export interface Alert {
+  readonly kind: 'dlq_parked' | 'latency_threshold' | 'reconciliation_drift' | 'conflict_retries_exhausted';
+  readonly severity: AlertSeverity;
+  readonly message: string;
+  readonly atMs: number;
+  readonly detail: Readonly<Record<string, string | number>>;
+}
+
+export interface AlertSink {
+  raise(alert: Alert): void;
+}
+
+/** A stock level at the source of truth. `version` grows by one on every commit. */
+export interface StockLevel {
+  readonly quantity: number;
+  readonly version: number;
+}
+
+/** The event the processor writes to the outbox in the same commit as the level. */
+export interface OutboxEvent {
+  /** Position in the outbox; strictly increasing per store. */
+  readonly seq: number;
+  readonly sku: string;
+  readonly quantity: number;
+  readonly version: number;
+  readonly mutationId: string;
+  readonly sourceChannel: string;
+  /** Clock time of the commit; propagation latency is measured from here. */
+  readonly committedAtMs: number;
+}
+
+export interface CommitRequest {
+  readonly sku: string;
+  /** The version read; the commit succeeds only if it is still current. */
+  readonly expectedVersion: number;
+  readonly quantity: number;
+  readonly mutationId: string;
+  readonly idempotencyTtlMs: number;
+  readonly outbox: Omit<OutboxEvent, 'seq' | 'version' | 'quantity' | 'sku' | 'mutationId'>;
+}
+
+export type CommitResult =
+  | { readonly ok: true; readonly level: StockLevel; readonly outboxSeq: number }
+  | { readonly ok: false; readonly reason: 'version_conflict' | 'duplicate' };
+
+/** A parked propagation: the dispatcher gave up after its last retry. */
+export interface DeadLetter {
+  readonly id: string;
+  readonly sku: string;
+  readonly channel: string;
+  readonly quantity: number;
+  readonly version: number;
+  readonly committedAtMs: number;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly parkedAtMs: number;
+}
+
+/**
+ * The source of truth. Every operation is asynchronous, so concurrent callers interleave
+ * and an optimistic commit can really lose a race.
+ */
+export interface InventoryStore {
+  read(sku: string): Promise<StockLevel>;
+  /** Whether `mutationId` has an unexpired idempotency record. */
+  hasProcessed(mutationId: string, nowMs: number): Promise<boolean>;
+  /**
+   * Atomically: check the version, check the idempotency key, write the new level, the
+   * idempotency record (expiring after `idempotencyTtlMs`) and one outbox event. All or nothing.
+   */
+  commit(request: CommitRequest, nowMs: number): Promise<CommitResult>;
+  /** Outbox events with `seq > afterSeq`, oldest first, at most `limit`. */
+  readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]>;
+  /** Marks outbox events up to and including `seq` as handed to the dispatcher. */
+  ackOutbox(seq: number): Promise<void>;
+  /** The highest acknowledged outbox seq (0 if none). */
+  outboxCursor(): Promise<number>;
+  parkDeadLetter(letter: DeadLetter): Promise<void>;
+  listDeadLetters(): Promise<readonly DeadLetter[]>;
+  removeDeadLetter(id: string): Promise<boolean>;
+  /** Every SKU with a level, for audits. */
+  skus(): Promise<readonly string[]>;
+}
+
+/** What a channel holds for one SKU, as far as the channel tells us. */
+export interface ChannelListing {
+  readonly quantity: number;
+  /** The source-of-truth version this listing reflects; -1 if never set by us. */
+  readonly version: number;
+}
+
+export interface ChannelUpdate {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly version: number;
+}
+
+export type ChannelResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly error: 'throttled' | 'server_error' | 'timeout' | 'unavailable' | 'rejected';
+      /** From a Retry-After header, when the channel sent one. */
+      readonly retryAfterMs?: number;
+      readonly message?: string;
+    };
+
+/** A sales channel's API as the engine sees it. */
+export interface ChannelClient {
+  readonly id: string;
+  pushListing(update: ChannelUpdate): Promise<ChannelResult>;
+  readListing(sku: string): Promise<ChannelListing | undefined>;
+}
