@@ -53,6 +53,12 @@ export interface OutboxEvent {
 }
 
 export interface CommitRequest {
+  /**
+   * `apply` writes the new level, the idempotency record and an outbox event; `reject`
+   * records only the idempotency key (so a redelivered rejected order stays rejected), and
+   * is version-checked too, so the decision rests on a level that was current.
+   */
+  readonly effect: 'apply' | 'reject';
   readonly sku: string;
   /** The version read; the commit succeeds only if it is still current. */
   readonly expectedVersion: number;
@@ -133,4 +139,11 @@ export interface ChannelClient {
   readonly id: string;
   pushListing(update: ChannelUpdate): Promise<ChannelResult>;
   readListing(sku: string): Promise<ChannelListing | undefined>;
+  /** Channels with a bulk or feed API take several SKUs per request, all or nothing. */
+  readonly batch?: {
+    readonly maxItems: number;
+    push(updates: readonly ChannelUpdate[]): Promise<ChannelResult>;
+  };
+  /** Requests the dispatcher keeps in flight to this channel at once (default 8). */
+  readonly maxConcurrency?: number;
 }

@@ -1,0 +1,485 @@
+/**
+ * PropagationDispatcher: drains the transactional outbox and pushes each SKU's new level to
+ * every channel.
+ *
+ * One lane per (channel, SKU) keeps at most one request in flight, so a channel never sees a
+ * version older than one it already acknowledged; a newer version waiting in a lane replaces
+ * an older one (coalescing). A failed request is retried with exponential backoff and jitter,
+ * honouring Retry-After (a 429 pauses the whole channel); after the last retry the update is
+ * parked in the dead-letter queue and an alert raised. Nothing is dropped silently: an outbox
+ * event is acknowledged only when every channel has it, a newer version, or a DLQ entry.
+ */
+import { listedQuantity, type ListingPolicy } from './listing-policy.js';
+import type { LatencyObserver } from './latency-observer.js';
+import type {
+  AlertSink,
+  ChannelClient,
+  ChannelResult,
+  ChannelUpdate,
+  Clock,
+  DeadLetter,
+  InventoryStore,
+  OutboxEvent,
+  Random,
+  Timers,
+} from './ports.js';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPolicy } from './retry.js';
+
+export interface DispatcherPorts {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly alerts: AlertSink;
+}
+
+export interface DispatcherOptions extends DispatcherPorts {
+  readonly store: InventoryStore;
+  readonly channels: readonly ChannelClient[];
+  readonly retryPolicy?: RetryPolicy;
+  readonly observer?: LatencyObserver;
+  readonly listingPolicy?: ListingPolicy;
+  /** Outbox events read per store call. */
+  readonly outboxBatch?: number;
+  /** Called whenever a channel acknowledges a version (metrics, tests). */
+  readonly onDelivered?: (channelId: string, update: ChannelUpdate, latencyMs: number) => void;
+  readonly onParked?: (letter: DeadLetter) => void;
+}
+
+export interface DispatcherStats {
+  calls: number;
+  delivered: number;
+  throttled: number;
+  failed: number;
+  retries: number;
+  parked: number;
+  superseded: number;
+  redriven: number;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly committedAtMs: number;
+}
+
+interface Lane {
+  readonly sku: string;
+  readonly channel: ChannelState;
+  /** Newest version waiting to be sent (undefined when none). */
+  next: ChannelUpdate | undefined;
+  nextCommittedAtMs: number;
+  /** Outbox events (and their commit times) that the waiting or in-flight update covers. */
+  covers: Pending[];
+  inFlight: boolean;
+  /** The update in flight and the outbox events it covers. */
+  sending: ChannelUpdate | undefined;
+  sendingCovers: Pending[];
+  queued: boolean;
+  /** Failed attempts of the current update. */
+  failures: number;
+  waitingRetry: boolean;
+  ackedVersion: number;
+}
+
+interface ChannelState {
+  readonly client: ChannelClient;
+  readonly lanes: Map<string, Lane>;
+  readonly ready: Lane[];
+  readyHead: number;
+  inFlight: number;
+  pausedUntilMs: number;
+  wakeScheduled: boolean;
+}
+
+export class PropagationDispatcher {
+  readonly stats: DispatcherStats = { calls: 0, delivered: 0, throttled: 0, failed: 0, retries: 0, parked: 0, superseded: 0, redriven: 0 };
+  private readonly opts: DispatcherOptions;
+  private readonly policy: RetryPolicy;
+  private readonly channels: ChannelState[];
+  /** Outbox seq -> lanes still owing it. */
+  private readonly owed = new Map<number, number>();
+  private readonly owedOrder: number[] = [];
+  private owedHead = 0;
+  private readCursor = -1;
+  private ackedSeq = 0;
+  private pumping: Promise<number> | undefined;
+  private pumpAgain = false;
+  private stopped = false;
+  private inFlightTotal = 0;
+  private waitingTotal = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: DispatcherOptions) {
+    this.opts = options;
+    this.policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    const problems = validateRetryPolicy(this.policy);
+    if (problems.length > 0) throw new RangeError(`retryPolicy: ${problems.join('; ')}`);
+    const ids = new Set<string>();
+    this.channels = options.channels.map((client) => {
+      if (ids.has(client.id)) throw new RangeError(`channel id ${client.id} appears twice`);
+      ids.add(client.id);
+      return { client, lanes: new Map(), ready: [], readyHead: 0, inFlight: 0, pausedUntilMs: 0, wakeScheduled: false };
+    });
+  }
+
+  /** Stops taking new work and ignores the results of requests still in flight (a crash). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Outbox events read and not yet fully acknowledged. */
+  get backlog(): number {
+    return this.owed.size;
+  }
+
+  /**
+   * Reads new outbox events and starts their deliveries. Safe to call often: concurrent calls
+   * coalesce into one more pass. Resolves with the number of events read.
+   */
+  pump(): Promise<number> {
+    if (this.pumping !== undefined) {
+      this.pumpAgain = true;
+      return this.pumping;
+    }
+    const run = async (): Promise<number> => {
+      let total = 0;
+      try {
+        do {
+          this.pumpAgain = false;
+          total += await this.pumpOnce();
+        } while (this.pumpAgain && !this.stopped);
+      } finally {
+        this.pumping = undefined;
+      }
+      return total;
+    };
+    this.pumping = run();
+    return this.pumping;
+  }
+
+  /** Submits one update for one channel outside the outbox (reconciliation, redrive). */
+  submit(channelId: string, update: ChannelUpdate, committedAtMs: number): boolean {
+    const channel = this.channels.find((c) => c.client.id === channelId);
+    if (channel === undefined) throw new RangeError(`unknown channel ${channelId}`);
+    const accepted = this.enqueue(channel, update, committedAtMs, undefined);
+    this.drain(channel);
+    return accepted;
+  }
+
+  /** The highest version each channel acknowledged for a SKU (-1 if none). */
+  ackedVersion(channelId: string, sku: string): number {
+    return this.channels.find((c) => c.client.id === channelId)?.lanes.get(sku)?.ackedVersion ?? -1;
+  }
+
+  /** Moves parked entries (all, or those matching `filter`) back into delivery. */
+  async redrive(filter: (letter: DeadLetter) => boolean = () => true): Promise<number> {
+    const letters = await this.opts.store.listDeadLetters();
+    let count = 0;
+    for (const letter of letters) {
+      if (!filter(letter)) continue;
+      if (!(await this.opts.store.removeDeadLetter(letter.id))) continue;
+      count++;
+      this.stats.redriven++;
+      this.submit(letter.channel, { sku: letter.sku, quantity: letter.quantity, version: letter.version }, letter.committedAtMs);
+    }
+    return count;
+  }
+
+  /** Resolves when no request is in flight or waiting for a retry and the pump is done. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.inFlightTotal === 0 && this.waitingTotal === 0 && this.pumping === undefined && this.readyCount() === 0;
+  }
+
+  private readyCount(): number {
+    let n = 0;
+    for (const c of this.channels) n += c.ready.length - c.readyHead;
+    return n;
+  }
+
+  private async pumpOnce(): Promise<number> {
+    const { store } = this.opts;
+    if (this.readCursor < 0) {
+      this.readCursor = await store.outboxCursor();
+      this.ackedSeq = this.readCursor;
+    }
+    const limit = this.opts.outboxBatch ?? 10_000;
+    let read = 0;
+    for (;;) {
+      if (this.stopped) return read;
+      const events = await store.readOutbox(this.readCursor, limit);
+      for (const event of events) this.accept(event);
+      read += events.length;
+      if (events.length < limit) break;
+    }
+    // Enqueue everything read before sending anything, so a restart that re-reads several
+    // versions of one SKU sends only the newest.
+    for (const channel of this.channels) this.drain(channel);
+    this.maybeIdle();
+    return read;
+  }
+
+  private accept(event: OutboxEvent): void {
+    this.readCursor = event.seq;
+    this.owed.set(event.seq, this.channels.length);
+    this.owedOrder.push(event.seq);
+    for (const channel of this.channels) {
+      const quantity = listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {});
+      this.enqueue(channel, { sku: event.sku, quantity, version: event.version }, event.committedAtMs, event.seq);
+    }
+    if (this.channels.length === 0) this.settle(event.seq);
+  }
+
+  private lane(channel: ChannelState, sku: string): Lane {
+    let lane = channel.lanes.get(sku);
+    if (lane === undefined) {
+      lane = {
+        sku,
+        channel,
+        next: undefined,
+        nextCommittedAtMs: 0,
+        covers: [],
+        inFlight: false,
+        sending: undefined,
+        sendingCovers: [],
+        queued: false,
+        failures: 0,
+        waitingRetry: false,
+        ackedVersion: -1,
+      };
+      channel.lanes.set(sku, lane);
+    }
+    return lane;
+  }
+
+  /** Returns false when the update is not newer than what the lane already has. */
+  private enqueue(channel: ChannelState, update: ChannelUpdate, committedAtMs: number, seq: number | undefined): boolean {
+    const lane = this.lane(channel, update.sku);
+    const cover: Pending = { seq: seq ?? -1, committedAtMs };
+    if (update.version <= lane.ackedVersion) {
+      if (seq !== undefined) this.settle(seq);
+      return false;
+    }
+    // Covered by the version in flight or waiting: it owes this event too.
+    if (lane.sending !== undefined && update.version <= lane.sending.version) {
+      lane.sendingCovers.push(cover);
+      return false;
+    }
+    if (lane.next !== undefined && update.version <= lane.next.version) {
+      lane.covers.push(cover);
+      return false;
+    }
+    if (lane.next !== undefined) this.stats.superseded++;
+    lane.next = update;
+    lane.nextCommittedAtMs = committedAtMs;
+    lane.covers.push(cover);
+    if (!lane.inFlight && !lane.waitingRetry && !lane.queued) {
+      lane.queued = true;
+      channel.ready.push(lane);
+    }
+    return true;
+  }
+
+  private drain(channel: ChannelState): void {
+    if (this.stopped) return;
+    const now = this.opts.clock.nowMs();
+    if (channel.pausedUntilMs > now) {
+      this.wakeAt(channel, channel.pausedUntilMs - now);
+      return;
+    }
+    const limit = channel.client.maxConcurrency ?? 8;
+    const maxItems = channel.client.batch?.maxItems ?? 1;
+    while (channel.inFlight < limit && channel.readyHead < channel.ready.length) {
+      const batch: Lane[] = [];
+      while (batch.length < maxItems && channel.readyHead < channel.ready.length) {
+        const lane = channel.ready[channel.readyHead++]!;
+        lane.queued = false;
+        if (lane.next !== undefined && !lane.inFlight && !lane.waitingRetry) batch.push(lane);
+      }
+      if (batch.length > 0) void this.send(channel, batch);
+    }
+    if (channel.readyHead > 1024 && channel.readyHead * 2 > channel.ready.length) {
+      channel.ready.splice(0, channel.readyHead);
+      channel.readyHead = 0;
+    }
+  }
+
+  private wakeAt(channel: ChannelState, delayMs: number): void {
+    if (channel.wakeScheduled) return;
+    channel.wakeScheduled = true;
+    this.waitingTotal++;
+    void this.opts.timers.sleep(delayMs).then(() => {
+      channel.wakeScheduled = false;
+      this.waitingTotal--;
+      this.drain(channel);
+      this.maybeIdle();
+    });
+  }
+
+  private async send(channel: ChannelState, lanes: Lane[]): Promise<void> {
+    const updates = lanes.map((lane) => lane.next!);
+    for (const lane of lanes) {
+      lane.inFlight = true;
+      lane.sending = lane.next;
+      lane.sendingCovers = lane.covers;
+      lane.next = undefined;
+      lane.covers = [];
+    }
+    channel.inFlight++;
+    this.inFlightTotal++;
+    this.stats.calls++;
+    let result: ChannelResult;
+    try {
+      const client = channel.client;
+      result = client.batch !== undefined ? await client.batch.push(updates) : await client.pushListing(updates[0]!);
+    } catch (error) {
+      result = { ok: false, error: 'server_error', message: error instanceof Error ? error.message : String(error) };
+    }
+    channel.inFlight--;
+    this.inFlightTotal--;
+    if (this.stopped) return;
+    const now = this.opts.clock.nowMs();
+    if (!result.ok && result.error === 'throttled' && result.retryAfterMs !== undefined) {
+      channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + result.retryAfterMs);
+    }
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i]!;
+      const covers = lane.sendingCovers;
+      lane.inFlight = false;
+      lane.sending = undefined;
+      lane.sendingCovers = [];
+      if (result.ok) this.delivered(lane, updates[i]!, covers, now);
+      else this.failed(lane, updates[i]!, covers, result, now);
+    }
+    this.drain(channel);
+    this.maybeIdle();
+  }
+
+  private delivered(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number): void {
+    this.stats.delivered++;
+    lane.failures = 0;
+    lane.ackedVersion = Math.max(lane.ackedVersion, update.version);
+    const channelId = lane.channel.client.id;
+    for (const cover of covers) {
+      const latencyMs = now - cover.committedAtMs;
+      this.opts.observer?.recordPropagation(channelId, latencyMs);
+      this.opts.onDelivered?.(channelId, update, latencyMs);
+      if (cover.seq >= 0) this.settle(cover.seq);
+    }
+    // Anything that arrived meanwhile and is not newer is covered now.
+    if (lane.next !== undefined && lane.next.version <= lane.ackedVersion) {
+      for (const cover of lane.covers) if (cover.seq >= 0) this.settle(cover.seq);
+      lane.next = undefined;
+      lane.covers = [];
+    }
+    this.requeue(lane);
+  }
+
+  private failed(lane: Lane, update: ChannelUpdate, covers: Pending[], result: Extract<ChannelResult, { ok: false }>, now: number): void {
+    if (result.error === 'throttled') this.stats.throttled++;
+    else this.stats.failed++;
+    lane.failures++;
+    // A newer version that arrived meanwhile takes the failed one's place and its debts.
+    if (lane.next === undefined) {
+      lane.next = update;
+      lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
+    }
+    lane.covers = covers.concat(lane.covers);
+    if (lane.failures > this.policy.maxRetries) {
+      void this.park(lane, result, now);
+      return;
+    }
+    this.stats.retries++;
+    const backoff = retryDelayMs(this.policy, lane.failures, this.opts.random);
+    const delayMs = Math.max(backoff, result.retryAfterMs ?? 0);
+    lane.waitingRetry = true;
+    this.waitingTotal++;
+    void this.opts.timers.sleep(delayMs).then(() => {
+      lane.waitingRetry = false;
+      this.waitingTotal--;
+      if (this.stopped) return;
+      this.requeue(lane);
+      this.drain(lane.channel);
+      this.maybeIdle();
+    });
+  }
+
+  private async park(lane: Lane, result: Extract<ChannelResult, { ok: false }>, now: number): Promise<void> {
+    const update = lane.next!;
+    const covers = lane.covers;
+    const channelId = lane.channel.client.id;
+    const letter: DeadLetter = {
+      id: `${channelId}:${update.sku}:${update.version}`,
+      sku: update.sku,
+      channel: channelId,
+      quantity: update.quantity,
+      version: update.version,
+      committedAtMs: covers[0]?.committedAtMs ?? lane.nextCommittedAtMs,
+      attempts: lane.failures,
+      lastError: result.message ?? result.error,
+      parkedAtMs: now,
+    };
+    lane.next = undefined;
+    lane.covers = [];
+    lane.failures = 0;
+    lane.inFlight = true; // hold the lane until the letter is durable
+    this.inFlightTotal++;
+    await this.opts.store.parkDeadLetter(letter);
+    lane.inFlight = false;
+    this.inFlightTotal--;
+    this.stats.parked++;
+    this.opts.onParked?.(letter);
+    this.opts.alerts.raise({
+      kind: 'dlq_parked',
+      severity: 'critical',
+      message: `update ${update.sku} v${update.version} to ${channelId} parked after ${letter.attempts} attempts: ${letter.lastError}`,
+      atMs: now,
+      detail: { channel: channelId, sku: update.sku, version: update.version, attempts: letter.attempts },
+    });
+    for (const cover of covers) if (cover.seq >= 0) this.settle(cover.seq);
+    this.requeue(lane);
+    this.drain(lane.channel);
+    this.maybeIdle();
+  }
+
+  private requeue(lane: Lane): void {
+    if (lane.next !== undefined && !lane.inFlight && !lane.waitingRetry && !lane.queued) {
+      lane.queued = true;
+      lane.channel.ready.push(lane);
+    }
+  }
+
+  /** One lane no longer owes outbox event `seq`; acknowledge the settled prefix. */
+  private settle(seq: number): void {
+    const left = this.owed.get(seq);
+    if (left === undefined) return;
+    if (left > 1) {
+      this.owed.set(seq, left - 1);
+      return;
+    }
+    this.owed.delete(seq);
+    let acked = this.ackedSeq;
+    while (this.owedHead < this.owedOrder.length && !this.owed.has(this.owedOrder[this.owedHead]!)) {
+      acked = this.owedOrder[this.owedHead]!;
+      this.owedHead++;
+    }
+    if (this.owedHead > 4096 && this.owedHead * 2 > this.owedOrder.length) {
+      this.owedOrder.splice(0, this.owedHead);
+      this.owedHead = 0;
+    }
+    if (acked > this.ackedSeq) {
+      this.ackedSeq = acked;
+      void this.opts.store.ackOutbox(acked);
+    }
+  }
+
+  private maybeIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,16 @@
+/** The engine's public surface, with every port required (what the simulator uses). */
+export * from './ports.js';
+export * from './mutation.js';
+export * from './retry.js';
+export { InventoryMutationProcessor, DEFAULT_CONFLICT_RETRY, DEFAULT_IDEMPOTENCY_TTL_MS } from './processor.js';
+export type { ProcessorOptions, ProcessorPorts, ProcessorStats, ConflictRetryPolicy } from './processor.js';
+export { PropagationDispatcher } from './dispatcher.js';
+export type { DispatcherOptions, DispatcherPorts, DispatcherStats } from './dispatcher.js';
+export { Reconciler } from './reconciler.js';
+export type { ReconcilerOptions, ReconcileReport } from './reconciler.js';
+export { InMemoryInventoryStore } from './memory-store.js';
+export type { InMemoryInventoryStoreOptions, CommitStep } from './memory-store.js';
+export * from './latency-observer.js';
+export * from './freshness.js';
+export * from './leakage.js';
+export * from './listing-policy.js';

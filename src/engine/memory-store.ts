@@ -1,0 +1,216 @@
+/**
+ * The embedded default store. Every operation is asynchronous (it yields to the microtask
+ * queue, or sleeps on the injected Timers when an operation latency is configured), so
+ * concurrent callers interleave exactly as they would against a network store and an
+ * optimistic commit can lose a race. A commit stages every write and applies them in one
+ * synchronous step: all or nothing.
+ */
+import type {
+  CommitRequest,
+  CommitResult,
+  DeadLetter,
+  InventoryStore,
+  OutboxEvent,
+  StockLevel,
+  Timers,
+} from './ports.js';
+
+/** Steps of a commit, in order; a fault hook may throw at any of them (tests, simulator). */
+export type CommitStep = 'check' | 'level' | 'idempotency' | 'outbox' | 'apply';
+
+export interface InMemoryInventoryStoreOptions {
+  /** Virtual or real time to wait per operation; 0 (default) yields one microtask turn. */
+  readonly operationLatencyMs?: number;
+  readonly timers?: Timers;
+  /** Called before each commit step; throwing aborts the commit with nothing written. */
+  readonly faultHook?: (step: CommitStep, request: CommitRequest) => void;
+  /** Upper bound on unacknowledged outbox events; exceeding it is a loud error. */
+  readonly maxOutboxLength?: number;
+}
+
+const EMPTY: StockLevel = { quantity: 0, version: 0 };
+
+export class InMemoryInventoryStore implements InventoryStore {
+  private readonly levels = new Map<string, StockLevel>();
+  /** mutationId -> expiry time (ms). */
+  private readonly idempotency = new Map<string, number>();
+  /** Insertion-ordered expiry queue used to purge idempotency records. */
+  private expiryIds: string[] = [];
+  private expiryAt: number[] = [];
+  private expiryHead = 0;
+  private outbox: OutboxEvent[] = [];
+  private outboxHead = 0;
+  private nextSeq = 1;
+  private cursor = 0;
+  private readonly deadLetters = new Map<string, DeadLetter>();
+  private readonly latencyMs: number;
+  private readonly timers: Timers | undefined;
+  private readonly faultHook: ((step: CommitStep, request: CommitRequest) => void) | undefined;
+  private readonly maxOutboxLength: number;
+
+  constructor(options: InMemoryInventoryStoreOptions = {}) {
+    this.latencyMs = options.operationLatencyMs ?? 0;
+    if (!(this.latencyMs >= 0) || !Number.isFinite(this.latencyMs)) {
+      throw new RangeError(`operationLatencyMs must be a finite number >= 0, got ${String(this.latencyMs)}`);
+    }
+    if (this.latencyMs > 0 && options.timers === undefined) {
+      throw new RangeError('operationLatencyMs > 0 needs timers');
+    }
+    this.timers = options.timers;
+    this.faultHook = options.faultHook;
+    this.maxOutboxLength = options.maxOutboxLength ?? 10_000_000;
+  }
+
+  /** Sets a level directly (initial stock load); writes no outbox event. */
+  seed(sku: string, quantity: number, version = 1): void {
+    if (!Number.isInteger(quantity) || quantity < 0) throw new RangeError(`quantity must be an integer >= 0, got ${quantity}`);
+    this.levels.set(sku, { quantity, version });
+  }
+
+  /** Synchronous read for observers (invariant checkers); not part of the port. */
+  peek(sku: string): StockLevel {
+    return this.levels.get(sku) ?? EMPTY;
+  }
+
+  get outboxLength(): number {
+    return this.outbox.length - this.outboxHead;
+  }
+
+  get idempotencyRecords(): number {
+    return this.idempotency.size;
+  }
+
+  async read(sku: string): Promise<StockLevel> {
+    await this.tick();
+    return this.levels.get(sku) ?? EMPTY;
+  }
+
+  async hasProcessed(mutationId: string, nowMs: number): Promise<boolean> {
+    await this.tick();
+    return this.isRecorded(mutationId, nowMs);
+  }
+
+  async commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
+    await this.tick();
+    return this.commitNow(request, nowMs);
+  }
+
+  async readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]> {
+    await this.tick();
+    const out: OutboxEvent[] = [];
+    for (let i = this.outboxHead; i < this.outbox.length && out.length < limit; i++) {
+      const event = this.outbox[i]!;
+      if (event.seq > afterSeq) out.push(event);
+    }
+    return out;
+  }
+
+  async ackOutbox(seq: number): Promise<void> {
+    await this.tick();
+    if (seq <= this.cursor) return;
+    this.cursor = seq;
+    while (this.outboxHead < this.outbox.length && this.outbox[this.outboxHead]!.seq <= seq) this.outboxHead++;
+    if (this.outboxHead > 1024 && this.outboxHead * 2 > this.outbox.length) {
+      this.outbox = this.outbox.slice(this.outboxHead);
+      this.outboxHead = 0;
+    }
+  }
+
+  async outboxCursor(): Promise<number> {
+    await this.tick();
+    return this.cursor;
+  }
+
+  async parkDeadLetter(letter: DeadLetter): Promise<void> {
+    await this.tick();
+    this.deadLetters.set(letter.id, letter);
+  }
+
+  async listDeadLetters(): Promise<readonly DeadLetter[]> {
+    await this.tick();
+    return [...this.deadLetters.values()];
+  }
+
+  async removeDeadLetter(id: string): Promise<boolean> {
+    await this.tick();
+    return this.deadLetters.delete(id);
+  }
+
+  async skus(): Promise<readonly string[]> {
+    await this.tick();
+    return [...this.levels.keys()];
+  }
+
+  private commitNow(request: CommitRequest, nowMs: number): CommitResult {
+    const hook = this.faultHook;
+    hook?.('check', request);
+    this.purgeExpired(nowMs);
+    if (this.isRecorded(request.mutationId, nowMs)) return { ok: false, reason: 'duplicate' };
+    const current = this.levels.get(request.sku) ?? EMPTY;
+    if (current.version !== request.expectedVersion) return { ok: false, reason: 'version_conflict' };
+    if (!Number.isInteger(request.quantity) || request.quantity < 0) {
+      throw new RangeError(`commit would set ${request.sku} to ${request.quantity}; a level is an integer >= 0`);
+    }
+    // Stage every write, then apply them together: a fault at any step leaves nothing behind.
+    const applies = request.effect === 'apply';
+    hook?.('level', request);
+    const level: StockLevel = applies ? { quantity: request.quantity, version: current.version + 1 } : current;
+    hook?.('idempotency', request);
+    const expiresAtMs = nowMs + request.idempotencyTtlMs;
+    hook?.('outbox', request);
+    if (applies && this.outboxLength >= this.maxOutboxLength) {
+      throw new Error(`outbox limit reached: ${this.maxOutboxLength} unacknowledged events (is a dispatcher draining it?)`);
+    }
+    const event: OutboxEvent | undefined = applies
+      ? {
+          seq: this.nextSeq,
+          sku: request.sku,
+          quantity: level.quantity,
+          version: level.version,
+          mutationId: request.mutationId,
+          sourceChannel: request.outbox.sourceChannel,
+          committedAtMs: request.outbox.committedAtMs,
+        }
+      : undefined;
+    hook?.('apply', request);
+    if (event !== undefined) {
+      this.levels.set(request.sku, level);
+      this.outbox.push(event);
+      this.nextSeq++;
+    }
+    this.idempotency.set(request.mutationId, expiresAtMs);
+    this.expiryIds.push(request.mutationId);
+    this.expiryAt.push(expiresAtMs);
+    return { ok: true, level, outboxSeq: event?.seq ?? 0 };
+  }
+
+  private isRecorded(mutationId: string, nowMs: number): boolean {
+    const expiresAtMs = this.idempotency.get(mutationId);
+    return expiresAtMs !== undefined && expiresAtMs > nowMs;
+  }
+
+  /**
+   * Drops expired idempotency records in insertion order. With one TTL (the usual case)
+   * insertion order is expiry order; a record with a longer TTL ahead of shorter ones only
+   * delays their purge, never their expiry (lookups compare the expiry time).
+   */
+  private purgeExpired(nowMs: number): void {
+    let head = this.expiryHead;
+    while (head < this.expiryIds.length && this.expiryAt[head]! <= nowMs) {
+      const id = this.expiryIds[head]!;
+      if (this.idempotency.get(id) === this.expiryAt[head]) this.idempotency.delete(id);
+      head++;
+    }
+    if (head > 4096 && head * 2 > this.expiryIds.length) {
+      this.expiryIds = this.expiryIds.slice(head);
+      this.expiryAt = this.expiryAt.slice(head);
+      head = 0;
+    }
+    this.expiryHead = head;
+  }
+
+  private tick(): Promise<void> {
+    if (this.latencyMs > 0) return this.timers!.sleep(this.latencyMs);
+    return Promise.resolve();
+  }
+}

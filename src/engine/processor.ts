@@ -1,0 +1,127 @@
+/**
+ * InventoryMutationProcessor: applies order and restock mutations to the source of truth.
+ *
+ * Per attempt: skip a mutation already recorded (idempotency), read `{quantity, version}`,
+ * decide, then commit level + idempotency record + outbox event in one atomic store call that
+ * succeeds only if the version is unchanged. A lost race is retried with jittered exponential
+ * backoff up to a bound. Stock never goes below zero: such a mutation is rejected, and the
+ * rejection is recorded too, so a redelivery of a rejected order stays rejected.
+ */
+import { assertValidMutation, type InventoryMutation, type MutationOutcome } from './mutation.js';
+import type { AlertSink, Clock, InventoryStore, Random, Timers } from './ports.js';
+
+export interface ConflictRetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_CONFLICT_RETRY: ConflictRetryPolicy = { maxAttempts: 64, baseDelayMs: 1, maxDelayMs: 100 };
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 86_400_000;
+
+export interface ProcessorPorts {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly alerts: AlertSink;
+}
+
+export interface ProcessorOptions extends ProcessorPorts {
+  readonly store: InventoryStore;
+  readonly idempotencyTtlMs?: number;
+  readonly conflictRetry?: ConflictRetryPolicy;
+  /** Called after every successful commit (event-driven dispatch hooks in here). */
+  readonly onCommitted?: (sku: string, outboxSeq: number) => void;
+}
+
+export interface ProcessorStats {
+  applied: number;
+  duplicates: number;
+  rejectedInsufficientStock: number;
+  rejectedConflicts: number;
+  versionConflicts: number;
+}
+
+export class InventoryMutationProcessor {
+  readonly stats: ProcessorStats = {
+    applied: 0,
+    duplicates: 0,
+    rejectedInsufficientStock: 0,
+    rejectedConflicts: 0,
+    versionConflicts: 0,
+  };
+  private readonly store: InventoryStore;
+  private readonly ports: ProcessorPorts;
+  private readonly ttlMs: number;
+  private readonly retry: ConflictRetryPolicy;
+  private readonly onCommitted: ((sku: string, outboxSeq: number) => void) | undefined;
+
+  constructor(options: ProcessorOptions) {
+    this.store = options.store;
+    this.ports = options;
+    this.ttlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    this.retry = options.conflictRetry ?? DEFAULT_CONFLICT_RETRY;
+    this.onCommitted = options.onCommitted;
+    if (!Number.isFinite(this.ttlMs) || this.ttlMs <= 0) throw new RangeError(`idempotencyTtlMs must be > 0, got ${this.ttlMs}`);
+    if (!Number.isInteger(this.retry.maxAttempts) || this.retry.maxAttempts < 1) {
+      throw new RangeError(`conflictRetry.maxAttempts must be an integer >= 1, got ${this.retry.maxAttempts}`);
+    }
+  }
+
+  async handle(mutation: InventoryMutation): Promise<MutationOutcome> {
+    assertValidMutation(mutation);
+    const { store, ports } = this;
+    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      if (await store.hasProcessed(mutation.mutationId, ports.clock.nowMs())) return this.duplicate();
+      const level = await store.read(mutation.sku);
+      const next = level.quantity + mutation.quantityDelta;
+      const effect = next < 0 ? 'reject' : 'apply';
+      const nowMs = ports.clock.nowMs();
+      const result = await store.commit(
+        {
+          effect,
+          sku: mutation.sku,
+          expectedVersion: level.version,
+          quantity: effect === 'apply' ? next : level.quantity,
+          mutationId: mutation.mutationId,
+          idempotencyTtlMs: this.ttlMs,
+          outbox: { sourceChannel: mutation.sourceChannel, committedAtMs: nowMs },
+        },
+        nowMs,
+      );
+      if (result.ok) {
+        if (effect === 'reject') {
+          this.stats.rejectedInsufficientStock++;
+          return { status: 'rejected', reason: 'insufficient_stock', quantity: level.quantity };
+        }
+        if (result.level.quantity < 0) throw new Error(`invariant: ${mutation.sku} committed below zero`);
+        this.stats.applied++;
+        this.onCommitted?.(mutation.sku, result.outboxSeq);
+        return { status: 'applied', quantity: result.level.quantity, version: result.level.version, attempts: attempt };
+      }
+      if (result.reason === 'duplicate') return this.duplicate();
+      this.stats.versionConflicts++;
+      if (attempt < this.retry.maxAttempts) await ports.timers.sleep(this.backoffMs(attempt));
+    }
+    this.stats.rejectedConflicts++;
+    ports.alerts.raise({
+      kind: 'conflict_retries_exhausted',
+      severity: 'warning',
+      message: `mutation ${mutation.mutationId} on ${mutation.sku} lost ${this.retry.maxAttempts} optimistic commits in a row`,
+      atMs: ports.clock.nowMs(),
+      detail: { mutationId: mutation.mutationId, sku: mutation.sku },
+    });
+    return { status: 'rejected', reason: 'conflict_retries_exhausted' };
+  }
+
+  /** Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]. */
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    return ceiling * this.ports.random.next();
+  }
+
+  private duplicate(): MutationOutcome {
+    this.stats.duplicates++;
+    return { status: 'duplicate' };
+  }
+}
