@@ -156,10 +156,18 @@ export class PropagationDispatcher {
     return this.pumping;
   }
 
-  /** Submits one update for one channel outside the outbox (reconciliation, redrive). */
-  submit(channelId: string, update: ChannelUpdate, committedAtMs: number): boolean {
+  /**
+   * Submits one update for one channel outside the outbox (reconciliation, redrive). With
+   * `resend`, a version equal to the last acknowledged one is sent again: the reconciler saw
+   * the channel lose it. Never anything older.
+   */
+  submit(channelId: string, update: ChannelUpdate, committedAtMs: number, options: { resend?: boolean } = {}): boolean {
     const channel = this.channels.find((c) => c.client.id === channelId);
     if (channel === undefined) throw new RangeError(`unknown channel ${channelId}`);
+    if (options.resend === true) {
+      const lane = this.lane(channel, update.sku);
+      if (lane.ackedVersion === update.version && lane.sending === undefined && lane.next === undefined) lane.ackedVersion = update.version - 1;
+    }
     const accepted = this.enqueue(channel, update, committedAtMs, undefined);
     this.drain(channel);
     return accepted;

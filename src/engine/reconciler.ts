@@ -49,7 +49,7 @@ export class Reconciler {
         if (listedVersion === level.version) continue;
         report.drifted++;
         const quantity = listedQuantity(level.quantity, channel.id, this.opts.listingPolicy ?? {});
-        if (dispatcher.submit(channel.id, { sku, quantity, version: level.version }, clock.nowMs())) report.corrected++;
+        if (dispatcher.submit(channel.id, { sku, quantity, version: level.version }, clock.nowMs(), { resend: true })) report.corrected++;
       }
     }
     if (report.drifted > 0) {

@@ -6,43 +6,53 @@
  * The queue is a binary min-heap over parallel typed arrays (time, seq, slot); each event's
  * callback lives in a slot of a plain array, recycled through a free-list, and `slotPos` maps a
  * slot back to its heap position so `cancel` removes the entry eagerly in O(log n) (no
- * tombstones that would pile up when most timeouts are cancelled).
+ * tombstones piling up when most timeouts are cancelled).
  *
  * Draining. Engine code is async. After an event fires, every continuation it made runnable
  * must finish before the next event fires, or code would observe a later time than the one at
  * which it became runnable. Node processes its queues in `processTicksAndRejections`:
  *
- *     do { run every queued nextTick callback; runMicrotasks(); } while (ticks were queued …)
+ *     do { run every queued nextTick callback; runMicrotasks(); } while (ticks are queued …)
  *
  * and `runMicrotasks()` drains the V8 microtask queue completely, including microtasks queued by
- * microtasks. So the kernel fires one event per `step`, and `step` itself runs as a microtask:
- * after firing, it queues `process.nextTick(tick)` and `tick` queues `step` as a microtask. The
- * nextTick callback only runs once the microtask queue is empty, i.e. once every promise chain
- * the event started (await chains of any depth, Promise.all, thenables, async generators) has
- * settled or is waiting on a later event. This costs one nextTick plus one microtask per event,
- * instead of a full event-loop turn with `setImmediate` (roughly 5-10x faster; numbers in the
- * test file's header and the task report).
+ * microtasks. So the kernel fires one event per `step`, and `step` runs as a microtask: after
+ * firing, it queues `nextTick(tick)` and `tick` queues `step` as a microtask. `tick` runs only
+ * once the microtask queue is empty, i.e. once every promise chain the event started (await
+ * chains of any depth, Promise.all, thenables, async generators) has settled or waits on a later
+ * event. Cost: one nextTick and one microtask per event, several times cheaper than a
+ * `setImmediate` turn (figures in the task report: ~2-3 M vs ~0.2 M events/s).
  *
- * What the technique does NOT cover, verified in test/sim/kernel.test.ts: a `process.nextTick`
- * callback queued *from a microtask* runs before the next event, but microtasks *it* queues run
- * after the next step (the tick queue is emptied before the microtask queue). Engine and
- * simulator code use only promises, so this never happens there; code that needs it can pass
- * `hostYield: { everyEvents: 1, yield: yieldToEventLoop }` (src/adapters/drain.ts), which drains
- * through a full `setImmediate` turn after each event, at `setImmediate` speed.
+ * The gap, and how it is closed. `process.nextTick` callbacks queued by simulated code break the
+ * argument: all queued ticks run before the next microtask phase, so a tick queued by an event
+ * (or by its continuations) runs in the same phase as `tick`, and the promise chain *it* starts
+ * is still running when `step` fires the next event (test/sim/kernel.test.ts has the cases). The
+ * kernel therefore counts every `process.nextTick` call that is not its own (it wraps
+ * `process.nextTick` with a counter; the kernel itself calls the function found at load time).
+ * If the count moved since the last event fired, `step` does not fire; it takes
+ * one host event-loop turn (`setImmediate`, through `hostTurn`), after which both queues are
+ * provably empty, and then fires. Promise-only code, which is all of the engine and the
+ * simulator, never pays for it. Other code that swaps `process.nextTick` (vitest's RPC does) is
+ * caught by a check before every event (see `ensureTickCounter`). Not covered: code that holds
+ * its own reference to the function (`import { nextTick } from 'node:process'`, Node internals),
+ * and real timers or I/O, which src/sim and src/engine may not use (lint rule).
  *
- * The event loop. While `run` is running, the whole simulation happens inside one
- * `processTicksAndRejections` loop, so real timers, I/O and signals are not serviced until it
- * resolves. That is intended (nothing real may interleave with virtual time). A host that needs
- * the loop (progress output, Ctrl-C) passes `hostYield` to take a `setImmediate` turn every N
- * events; all continuations are drained at that point, so yielding does not change the result.
- * Each step is a fresh microtask, so the stack does not grow, and the nextTick queue and the heap
- * are reused, so a run of tens of millions of events runs in constant memory beyond the queue.
+ * The event loop. Between host turns the simulation runs inside one `processTicksAndRejections`
+ * loop, so real timers, I/O, signals and even Node's unhandled-rejection reporting wait until
+ * `run` resolves or yields. That is intended (nothing real may interleave with virtual time). A
+ * host that needs the loop (progress output, Ctrl-C) sets `yieldEveryEvents`; every continuation
+ * has settled when the kernel yields, so yielding cannot change the result. Each step is a fresh
+ * microtask, so the stack does not grow, and the nextTick queue and the heap arrays are reused,
+ * so memory stays flat over runs of tens of millions of events.
  *
- * Limits fail loudly: a run that would fire more than `maxEvents`, an event scheduled past
- * `maxTimeMs`, or a queue longer than `maxQueueLength` throws a `KernelLimitError`. A limit hit
- * inside a promise continuation (where the caller might swallow the throw) is also latched and
- * rejects the current or next `run`, so it can never be lost.
+ * Limits fail loudly: firing more than `maxEvents`, scheduling past `maxTimeMs`, or holding more
+ * than `maxQueueLength` pending events throws a `KernelLimitError`. A limit hit inside a promise
+ * continuation (where the caller might swallow the throw) is also latched and rejects the
+ * current and every later `run`, so it can never be lost.
+ *
+ * Several kernels may run at once (their steps interleave); each keeps its own guarantee, as long
+ * as they share no state.
  */
+import { yieldToEventLoop } from '../adapters/drain.js';
 import type { Clock, Timers } from '../engine/ports.js';
 
 export type KernelLimit = 'maxEvents' | 'maxTimeMs' | 'maxQueueLength';
@@ -62,9 +72,9 @@ export class KernelLimitError extends Error {
   }
 }
 
-/** A handle to a scheduled event, for `cancel`. Opaque apart from its order key. */
+/** A handle to a scheduled event, for `cancel`. */
 export class EventId {
-  /** @internal The callback slot; valid only while `slot`'s seq equals `seq`. */
+  /** @internal The callback slot; it still holds this event while the slot's seq equals `seq`. */
   readonly slot: number;
   readonly seq: number;
   readonly timeMs: number;
@@ -77,13 +87,6 @@ export class EventId {
   }
 }
 
-export interface HostYield {
-  /** Take a host event-loop turn after this many events (a positive integer). */
-  readonly everyEvents: number;
-  /** Resolves after a host event-loop turn, e.g. `yieldToEventLoop` from src/adapters/drain.ts. */
-  readonly yield: () => Promise<void>;
-}
-
 export interface KernelOptions {
   /** Total events the kernel may fire over its lifetime. Default 1e9. */
   readonly maxEvents?: number;
@@ -91,8 +94,13 @@ export interface KernelOptions {
   readonly maxTimeMs?: number;
   /** Pending events at any moment. Default 10 000 000. */
   readonly maxQueueLength?: number;
-  /** Give the host event loop a turn every N events (see the file comment). Default: never. */
-  readonly hostYield?: HostYield;
+  /** Give the host event loop a turn every N events (a positive integer). Default: never. */
+  readonly yieldEveryEvents?: number;
+  /**
+   * Resolves after one host event-loop turn; used for `yieldEveryEvents` and to drain foreign
+   * nextTick callbacks. Default `yieldToEventLoop` (setImmediate, src/adapters/drain.ts).
+   */
+  readonly hostTurn?: () => Promise<void>;
 }
 
 export interface RunOptions {
@@ -108,6 +116,8 @@ export interface KernelStats {
   /** Virtual time when `run` resolved. */
   readonly endTimeMs: number;
   readonly reason: RunEndReason;
+  /** Host event-loop turns taken during this call (yields and foreign-nextTick drains). */
+  readonly hostTurns: number;
 }
 
 const DEFAULT_MAX_EVENTS = 1_000_000_000;
@@ -117,9 +127,40 @@ const MAX_QUEUE_LENGTH_CEILING = 2 ** 30;
 const INITIAL_CAPACITY = 1024;
 const SETTLED: Promise<void> = Promise.resolve();
 
+// --- foreign nextTick detection (see "The gap" above) -------------------------------------------
+
+/** `process.nextTick` calls made through a counting wrapper, i.e. by anyone but a kernel. */
+let foreignTicks = 0;
+/** The nextTick found at load time, for the kernel's own hops (never counted). */
+const kernelNextTick: (callback: () => void) => void = process.nextTick;
+/** Marks a counting wrapper; the value is the function it wraps. */
+const WRAPS = Symbol('invsim.kernel.countingNextTick');
+type NextTick = typeof process.nextTick & { [WRAPS]?: typeof process.nextTick };
+
+/**
+ * Makes sure `process.nextTick` counts its calls; true if it had to (re)install the wrapper.
+ * Other code may swap `process.nextTick` and put back what it saw earlier (vitest's RPC does,
+ * one tick later), so the kernel checks before every event rather than trusting one install;
+ * after a reinstall it cannot know what ran uncounted, so the caller drains with a host turn.
+ */
+function ensureTickCounter(): boolean {
+  const current = process.nextTick as NextTick;
+  if (current[WRAPS] !== undefined) return false;
+  const counted: NextTick = (...args) => {
+    foreignTicks++;
+    current(...args);
+  };
+  counted[WRAPS] = current;
+  process.nextTick = counted;
+  return true;
+}
+
+// -------------------------------------------------------------------------------------------------
+
 interface ActiveRun {
   readonly untilMs: number;
   readonly eventsAtStart: number;
+  readonly turnsAtStart: number;
   readonly resolve: (stats: KernelStats) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -137,11 +178,13 @@ export class Kernel {
   private readonly maxEvents: number;
   private readonly maxTimeMs: number;
   private readonly maxQueueLength: number;
-  private readonly hostYield: HostYield | undefined;
+  private readonly yieldEveryEvents: number;
+  private readonly hostTurn: () => Promise<void>;
 
   private now = 0;
   private nextSeq = 0;
   private fired = 0;
+  private turns = 0;
 
   // Heap, 0-based: entry i has key (heapTime[i], heapSeq[i]) and owns callback slot heapSlot[i].
   private capacity = INITIAL_CAPACITY;
@@ -161,6 +204,8 @@ export class Kernel {
   private stopRequested = false;
   private fault: KernelLimitError | undefined;
   private sinceYield = 0;
+  /** `foreignTicks` when the queues were last known to be empty: at the last fire or host turn. */
+  private ticksSeen = 0;
 
   constructor(options: KernelOptions = {}) {
     this.maxEvents = positiveLimit('maxEvents', options.maxEvents, DEFAULT_MAX_EVENTS);
@@ -170,11 +215,14 @@ export class Kernel {
       // Slots and heap positions are Int32.
       throw new RangeError(`maxQueueLength must be <= ${MAX_QUEUE_LENGTH_CEILING}, got ${this.maxQueueLength}`);
     }
-    const hostYield = options.hostYield;
-    if (hostYield !== undefined && !(Number.isInteger(hostYield.everyEvents) && hostYield.everyEvents > 0)) {
-      throw new RangeError(`hostYield.everyEvents must be a positive integer, got ${hostYield.everyEvents}`);
+    const every = options.yieldEveryEvents;
+    if (every !== undefined && !(Number.isSafeInteger(every) && every > 0)) {
+      throw new RangeError(`yieldEveryEvents must be a positive integer, got ${every}`);
     }
-    this.hostYield = hostYield;
+    this.yieldEveryEvents = every ?? Infinity;
+    this.hostTurn = options.hostTurn ?? yieldToEventLoop;
+    ensureTickCounter();
+    this.ticksSeen = foreignTicks;
     this.clock = { nowMs: () => this.now };
     this.timers = { sleep: (ms: number) => this.sleep(ms) };
   }
@@ -250,60 +298,91 @@ export class Kernel {
       }
     }
     return new Promise<KernelStats>((resolve, reject) => {
-      this.active = { untilMs, eventsAtStart: this.fired, resolve, reject };
+      this.active = { untilMs, eventsAtStart: this.fired, turnsAtStart: this.turns, resolve, reject };
       this.stopRequested = false;
       this.sinceYield = 0;
       // Enter through the same hop as between events, so continuations the caller already made
-      // runnable (processes started before `run`) settle before the first event fires.
-      process.nextTick(this.tick);
+      // runnable (processes started before `run`) settle before the first event fires. Foreign
+      // ticks queued since the last run make the first step take a host turn.
+      kernelNextTick(this.tick);
     });
   }
 
-  // --- stepping -----------------------------------------------------------------------------
+  // --- stepping -----------------------------------------------------------------------------------
 
   /**
-   * Queues `step` as a microtask. `settled.then(step)` is that, without the AsyncResource and
-   * bind that Node's `queueMicrotask` allocates per call: 4.7 M vs 3.0 M hops/s measured.
-   * `step` never throws (it catches event errors and turns them into a rejection of `run`).
+   * Queues `step` as a microtask. `SETTLED.then(step)` is that without the AsyncResource and bind
+   * that Node's `queueMicrotask` allocates per call (4.7 M vs 3.0 M hops/s measured).
    */
   private readonly tick = (): void => {
     void SETTLED.then(this.step);
   };
 
-  /** Fires one event. Runs as a microtask; see the file comment for why that drains. */
+  /** Fires at most one event. Runs as a microtask; see the file comment for why that drains. */
   private readonly step = (): void => {
     const run = this.active;
     if (run === undefined) return;
-    if (this.fault !== undefined) return this.finish(run, undefined, this.fault);
-    if (this.stopRequested) return this.finish(run, 'stopped');
-    if (this.size === 0 && run.untilMs === Infinity) return this.finish(run, 'empty');
+    try {
+      if (this.stepOnce(run)) kernelNextTick(this.tick);
+    } catch (error) {
+      // The event callback threw (or, if the kernel has a bug, the kernel did): reject `run`.
+      this.finish(run, undefined, error);
+    }
+  };
+
+  /** True when an event fired and the next step should follow through the nextTick hop. */
+  private stepOnce(run: ActiveRun): boolean {
+    if (this.fault !== undefined) {
+      this.finish(run, undefined, this.fault);
+      return false;
+    }
+    // Foreign ticks since the last fire may still have microtasks pending: drain them first.
+    if (foreignTicks !== this.ticksSeen || ensureTickCounter() || this.sinceYield >= this.yieldEveryEvents) {
+      this.takeHostTurn(run);
+      return false;
+    }
+    if (this.stopRequested) {
+      this.finish(run, 'stopped');
+      return false;
+    }
     const timeMs = this.size === 0 ? Infinity : (this.heapTime[0] as number);
     if (timeMs > run.untilMs) {
       this.now = run.untilMs;
-      return this.finish(run, 'until');
+      this.finish(run, 'until');
+      return false;
+    }
+    if (timeMs === Infinity) {
+      this.finish(run, 'empty');
+      return false;
     }
     if (this.fired >= this.maxEvents) {
       const error = new KernelLimitError('maxEvents', this.maxEvents, this.now, `${this.size} events still pending`);
-      return this.finish(run, undefined, this.latch(error));
+      this.finish(run, undefined, this.latch(error));
+      return false;
     }
     const slot = this.popMin();
     const fn = this.callbacks[slot] as () => void;
     this.releaseSlot(slot);
     this.now = timeMs;
     this.fired++;
-    try {
-      fn();
-    } catch (error) {
-      return this.finish(run, undefined, error);
-    }
-    const hostYield = this.hostYield;
-    if (hostYield !== undefined && ++this.sinceYield >= hostYield.everyEvents) {
-      this.sinceYield = 0;
-      hostYield.yield().then(this.tick, (error: unknown) => this.finish(run, undefined, error));
-      return;
-    }
-    process.nextTick(this.tick);
-  };
+    this.sinceYield++;
+    fn();
+    return true;
+  }
+
+  private takeHostTurn(run: ActiveRun): void {
+    this.turns++;
+    this.sinceYield = 0;
+    const turn = this.hostTurn(); // a synchronous throw here reaches step's catch
+    turn.then(
+      () => {
+        // A full event-loop turn has passed: the tick and microtask queues are empty.
+        this.ticksSeen = foreignTicks;
+        this.step();
+      },
+      (error: unknown) => this.finish(run, undefined, error),
+    );
+  }
 
   private finish(run: ActiveRun, reason: RunEndReason | undefined, error?: unknown): void {
     this.active = undefined;
@@ -312,10 +391,15 @@ export class Kernel {
       run.reject(error);
       return;
     }
-    run.resolve({ events: this.fired - run.eventsAtStart, endTimeMs: this.now, reason });
+    run.resolve({
+      events: this.fired - run.eventsAtStart,
+      endTimeMs: this.now,
+      reason,
+      hostTurns: this.turns - run.turnsAtStart,
+    });
   }
 
-  /** Records a limit error so the current or next `run` rejects even if the thrower swallowed it. */
+  /** Records a limit error so the current and every later `run` reject, even if the thrower swallowed it. */
   private latch(error: KernelLimitError): KernelLimitError {
     this.fault ??= error;
     return error;
