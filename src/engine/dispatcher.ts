@@ -40,6 +40,14 @@ export interface DispatcherOptions extends DispatcherPorts {
   readonly listingPolicy?: ListingPolicy;
   /** Outbox events read per store call. */
   readonly outboxBatch?: number;
+  /** The channels a SKU is listed on (default: every channel). */
+  readonly channelsFor?: (sku: string) => readonly string[] | undefined;
+  /**
+   * Skip sending a channel the level change its own sale caused, when nothing else is pending
+   * for that listing: the channel decremented its listing when it took the order, and echoing
+   * an absolute level back would re-expose units it sold since. Off by default.
+   */
+  readonly skipEchoToSource?: boolean;
   /** Called whenever a channel acknowledges a version (metrics, tests). */
   readonly onDelivered?: (channelId: string, update: ChannelUpdate, latencyMs: number) => void;
   readonly onParked?: (letter: DeadLetter) => void;
@@ -232,13 +240,33 @@ export class PropagationDispatcher {
 
   private accept(event: OutboxEvent): void {
     this.readCursor = event.seq;
-    this.owed.set(event.seq, this.channels.length);
+    const targets = this.targets(event.sku);
+    this.owed.set(event.seq, targets.length);
     this.owedOrder.push(event.seq);
-    for (const channel of this.channels) {
+    for (const channel of targets) {
       const quantity = listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {});
-      this.enqueue(channel, { sku: event.sku, quantity, version: event.version }, event.committedAtMs, event.seq);
+      const update = { sku: event.sku, quantity, version: event.version };
+      if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
+        this.settle(event.seq);
+        continue;
+      }
+      this.enqueue(channel, update, event.committedAtMs, event.seq);
     }
-    if (this.channels.length === 0) this.settle(event.seq);
+    if (targets.length === 0) this.settle(event.seq);
+  }
+
+  private targets(sku: string): readonly ChannelState[] {
+    const ids = this.opts.channelsFor?.(sku);
+    if (ids === undefined) return this.channels;
+    return this.channels.filter((c) => ids.includes(c.client.id));
+  }
+
+  /** The source channel already shows its own sale; only an idle lane may skip the echo. */
+  private skipEcho(channel: ChannelState, update: ChannelUpdate): boolean {
+    const lane = this.lane(channel, update.sku);
+    if (lane.sending !== undefined || lane.next !== undefined || update.version <= lane.ackedVersion) return false;
+    lane.ackedVersion = update.version;
+    return true;
   }
 
   private lane(channel: ChannelState, sku: string): Lane {
@@ -372,9 +400,12 @@ export class PropagationDispatcher {
     lane.ackedVersion = Math.max(lane.ackedVersion, update.version);
     const channelId = lane.channel.client.id;
     for (const cover of covers) {
-      const latencyMs = now - cover.committedAtMs;
-      this.opts.observer?.recordPropagation(channelId, latencyMs);
-      this.opts.onDelivered?.(channelId, update, latencyMs);
+      // A resend (NaN commit time) carries no propagation latency of its own.
+      if (!Number.isNaN(cover.committedAtMs)) {
+        const latencyMs = now - cover.committedAtMs;
+        this.opts.observer?.recordPropagation(channelId, latencyMs);
+        this.opts.onDelivered?.(channelId, update, latencyMs);
+      }
       if (cover.seq >= 0) this.settle(cover.seq);
     }
     // Anything that arrived meanwhile and is not newer is covered now.

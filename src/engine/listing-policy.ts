@@ -82,6 +82,17 @@ function allocate(quantity: number, entry: ChannelAllocation | undefined): numbe
   return Math.min(quantity, entry.fixed);
 }
 
+/** Policies already validated: the dispatcher calls listedQuantity once per event and channel. */
+const validated = new WeakSet<ListingPolicy>();
+
+function assertValidPolicy(policy: ListingPolicy): void {
+  if (validated.has(policy)) return;
+  const problems = validateListingPolicy(policy);
+  if (problems.length > 0) throw new RangeError(`invalid listing policy: ${problems.join('; ')}`);
+  // Only frozen policies are remembered: a mutable one could be made invalid after the check.
+  if (Object.isFrozen(policy) && (policy.allocation === undefined || Object.isFrozen(policy.allocation))) validated.add(policy);
+}
+
 /**
  * The quantity to list on `channelId` when the source of truth has `available` units.
  * Throws a RangeError for a negative or fractional `available` or an invalid policy (all of
@@ -91,8 +102,7 @@ export function listedQuantity(available: number, channelId: string, policy: Lis
   if (!isNonNegativeInteger(available)) {
     throw new RangeError(`available must be an integer >= 0, got ${String(available)}`);
   }
-  const problems = validateListingPolicy(policy);
-  if (problems.length > 0) throw new RangeError(`invalid listing policy: ${problems.join('; ')}`);
+  assertValidPolicy(policy);
 
   if (available <= (policy.outOfStockThreshold ?? -1)) return 0;
   const buffered = Math.max(0, available - (policy.bufferUnits ?? 0));

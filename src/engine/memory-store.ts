@@ -26,6 +26,8 @@ export interface InMemoryInventoryStoreOptions {
   readonly faultHook?: (step: CommitStep, request: CommitRequest) => void;
   /** Upper bound on unacknowledged outbox events; exceeding it is a loud error. */
   readonly maxOutboxLength?: number;
+  /** Called synchronously inside every successful commit, after its writes (observers, checkers). */
+  readonly onCommitted?: (request: CommitRequest, level: StockLevel, nowMs: number) => void;
 }
 
 const EMPTY: StockLevel = { quantity: 0, version: 0 };
@@ -47,6 +49,7 @@ export class InMemoryInventoryStore implements InventoryStore {
   private readonly timers: Timers | undefined;
   private readonly faultHook: ((step: CommitStep, request: CommitRequest) => void) | undefined;
   private readonly maxOutboxLength: number;
+  private readonly onCommitted: ((request: CommitRequest, level: StockLevel, nowMs: number) => void) | undefined;
 
   constructor(options: InMemoryInventoryStoreOptions = {}) {
     this.latencyMs = options.operationLatencyMs ?? 0;
@@ -59,6 +62,7 @@ export class InMemoryInventoryStore implements InventoryStore {
     this.timers = options.timers;
     this.faultHook = options.faultHook;
     this.maxOutboxLength = options.maxOutboxLength ?? 10_000_000;
+    this.onCommitted = options.onCommitted;
   }
 
   /** Sets a level directly (initial stock load); writes no outbox event. */
@@ -181,6 +185,7 @@ export class InMemoryInventoryStore implements InventoryStore {
     this.idempotency.set(request.mutationId, expiresAtMs);
     this.expiryIds.push(request.mutationId);
     this.expiryAt.push(expiresAtMs);
+    this.onCommitted?.(request, level, nowMs);
     return { ok: true, level, outboxSeq: event?.seq ?? 0 };
   }
 

@@ -140,10 +140,12 @@ export interface ChannelClient {
   pushListing(update: ChannelUpdate): Promise<ChannelResult>;
   readListing(sku: string): Promise<ChannelListing | undefined>;
   /** Channels with a bulk or feed API take several SKUs per request, all or nothing. */
-  readonly batch?: {
-    readonly maxItems: number;
-    push(updates: readonly ChannelUpdate[]): Promise<ChannelResult>;
-  };
+  readonly batch?:
+    | {
+        readonly maxItems: number;
+        push(updates: readonly ChannelUpdate[]): Promise<ChannelResult>;
+      }
+    | undefined;
   /** Requests the dispatcher keeps in flight to this channel at once (default 8). */
   readonly maxConcurrency?: number;
 }

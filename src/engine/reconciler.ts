@@ -16,6 +16,8 @@ export interface ReconcilerOptions {
   readonly clock: Clock;
   readonly alerts: AlertSink;
   readonly listingPolicy?: ListingPolicy;
+  /** The channels a SKU is listed on (default: every channel). */
+  readonly channelsFor?: (sku: string) => readonly string[] | undefined;
 }
 
 export interface ReconcileReport {
@@ -38,7 +40,9 @@ export class Reconciler {
     const report: ReconcileReport = { checked: 0, drifted: 0, corrected: 0, newerOnChannel: 0 };
     for (const sku of skus ?? (await store.skus())) {
       const level = await store.read(sku);
+      const listedOn = this.opts.channelsFor?.(sku);
       for (const channel of channels) {
+        if (listedOn !== undefined && !listedOn.includes(channel.id)) continue;
         report.checked++;
         const listing = await channel.readListing(sku);
         const listedVersion = listing?.version ?? -1;

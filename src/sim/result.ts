@@ -1,0 +1,91 @@
+/** The result of one simulated run: the JSON document `invsim run --json` prints. */
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface Violation {
+  invariant: InvariantName;
+  atMs: number;
+  detail: string;
+}
+
+export type InvariantName =
+  | 'negative-stock'
+  | 'mutation-applied-twice'
+  | 'lost-update'
+  | 'mutation-without-outcome'
+  | 'update-lost-without-dlq'
+  | 'version-regression'
+  | 'update-ahead-of-source';
+
+export interface ChannelResult {
+  id: string;
+  preset: string;
+  latencyMs: Percentiles & { count: number };
+  api: { calls: number; throttled: number; failed: number; reads: number; itemsSent: number };
+  orders: { placed: number; lostSales: number };
+  quota: { limitPerDay: number | null; usedPerDay: number };
+}
+
+export interface OversellExplanation {
+  orderId: string;
+  channel: string;
+  sku: string;
+  placedAtMs: number;
+  listedQuantity: number;
+  sourceQuantityAtPlacement: number;
+  /** When the source of truth last changed before the order, and when that change reached the channel. */
+  sourceChangedAtMs: number | null;
+  channelUpdatedAtMs: number | null;
+}
+
+export interface SimulationResult {
+  scenario: string;
+  strategy: string;
+  seed: number;
+  traceHash: string;
+  simulatedSeconds: number;
+  orders: { placed: number; fulfilled: number; oversold: number; lostSales: number; duplicatesIgnored: number; conflictRejected: number };
+  oversells: number;
+  lostSales: number;
+  integrityViolations: number;
+  violations: Violation[];
+  latencyMs: Percentiles;
+  staleWindowMs: { p50: number; p99: number };
+  freshness: { meanConfidence: number; invisibleFraction: number; belowMinConfidenceFraction: number };
+  leakage: {
+    oversellsPerDay: number;
+    directRevenueLoss: number;
+    ltvErosion: number;
+    totalDailyImpact: number;
+    lostSalesRevenue: number;
+    seedModel: {
+      syncWindowsPerDay: number;
+      estimatedOversellsPerDay: number;
+      directRevenueLoss: number;
+      ltvErosion: number;
+      totalDailyImpact: number;
+    };
+  };
+  api: { calls: number; throttled: number; failed: number };
+  dlq: { maxDepth: number; parked: number };
+  converged: boolean;
+  convergenceMs: number | null;
+  engine: { versionConflicts: number; processorRestarts: number; dispatcherRestarts: number; alerts: number };
+  channels: ChannelResult[];
+  oversellExamples: OversellExplanation[];
+  series: {
+    /** Sample times (ms) for the series below, one per bucket. */
+    bucketMs: number;
+    freshness: number[];
+    dlqDepth: number[];
+  };
+  kernel: { events: number };
+}
+
+/** Maximum violations kept in detail (all are counted). */
+export const MAX_VIOLATIONS_LISTED = 50;

@@ -1,0 +1,1171 @@
+/**
+ * One simulated run: the real engine (processor workers, dispatcher, reconciler, latency
+ * observer, in-memory store) against simulated channels and customers, in virtual time.
+ *
+ * The run has two phases. During `durationS`, customers buy, faults fire and every number is
+ * measured. Then the heal phase turns faults off, restarts what is down, redrives the DLQ and
+ * waits, up to `healBoundS`, for every listing to match the source of truth (liveness).
+ * Invariants are checked where they can break: on every commit, every listing change, every
+ * DLQ park, and once more at the end for outcomes.
+ */
+import { PropagationDispatcher } from '../engine/dispatcher.js';
+import { DEFAULT_FRESHNESS, evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
+import { LatencyObserver } from '../engine/latency-observer.js';
+import { computeRevenueLeakage, measuredLeakage } from '../engine/leakage.js';
+import { listedQuantity, type ListingPolicy } from '../engine/listing-policy.js';
+import { InMemoryInventoryStore } from '../engine/memory-store.js';
+import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
+import { InventoryMutationProcessor } from '../engine/processor.js';
+import type { Alert, AlertSink, ChannelUpdate, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
+import { Reconciler } from '../engine/reconciler.js';
+import type { RetryPolicy } from '../engine/retry.js';
+import type { Scenario, StrategySpec } from '../scenarios/schema.js';
+import { SimChannel, type ChannelFaults, type ChannelHost } from './channel.js';
+import { sampleLatencyMs } from './channels/latency.js';
+import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from './channels/presets.js';
+import { Kernel } from './kernel.js';
+import { BroadcastBeforePersistProcessor, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
+import { RandomStreams, ZipfSampler, type Rng } from './random.js';
+import { MAX_VIOLATIONS_LISTED, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
+import { t3, TraceRecorder } from './trace.js';
+
+export interface SimulateOptions {
+  readonly strategy: string;
+  readonly seed: number;
+  /** Receives the canonical trace as it is produced (for `--trace FILE`). */
+  readonly traceSink?: (chunk: string) => void;
+  /** Kernel limits; the defaults scale with the scenario. */
+  readonly maxEvents?: number;
+}
+
+export class UnknownStrategyError extends Error {
+  override readonly name = 'UnknownStrategyError';
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const SERIES_BUCKETS = 100;
+const OVERSELL_EXAMPLES = 5;
+const ORDER_STATUS = { pending: 0, fulfilled: 1, oversold: 2 } as const;
+const REDELIVERY_AFTER_CONFLICT_MS = 1_000;
+const HEAL_CHECK_MS = 1_000;
+const HEAL_REDRIVE_MS = 60_000;
+
+/** Growable typed column for per-order data: memory is bytes per order, not objects. */
+class Column<T extends Int32Array | Float64Array | Uint8Array> {
+  constructor(public data: T) {}
+  ensure(n: number): void {
+    if (n < this.data.length) return;
+    const Ctor = this.data.constructor as new (length: number) => T;
+    const bigger = new Ctor(Math.max(n + 1, this.data.length * 2));
+    bigger.set(this.data as unknown as ArrayLike<number> & T);
+    this.data = bigger;
+  }
+}
+
+interface ProcessorGeneration {
+  alive: boolean;
+  readonly inflight: Set<number>;
+  readonly handle: (m: InventoryMutation) => Promise<MutationOutcome>;
+  readonly stats: { versionConflicts: number };
+}
+
+/** Merges a preset with a scenario's overrides. */
+export function effectivePreset(presetId: string, overrides: Record<string, unknown> | undefined): ChannelPreset {
+  const base = CHANNEL_PRESETS[presetId as PresetId];
+  if (base === undefined) throw new RangeError(`unknown channel preset ${presetId}`);
+  const merged = structuredClone(base) as ChannelPreset & { maxConcurrency?: number };
+  for (const [key, value] of Object.entries(overrides ?? {})) {
+    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = structuredClone(value);
+  }
+  return merged;
+}
+
+/** The engine configuration a scenario implies, the seed's template included. */
+export function engineConfig(scenario: Scenario): {
+  retryPolicy: RetryPolicy;
+  idempotencyTtlMs: number;
+  alertThresholdMs: number;
+  maxStalenessMs: number;
+  minConfidence: number;
+} {
+  const t = scenario.inventory_sync;
+  const r = t?.retry_policy;
+  return {
+    retryPolicy: {
+      maxRetries: r?.max_retries ?? 5,
+      baseDelayMs: r?.base_delay_ms ?? 1_000,
+      maxDelayMs: r?.max_delay_ms ?? 30_000,
+      backoffMultiplier: r?.backoff_multiplier ?? 2,
+      jitter: scenario.engine.retryJitter,
+    },
+    idempotencyTtlMs: (t?.idempotency?.ttl_seconds ?? 86_400) * 1000,
+    alertThresholdMs: t?.propagation?.alert_threshold_ms ?? 2_000,
+    maxStalenessMs: (t?.ai_freshness?.max_staleness_seconds ?? DEFAULT_FRESHNESS.maxStalenessMs / 1000) * 1000,
+    minConfidence: t?.ai_freshness?.min_confidence_score ?? DEFAULT_FRESHNESS.minConfidenceScore,
+  };
+}
+
+export async function simulate(scenario: Scenario, options: SimulateOptions): Promise<SimulationResult> {
+  const strategy = scenario.strategies[options.strategy];
+  if (strategy === undefined) {
+    const known = Object.keys(scenario.strategies).join(', ');
+    throw new UnknownStrategyError(`scenario ${scenario.name} has no strategy ${options.strategy} (it has: ${known})`);
+  }
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${options.seed}`);
+  const world = new World(scenario, options.strategy, strategy, options);
+  return world.run();
+}
+
+class World implements ChannelHost {
+  private readonly kernel: Kernel;
+  private readonly streams: RandomStreams;
+  private readonly trace: TraceRecorder;
+  private readonly cfg: ReturnType<typeof engineConfig>;
+  private readonly durationMs: number;
+  private readonly nSku: number;
+  private readonly skuNames: string[];
+  private readonly channels: SimChannel[] = [];
+  private readonly partition: boolean;
+  private readonly policy: ListingPolicy;
+  private readonly dispatchPolicy: ListingPolicy;
+  private readonly pitfall: StrategySpec['pitfall'];
+  // Source-of-truth keys: a SKU, or with partitioned stock one pool per (channel, SKU).
+  private readonly keyNames: string[] = [];
+  private readonly keyIndex = new Map<string, number>();
+  private readonly keySku: Int32Array;
+  private readonly keyChannel: Int32Array; // -1 when the key is shared by every channel
+  private readonly sotQty: Int32Array;
+  private readonly sotVer: Float64Array;
+  private readonly expectedQty: Float64Array;
+  private readonly lastCommitAtMs: Float64Array;
+  private readonly store: InMemoryInventoryStore;
+  private readonly observer: LatencyObserver;
+  private readonly staleObserver: LatencyObserver;
+  private readonly alerts: Alert[] = [];
+  private readonly alertSink: AlertSink;
+  // Per listing (channel × SKU), flattened c * nSku + i.
+  private readonly staleSince: Float64Array;
+  private staleCount = 0;
+  private confidenceLossMs = 0;
+  private invisibleMs = 0;
+  private belowMinMs = 0;
+  // Orders.
+  private orderCount = 0;
+  private readonly ordSku = new Column(new Int32Array(1024));
+  private readonly ordChannel = new Column(new Int32Array(1024));
+  private readonly ordQty = new Column(new Int32Array(1024));
+  private readonly ordStatus = new Column(new Uint8Array(1024));
+  private readonly ordApplied = new Column(new Uint8Array(1024));
+  private readonly ordPlacedAt = new Column(new Float64Array(1024));
+  private readonly ordShown = new Column(new Int32Array(1024));
+  private readonly ordSotAt = new Column(new Int32Array(1024));
+  private readonly restockKey: number[] = [];
+  private readonly restockDelta: number[] = [];
+  private readonly restockApplied: number[] = [];
+  private readonly lostSalesByChannel: number[];
+  private readonly placedByChannel: number[];
+  private lostSales = 0;
+  private oversold = 0;
+  private fulfilled = 0;
+  private duplicatesIgnored = 0;
+  private conflictRejected = 0;
+  private readonly oversellExamples: OversellExplanation[] = [];
+  private readonly violations: Violation[] = [];
+  private violationCount = 0;
+  // Intake broker and processor workers.
+  private readonly queue: number[] = [];
+  private queueHead = 0;
+  private readonly waiters: ((message: number) => void)[] = [];
+  private generation: ProcessorGeneration | undefined;
+  private processorRestarts = 0;
+  private readonly pollBacklog: number[][];
+  // Dispatch.
+  private dispatcher!: PropagationDispatcher;
+  private dispatcherDown = false;
+  private dispatcherRestarts = 0;
+  private batchPumpScheduled = false;
+  private dlqDepth = 0;
+  private dlqMaxDepth = 0;
+  private readonly parkedIds = new Set<string>();
+  private parkedTotal = 0;
+  private versionConflictsRetired = 0;
+  // Phase.
+  private faultsOn = true;
+  private demandOn = true;
+  private readonly seriesFreshness: number[] = [];
+  private readonly seriesDlq: number[] = [];
+  private readonly zipf: ZipfSampler;
+  private readonly demandRng: { arrivals: Rng; sku: Rng; channel: Rng; qty: Rng; burst: Rng };
+  private readonly channelWeights: number[];
+  private readonly channelWeightTotal: number;
+  private readonly profile: number[];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly strategyName: string,
+    private readonly strategy: StrategySpec,
+    private readonly options: SimulateOptions,
+  ) {
+    this.cfg = engineConfig(scenario);
+    this.durationMs = scenario.durationS * 1000;
+    this.kernel = new Kernel({
+      maxEvents: options.maxEvents ?? 2_000_000_000,
+      maxTimeMs: this.durationMs + scenario.healBoundS * 1000 + DAY_MS,
+    });
+    this.streams = new RandomStreams(options.seed);
+    this.trace = new TraceRecorder(options.traceSink);
+    this.pitfall = strategy.pitfall;
+    this.partition = strategy.partitionStock;
+    this.policy = frozenPolicy(strategy.listingPolicy, true);
+    // With partitioned stock the allocation made the pools; listings show a pool whole.
+    this.dispatchPolicy = this.partition ? frozenPolicy(strategy.listingPolicy, false) : this.policy;
+    const cat = scenario.catalog;
+    this.nSku = cat.skus;
+    this.skuNames = Array.from({ length: cat.skus }, (_, i) => `${cat.skuPrefix}${String(i + 1).padStart(String(cat.skus).length, '0')}`);
+    const nCh = scenario.channels.length;
+    this.zipf = new ZipfSampler(cat.skus, cat.zipfExponent);
+    this.demandRng = {
+      arrivals: this.streams.stream('demand.arrivals'),
+      sku: this.streams.stream('demand.sku'),
+      channel: this.streams.stream('demand.channel'),
+      qty: this.streams.stream('demand.units'),
+      burst: this.streams.stream('demand.bursts'),
+    };
+    this.channelWeights = scenario.channels.map((c) => c.demandWeight);
+    this.channelWeightTotal = this.channelWeights.reduce((a, b) => a + b, 0);
+    const raw = scenario.demand.dailyProfile ?? new Array<number>(24).fill(1);
+    const mean = raw.reduce((a, b) => a + b, 0) / 24;
+    this.profile = raw.map((v) => (mean > 0 ? v / mean : 0));
+    this.lostSalesByChannel = new Array<number>(nCh).fill(0);
+    this.placedByChannel = new Array<number>(nCh).fill(0);
+    this.pollBacklog = scenario.channels.map(() => []);
+
+    const nKeys = this.partition ? nCh * this.nSku : this.nSku;
+    this.keySku = new Int32Array(nKeys);
+    this.keyChannel = new Int32Array(nKeys).fill(-1);
+    for (let k = 0; k < nKeys; k++) {
+      const i = k % this.nSku;
+      const c = this.partition ? Math.floor(k / this.nSku) : -1;
+      const name = c < 0 ? this.skuNames[i]! : `${this.skuNames[i]!}@${scenario.channels[c]!.id}`;
+      this.keyNames.push(name);
+      this.keyIndex.set(name, k);
+      this.keySku[k] = i;
+      this.keyChannel[k] = c;
+    }
+    this.sotQty = new Int32Array(nKeys);
+    this.sotVer = new Float64Array(nKeys);
+    this.expectedQty = new Float64Array(nKeys);
+    this.lastCommitAtMs = new Float64Array(nKeys);
+    this.staleSince = new Float64Array(nCh * this.nSku).fill(Number.NaN);
+
+    this.alertSink = { raise: (alert) => void this.alerts.push(alert) };
+    this.observer = new LatencyObserver({ alertThresholdMs: this.cfg.alertThresholdMs, clock: this.kernel.clock });
+    this.staleObserver = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER, highestTrackableMs: this.durationMs + scenario.healBoundS * 1000 + DAY_MS });
+    this.store = new InMemoryInventoryStore({
+      operationLatencyMs: scenario.engine.storeLatencyMs,
+      timers: this.kernel.timers,
+      onCommitted: (request, level, nowMs) => this.onCommitted(request, level, nowMs),
+    });
+    this.buildChannels();
+    this.seedStock();
+  }
+
+  // ---- set-up ---------------------------------------------------------------------------
+
+  private buildChannels(): void {
+    const sc = this.scenario;
+    const f = sc.faults;
+    sc.channels.forEach((spec, index) => {
+      const preset = effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined);
+      const outages = f.outages.filter((o) => o.channel === spec.id).map((o) => [o.startS * 1000, (o.startS + o.durationS) * 1000] as const);
+      const spikes = f.latencySpikes
+        .filter((s) => s.channel === undefined || s.channel === spec.id)
+        .map((s) => [s.startS * 1000, (s.startS + s.durationS) * 1000, s.multiplier] as const);
+      const faults: ChannelFaults = {
+        active: () => this.faultsOn,
+        serverErrorRate: f.serverErrorRate,
+        throttleRate: f.throttleRate,
+        throttleRetryAfterMs: f.throttleRetryAfterMs,
+        timeoutRate: f.timeoutRate,
+        timeoutMs: f.timeoutMs,
+        timeoutAppliedShare: f.timeoutAppliedShare,
+        latencyMultiplier: (now) => {
+          if (!this.faultsOn) return 1;
+          let m = 1;
+          for (const [from, to, mult] of spikes) if (now >= from && now < to) m *= mult;
+          return m;
+        },
+        inOutage: (now) => outages.some(([from, to]) => now >= from && now < to),
+      };
+      const maxConcurrency = spec.overrides?.maxConcurrency ?? sc.engine.dispatcherConcurrency;
+      this.channels.push(
+        new SimChannel(this.kernel, this.streams.stream(`channel:${spec.id}`), this, faults, {
+          id: spec.id,
+          index,
+          preset,
+          skus: this.nSku,
+          maxConcurrency,
+        }),
+      );
+    });
+  }
+
+  /** Initial stock: drawn per SKU from its own stream, the same for every strategy. */
+  private seedStock(): void {
+    const cat = this.scenario.catalog;
+    const rng = this.streams.stream('catalog.stock');
+    for (let i = 0; i < this.nSku; i++) {
+      const stock = rng.int(cat.initialStockMin, cat.initialStockMax + 1);
+      const shares = this.poolShares(stock);
+      for (let c = 0; c < (this.partition ? this.channels.length : 1); c++) {
+        const k = this.keyOf(c, i);
+        const held = this.partition ? shares[c]! : stock;
+        this.store.seed(this.keyNames[k]!, held, 1);
+        this.sotQty[k] = held;
+        this.sotVer[k] = 1;
+        this.expectedQty[k] = held;
+      }
+      for (let c = 0; c < this.channels.length; c++) this.channels[c]!.seedListing(i, this.targetListing(c, i), 1);
+    }
+  }
+
+  /** Splits units across channel pools by allocation percent; the remainder to the largest share. */
+  private poolShares(units: number): number[] {
+    const alloc = this.policy.allocation ?? {};
+    const pct = this.channels.map((ch) => {
+      const a = alloc[ch.id];
+      return a !== undefined && 'percent' in a ? a.percent : 100 / this.channels.length;
+    });
+    const shares = pct.map((p) => Math.floor((units * p) / 100));
+    let largest = 0;
+    pct.forEach((p, c) => {
+      if (p > pct[largest]!) largest = c;
+    });
+    const totalPct = pct.reduce((a, b) => a + b, 0);
+    if (totalPct >= 99.999) shares[largest] = shares[largest]! + units - shares.reduce((a, b) => a + b, 0);
+    return shares;
+  }
+
+  private keyOf(c: number, i: number): number {
+    return this.partition ? c * this.nSku + i : i;
+  }
+
+  /** What channel c should list for SKU i given the source of truth now. */
+  private targetListing(c: number, i: number): number {
+    const k = this.keyOf(c, i);
+    return listedQuantity(this.sotQty[k]!, this.channels[c]!.id, this.dispatchPolicy);
+  }
+
+  private sotAvailable(i: number): number {
+    if (!this.partition) return this.sotQty[i]!;
+    let total = 0;
+    for (let c = 0; c < this.channels.length; c++) total += this.sotQty[c * this.nSku + i]!;
+    return total;
+  }
+
+  skuIndexOf(key: string): number {
+    const k = this.keyIndex.get(key);
+    if (k === undefined) throw new Error(`channel received an update for unknown listing key ${key}`);
+    return this.keySku[k]!;
+  }
+
+  // ---- invariants -----------------------------------------------------------------------
+
+  private violate(invariant: InvariantName, detail: string): void {
+    this.violationCount++;
+    if (this.violations.length < MAX_VIOLATIONS_LISTED) this.violations.push({ invariant, atMs: this.kernel.nowMs(), detail });
+    this.trace.line(`V ${invariant} ${t3(this.kernel.nowMs())}`);
+  }
+
+  /** Called inside every successful store commit, synchronously. */
+  private onCommitted(request: CommitRequest, level: StockLevel, nowMs: number): void {
+    if (request.effect !== 'apply') return;
+    const k = this.keyIndex.get(request.sku)!;
+    const id = request.mutationId;
+    const hash = id.indexOf('#');
+    const n = Number(id.slice(1, hash < 0 ? undefined : hash));
+    let delta: number;
+    if (id.charCodeAt(0) === 111 /* o */) {
+      delta = -this.ordQty.data[n]!;
+      const applied = ++this.ordApplied.data[n]!;
+      if (applied > 1) this.violate('mutation-applied-twice', `order o${n} applied ${applied} times on ${request.sku}`);
+    } else {
+      delta = this.restockDelta[n]!;
+      if (++this.restockApplied[n]! > 1) this.violate('mutation-applied-twice', `restock r${n} applied twice on ${request.sku}`);
+    }
+    this.expectedQty[k] = this.expectedQty[k]! + delta;
+    if (level.quantity < 0) this.violate('negative-stock', `${request.sku} at ${level.quantity}`);
+    if (level.quantity !== this.expectedQty[k]) {
+      this.violate('lost-update', `${request.sku} holds ${level.quantity} but applied mutations sum to ${this.expectedQty[k]}`);
+      this.expectedQty[k] = level.quantity;
+    }
+    this.sotQty[k] = level.quantity;
+    this.sotVer[k] = level.version;
+    this.lastCommitAtMs[k] = nowMs;
+    this.trace.line(`C ${request.sku} ${level.quantity} ${level.version} ${id} ${t3(nowMs)}`);
+    const i = this.keySku[k]!;
+    const only = this.keyChannel[k]!;
+    if (only >= 0) this.restale(only, i);
+    else for (let c = 0; c < this.channels.length; c++) this.restale(c, i);
+  }
+
+  onApplied(channel: SimChannel, i: number, key: string, update: ChannelUpdate, previousVersion: number): void {
+    const k = this.keyIndex.get(key)!;
+    if (update.version < previousVersion) {
+      this.violate('version-regression', `${channel.id} ${key}: version ${update.version} replaced ${previousVersion}`);
+    }
+    if (update.version > this.sotVer[k]!) {
+      this.violate('update-ahead-of-source', `${channel.id} ${key}: version ${update.version} listed while the source of truth is at ${this.sotVer[k]}`);
+    }
+    this.trace.line(`A ${channel.id} ${key} ${update.quantity} ${update.version} ${t3(this.kernel.nowMs())}`);
+    this.restale(channel.index, i);
+  }
+
+  // ---- freshness ------------------------------------------------------------------------
+
+  /** Re-evaluates whether listing (c, i) differs from what it should show; integrates freshness. */
+  private restale(c: number, i: number): void {
+    const slot = c * this.nSku + i;
+    const shown = this.channels[c]!.quantity[i]!;
+    const fresh = shown === this.targetListing(c, i);
+    const since = this.staleSince[slot]!;
+    const now = this.kernel.nowMs();
+    if (fresh && !Number.isNaN(since)) {
+      this.closeStale(since, now);
+      this.staleSince[slot] = Number.NaN;
+      this.staleCount--;
+    } else if (!fresh && Number.isNaN(since)) {
+      this.staleSince[slot] = now;
+      this.staleCount++;
+    }
+  }
+
+  private closeStale(sinceMs: number, nowMs: number): void {
+    this.staleObserver.recordPropagation('stale', nowMs - sinceMs);
+    this.integrateStale(sinceMs, sinceMs, Math.min(nowMs, this.durationMs));
+  }
+
+  private integrateStale(staleSinceMs: number, fromMs: number, toMs: number): void {
+    if (toMs <= fromMs) return;
+    const r = integrateFreshness({
+      fromMs,
+      toMs,
+      lastUpdateMs: staleSinceMs,
+      maxStalenessMs: this.cfg.maxStalenessMs,
+      minConfidence: this.cfg.minConfidence,
+    });
+    this.confidenceLossMs += toMs - fromMs - r.confidenceIntegralMs;
+    this.invisibleMs += r.invisibleMs;
+    this.belowMinMs += r.belowMinMs;
+  }
+
+  private sampleSeries(): void {
+    const now = this.kernel.nowMs();
+    let loss = 0;
+    for (let slot = 0; slot < this.staleSince.length; slot++) {
+      const since = this.staleSince[slot]!;
+      if (!Number.isNaN(since)) loss += 1 - evaluateListingFreshness(since, now, { maxStalenessMs: this.cfg.maxStalenessMs });
+    }
+    this.seriesFreshness.push(round6(1 - loss / this.staleSince.length));
+    this.seriesDlq.push(this.dlqDepth);
+  }
+
+  // ---- demand ---------------------------------------------------------------------------
+
+  private ratePerMs(atMs: number): number {
+    const hour = Math.floor(atMs / HOUR_MS) % 24;
+    return (this.scenario.demand.ordersPerDay / DAY_MS) * this.profile[hour]!;
+  }
+
+  /** Poisson arrivals with a piecewise-constant hourly rate: exact by redrawing at each hour. */
+  private scheduleNextArrival(fromMs: number): void {
+    const rate = this.ratePerMs(fromMs);
+    const hourEnd = (Math.floor(fromMs / HOUR_MS) + 1) * HOUR_MS;
+    const gap = rate > 0 ? this.demandRng.arrivals.exponential(rate) : Number.POSITIVE_INFINITY;
+    const at = fromMs + gap;
+    if (at >= this.durationMs && hourEnd >= this.durationMs) return;
+    if (at >= hourEnd) {
+      this.kernel.scheduleAt(hourEnd, () => this.scheduleNextArrival(hourEnd));
+      return;
+    }
+    this.kernel.scheduleAt(at, () => {
+      const i = this.zipf.sample(this.demandRng.sku);
+      const c = this.pickChannel();
+      const units = this.demandRng.qty.int(1, this.scenario.demand.unitsPerOrderMax + 1);
+      this.customerArrives(c, i, units);
+      this.scheduleNextArrival(at);
+    });
+  }
+
+  private pickChannel(): number {
+    let u = this.demandRng.channel.next() * this.channelWeightTotal;
+    for (let c = 0; c < this.channelWeights.length; c++) {
+      u -= this.channelWeights[c]!;
+      if (u < 0) return c;
+    }
+    return this.channelWeights.length - 1;
+  }
+
+  private scheduleBursts(): void {
+    const rng = this.demandRng.burst;
+    for (const burst of this.scenario.demand.bursts) {
+      const channelIdx = (burst.channels ?? this.scenario.channels.map((c) => c.id)).map((id) => this.channelIndex(id));
+      const hot = Math.min(burst.hotSkus, this.nSku);
+      for (let j = 0; j < burst.orders; j++) {
+        const at = burst.atS * 1000 + rng.next() * burst.spreadMs;
+        const i = rng.int(0, hot);
+        const c = channelIdx[rng.int(0, channelIdx.length)]!;
+        this.kernel.scheduleAt(at, () => this.customerArrives(c, i, 1));
+      }
+    }
+    const surge = this.scenario.demand.surge;
+    if (surge !== undefined) {
+      const rate = surge.ordersPerHour / HOUR_MS;
+      const end = Math.min(this.durationMs, (surge.startS + surge.durationS) * 1000);
+      const next = (from: number): void => {
+        const at = from + rng.exponential(rate);
+        if (at >= end) return;
+        this.kernel.scheduleAt(at, () => {
+          const i = rng.int(0, Math.min(surge.hotSkus, this.nSku));
+          this.customerArrives(this.pickChannel(), i, 1);
+          next(at);
+        });
+      };
+      if (rate > 0) next(surge.startS * 1000);
+    }
+  }
+
+  private channelIndex(id: string): number {
+    const c = this.channels.findIndex((ch) => ch.id === id);
+    if (c < 0) throw new RangeError(`unknown channel ${id}`);
+    return c;
+  }
+
+  /** A customer looks at channel c's listing of SKU i and buys if it shows enough. */
+  private customerArrives(c: number, i: number, units: number): void {
+    if (!this.demandOn) return;
+    const channel = this.channels[c]!;
+    const shown = channel.quantity[i]!;
+    const now = this.kernel.nowMs();
+    if (shown < units) {
+      if (this.sotAvailable(i) >= units) {
+        this.lostSales++;
+        this.lostSalesByChannel[c]!++;
+        this.trace.line(`L ${channel.id} ${i} ${t3(now)}`);
+      }
+      return;
+    }
+    channel.sell(i, units);
+    const n = this.orderCount++;
+    for (const col of [this.ordSku, this.ordChannel, this.ordQty, this.ordStatus, this.ordApplied, this.ordPlacedAt, this.ordShown, this.ordSotAt]) col.ensure(n);
+    this.ordSku.data[n] = i;
+    this.ordChannel.data[n] = c;
+    this.ordQty.data[n] = units;
+    this.ordPlacedAt.data[n] = now;
+    this.ordShown.data[n] = shown;
+    this.ordSotAt.data[n] = this.sotQty[this.keyOf(c, i)]!;
+    this.placedByChannel[c]!++;
+    this.trace.line(`O ${n} ${channel.id} ${i} ${units} ${shown} ${t3(now)}`);
+    this.restale(c, i);
+    this.notifyOrder(c, n);
+  }
+
+  /** The order reaches the engine by webhook (delayed, maybe duplicated) or by the next poll. */
+  private notifyOrder(c: number, n: number): void {
+    const channel = this.channels[c]!;
+    const note = channel.preset.orderNotification;
+    if (note.mode === 'polling') {
+      this.pollBacklog[c]!.push(n);
+      return;
+    }
+    const rng = this.streams.stream(`webhooks:${channel.id}`);
+    const f = this.scenario.faults;
+    const reorderMs = note.reorderWindowMs + (this.faultsOn ? f.webhookReorderWindowMs : 0);
+    const delay = (): number => sampleLatencyMs(note.delay, rng) + rng.next() * reorderMs;
+    this.kernel.schedule(delay(), () => this.deliver(n));
+    const dupRate = note.duplicateRate + (this.faultsOn ? f.webhookDuplicateRate : 0);
+    if (rng.next() < dupRate) {
+      const retryMs = Math.max(1_000, note.retryWindowS * 1000 * rng.next() * 0.01);
+      this.kernel.schedule(delay() + retryMs, () => this.deliver(n));
+    }
+  }
+
+  private startOrderPolling(): void {
+    this.channels.forEach((channel, c) => {
+      const note = channel.preset.orderNotification;
+      if (note.mode !== 'polling') return;
+      const intervalMs = note.intervalS * 1000;
+      const phase = this.streams.stream(`orderpoll:${channel.id}`).next() * intervalMs;
+      const tick = (): void => {
+        const backlog = this.pollBacklog[c]!;
+        const down = this.faultsOn && this.scenarioOutage(channel.id, this.kernel.nowMs());
+        channel.stats.reads++;
+        if (!down && backlog.length > 0) {
+          for (const n of backlog) this.deliver(n);
+          backlog.length = 0;
+        }
+        this.kernel.schedule(intervalMs, tick);
+      };
+      this.kernel.schedule(phase, tick);
+    });
+  }
+
+  private scenarioOutage(channelId: string, now: number): boolean {
+    return this.scenario.faults.outages.some((o) => o.channel === channelId && now >= o.startS * 1000 && now < (o.startS + o.durationS) * 1000);
+  }
+
+  private scheduleRestocks(): void {
+    const restock = this.scenario.catalog.restock;
+    if (restock === undefined) return;
+    const everyMs = restock.everyS * 1000;
+    const tick = (): void => {
+      if (!this.demandOn) return;
+      for (let i = 0; i < this.nSku; i++) {
+        const total = this.sotAvailable(i);
+        if (total >= restock.upToUnits) continue;
+        const shares = this.poolShares(restock.upToUnits - total);
+        for (let c = 0; c < (this.partition ? this.channels.length : 1); c++) {
+          const delta = this.partition ? shares[c]! : restock.upToUnits - total;
+          if (delta <= 0) continue;
+          const m = this.restockDelta.length;
+          this.restockDelta.push(delta);
+          this.restockKey.push(this.keyOf(c, i));
+          this.restockApplied.push(0);
+          this.enqueue(-(m + 1));
+        }
+      }
+      this.kernel.schedule(everyMs, tick);
+    };
+    this.kernel.schedule(everyMs, tick);
+  }
+
+  // ---- intake broker and processor workers ------------------------------------------------
+
+  private deliver(n: number): void {
+    this.trace.line(`D ${n} ${t3(this.kernel.nowMs())}`);
+    this.enqueue(n);
+  }
+
+  /** Orders are n >= 0, restocks -(m + 1). A durable queue: nothing is lost while workers are down. */
+  private enqueue(message: number): void {
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter(message);
+    else this.queue.push(message);
+  }
+
+  private take(): Promise<number> {
+    if (this.queueHead < this.queue.length) {
+      const message = this.queue[this.queueHead++]!;
+      if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      return Promise.resolve(message);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private get queueLength(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  private mutationOf(message: number): InventoryMutation {
+    if (message >= 0) {
+      const c = this.ordChannel.data[message]!;
+      const id = `o${message}`;
+      return {
+        mutationId: id,
+        sku: this.keyNames[this.keyOf(c, this.ordSku.data[message]!)]!,
+        quantityDelta: -this.ordQty.data[message]!,
+        sourceChannel: this.channels[c]!.id,
+        orderId: id,
+      };
+    }
+    const m = -message - 1;
+    return {
+      mutationId: `r${m}`,
+      sku: this.keyNames[this.restockKey[m]!]!,
+      quantityDelta: this.restockDelta[m]!,
+      sourceChannel: 'warehouse',
+      orderId: `restock-${m}`,
+    };
+  }
+
+  private startProcessors(): void {
+    const sc = this.scenario;
+    const gen: ProcessorGeneration = { alive: true, inflight: new Set(), handle: () => Promise.reject(new Error('unset')), stats: { versionConflicts: 0 } };
+    // A crashed process makes no further calls: its store handle stops answering.
+    const frozen = new Promise<never>(() => undefined);
+    const base = this.store;
+    const live: InventoryStore = {
+      read: (sku) => (gen.alive ? base.read(sku) : frozen),
+      hasProcessed: (id, now) => (gen.alive ? base.hasProcessed(id, now) : frozen),
+      commit: (req, now) => (gen.alive ? base.commit(req, now) : frozen),
+      readOutbox: (a, l) => base.readOutbox(a, l),
+      ackOutbox: (s) => base.ackOutbox(s),
+      outboxCursor: () => base.outboxCursor(),
+      parkDeadLetter: (l) => base.parkDeadLetter(l),
+      listDeadLetters: () => base.listDeadLetters(),
+      removeDeadLetter: (id) => base.removeDeadLetter(id),
+      skus: () => base.skus(),
+    };
+    let store: InventoryStore = live;
+    if (this.pitfall === 'no-idempotency') store = withoutIdempotency(live);
+    if (this.pitfall === 'no-locking') store = withoutLocking(live, (sku) => this.sotVer[this.keyIndex.get(sku)!]!);
+    const jitter = this.streams.stream(`engine.jitter.gen${this.processorRestarts}`);
+    const onCommitted = (): void => this.onEngineCommit();
+    const handles: ((m: InventoryMutation) => Promise<MutationOutcome>)[] = [];
+    const processors: InventoryMutationProcessor[] = [];
+    const locks = this.pitfall === 'pessimistic-locking' ? new PessimisticLocks(this.kernel, 2 * sc.engine.storeLatencyMs) : undefined;
+    for (let w = 0; w < sc.engine.processorWorkers; w++) {
+      if (this.pitfall === 'broadcast-before-persist') {
+        const p = new BroadcastBeforePersistProcessor(store, () => this.dispatcher, this.channels.map((c) => c.id), this.kernel);
+        handles.push(async (m) => {
+          const outcome = await p.handle(m);
+          if (outcome.status === 'applied') onCommitted();
+          return outcome;
+        });
+        continue;
+      }
+      const processor = new InventoryMutationProcessor({
+        store,
+        clock: this.kernel.clock,
+        timers: this.kernel.timers,
+        random: jitter,
+        alerts: this.alertSink,
+        idempotencyTtlMs: this.cfg.idempotencyTtlMs,
+        onCommitted,
+      });
+      processors.push(processor);
+      handles.push(locks === undefined ? (m) => processor.handle(m) : (m) => locks.around(m.sku, () => processor.handle(m)));
+    }
+    Object.defineProperty(gen.stats, 'versionConflicts', { get: () => processors.reduce((a, p) => a + p.stats.versionConflicts, 0) });
+    this.generation = gen;
+    handles.forEach((handle) => void this.worker(gen, handle));
+  }
+
+  private async worker(gen: ProcessorGeneration, handle: (m: InventoryMutation) => Promise<MutationOutcome>): Promise<void> {
+    while (gen.alive) {
+      const message = await this.take();
+      if (!gen.alive) {
+        this.queue.splice(this.queueHead, 0, message);
+        return;
+      }
+      gen.inflight.add(message);
+      let outcome: MutationOutcome | undefined;
+      try {
+        outcome = await handle(this.mutationOf(message));
+      } catch {
+        outcome = undefined; // the broker redelivers a message whose handler failed
+      }
+      if (!gen.alive) return;
+      gen.inflight.delete(message);
+      this.recordOutcome(message, outcome);
+    }
+  }
+
+  private recordOutcome(message: number, outcome: MutationOutcome | undefined): void {
+    const now = this.kernel.nowMs();
+    if (outcome === undefined || (outcome.status === 'rejected' && outcome.reason === 'conflict_retries_exhausted')) {
+      if (outcome !== undefined) this.conflictRejected++;
+      this.kernel.schedule(REDELIVERY_AFTER_CONFLICT_MS, () => this.enqueue(message));
+      return;
+    }
+    if (message < 0) return;
+    this.trace.line(`R ${message} ${outcome.status} ${t3(now)}`);
+    if (outcome.status === 'duplicate') {
+      this.duplicatesIgnored++;
+      return;
+    }
+    const status = this.ordStatus.data;
+    if (status[message] !== ORDER_STATUS.pending) return;
+    if (outcome.status === 'applied') {
+      status[message] = ORDER_STATUS.fulfilled;
+      this.fulfilled++;
+      return;
+    }
+    status[message] = ORDER_STATUS.oversold;
+    this.oversold++;
+    if (this.oversellExamples.length < OVERSELL_EXAMPLES) this.explainOversell(message);
+  }
+
+  private explainOversell(n: number): void {
+    const c = this.ordChannel.data[n]!;
+    const i = this.ordSku.data[n]!;
+    const placedAt = this.ordPlacedAt.data[n]!;
+    const k = this.keyOf(c, i);
+    const changedAt = this.lastCommitAtMs[k]!;
+    this.oversellExamples.push({
+      orderId: `o${n}`,
+      channel: this.channels[c]!.id,
+      sku: this.skuNames[i]!,
+      placedAtMs: round3(placedAt),
+      listedQuantity: this.ordShown.data[n]!,
+      sourceQuantityAtPlacement: this.ordSotAt.data[n]!,
+      sourceChangedAtMs: changedAt > 0 ? round3(changedAt) : null,
+      channelUpdatedAtMs: this.channels[c]!.updatedAtMs[i]! > 0 ? round3(this.channels[c]!.updatedAtMs[i]!) : null,
+    });
+  }
+
+  private crashProcessors(downMs: number): void {
+    const gen = this.generation;
+    if (gen === undefined || !gen.alive) return;
+    gen.alive = false;
+    this.versionConflictsRetired += gen.stats.versionConflicts;
+    this.trace.line(`X processor ${t3(this.kernel.nowMs())}`);
+    this.kernel.schedule(downMs, () => this.restartProcessors(gen));
+  }
+
+  private restartProcessors(crashed: ProcessorGeneration): void {
+    if (this.generation !== crashed || crashed.alive) return;
+    // Messages the dead workers held were never acknowledged: the broker delivers them again.
+    for (const message of crashed.inflight) this.enqueue(message);
+    crashed.inflight.clear();
+    this.processorRestarts++;
+    this.startProcessors();
+  }
+
+  // ---- dispatch strategies --------------------------------------------------------------
+
+  private startDispatcher(): void {
+    const base = this.pitfall === 'silent-dlq-drop' ? withSilentDlq(this.store) : this.store;
+    this.dispatcher = new PropagationDispatcher({
+      store: base,
+      channels: this.channels,
+      clock: this.kernel.clock,
+      timers: this.kernel.timers,
+      random: this.streams.stream(`dispatcher.jitter.gen${this.dispatcherRestarts}`),
+      alerts: this.alertSink,
+      retryPolicy: this.cfg.retryPolicy,
+      observer: this.observer,
+      listingPolicy: this.dispatchPolicy,
+      ...(this.partition ? { channelsFor: (key: string) => this.channelsForKey(key), skipEchoToSource: true } : {}),
+      onParked: (letter) => this.onParked(letter),
+    });
+    this.dispatcherDown = false;
+    void this.dispatcher.pump();
+  }
+
+  private channelsForKey(key: string): readonly string[] | undefined {
+    const c = this.keyChannel[this.keyIndex.get(key)!]!;
+    return c < 0 ? undefined : [this.channels[c]!.id];
+  }
+
+  private onParked(letter: DeadLetter): void {
+    this.parkedIds.add(letter.id);
+    this.parkedTotal++;
+    this.dlqDepth++;
+    this.dlqMaxDepth = Math.max(this.dlqMaxDepth, this.dlqDepth);
+    this.trace.line(`P ${letter.id} ${t3(this.kernel.nowMs())}`);
+  }
+
+  private crashDispatcher(downMs: number): void {
+    if (this.dispatcherDown) return;
+    this.dispatcher.stop();
+    this.dispatcherDown = true;
+    this.trace.line(`X dispatcher ${t3(this.kernel.nowMs())}`);
+    this.kernel.schedule(downMs, () => this.restartDispatcher());
+  }
+
+  private restartDispatcher(): void {
+    if (!this.dispatcherDown) return;
+    this.dispatcherRestarts++;
+    this.startDispatcher();
+  }
+
+  /** A commit happened: what the strategy does about it. */
+  private onEngineCommit(): void {
+    if (this.dispatcherDown) return;
+    const s = this.strategy;
+    if (s.kind === 'event-driven' || s.kind === 'hybrid') {
+      void this.dispatcher.pump();
+    } else if (s.kind === 'event-batched' && !this.batchPumpScheduled) {
+      this.batchPumpScheduled = true;
+      this.kernel.schedule(s.windowMs, () => {
+        this.batchPumpScheduled = false;
+        if (!this.dispatcherDown) void this.dispatcher.pump();
+      });
+    }
+  }
+
+  private startPeriodicJobs(): void {
+    const s = this.strategy;
+    if (s.kind === 'polling') {
+      const everyMs = s.intervalS * 1000;
+      const tick = (): void => {
+        void this.fullSync();
+        this.kernel.schedule(everyMs, tick);
+      };
+      this.kernel.schedule(everyMs, tick);
+    }
+    if (s.kind === 'hybrid') {
+      const everyMs = s.reconcileIntervalS * 1000;
+      const tick = (): void => {
+        void (this.pitfall === 'overwriting-reconciliation' ? this.overwritingReconcile() : this.reconcile());
+        this.kernel.schedule(everyMs, tick);
+      };
+      this.kernel.schedule(everyMs, tick);
+    }
+  }
+
+  /** Polling: drain the changes since the last poll, then push every listing again (a full sync). */
+  private async fullSync(): Promise<void> {
+    if (this.dispatcherDown) return;
+    const dispatcher = this.dispatcher;
+    await dispatcher.pump();
+    const levels = await Promise.all(this.keyNames.map((key) => this.store.read(key)));
+    if (dispatcher !== this.dispatcher || this.dispatcherDown) return;
+    levels.forEach((level, k) => {
+      const key = this.keyNames[k]!;
+      const only = this.keyChannel[k]!;
+      for (let c = 0; c < this.channels.length; c++) {
+        if (only >= 0 && only !== c) continue;
+        const id = this.channels[c]!.id;
+        const quantity = listedQuantity(level.quantity, id, this.dispatchPolicy);
+        dispatcher.submit(id, { sku: key, quantity, version: level.version }, Number.NaN, { resend: true });
+      }
+    });
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.dispatcherDown) return;
+    const reconciler = new Reconciler({
+      store: this.store,
+      channels: this.channels,
+      dispatcher: this.dispatcher,
+      clock: this.kernel.clock,
+      alerts: this.alertSink,
+      listingPolicy: this.dispatchPolicy,
+      ...(this.partition ? { channelsFor: (key: string) => this.channelsForKey(key) } : {}),
+    });
+    try {
+      await reconciler.reconcile(this.keyNames);
+    } catch {
+      // A channel that cannot be read now is audited on the next pass.
+    }
+  }
+
+  /** The pitfall: read every level, then write each one back to every channel, newer or not. */
+  private async overwritingReconcile(): Promise<void> {
+    const levels = await Promise.all(this.keyNames.map((key) => this.store.read(key)));
+    await this.kernel.sleep(2_000); // a slow audit: the levels it read age while it works
+    await Promise.all(
+      levels.map(async (level, k) => {
+        const key = this.keyNames[k]!;
+        for (const channel of this.channels) {
+          if (this.keyChannel[k]! >= 0 && this.keyChannel[k] !== channel.index) continue;
+          await channel.pushListing({ sku: key, quantity: listedQuantity(level.quantity, channel.id, this.dispatchPolicy), version: level.version });
+        }
+      }),
+    );
+  }
+
+  // ---- faults ---------------------------------------------------------------------------
+
+  private scheduleCrashes(): void {
+    for (const crash of this.scenario.faults.processorCrashes) {
+      this.kernel.scheduleAt(crash.atS * 1000, () => {
+        if (this.faultsOn) this.crashProcessors(crash.downS * 1000);
+      });
+    }
+    for (const crash of this.scenario.faults.dispatcherCrashes) {
+      this.kernel.scheduleAt(crash.atS * 1000, () => {
+        if (this.faultsOn) this.crashDispatcher(crash.downS * 1000);
+      });
+    }
+  }
+
+  // ---- the run --------------------------------------------------------------------------
+
+  async run(): Promise<SimulationResult> {
+    const bucketMs = this.durationMs / SERIES_BUCKETS;
+    for (let b = 1; b <= SERIES_BUCKETS; b++) this.kernel.scheduleAt(b * bucketMs, () => this.sampleSeries());
+    this.startProcessors();
+    this.startDispatcher();
+    this.startOrderPolling();
+    this.startPeriodicJobs();
+    this.scheduleRestocks();
+    this.scheduleBursts();
+    this.scheduleCrashes();
+    this.scheduleNextArrival(0);
+    await this.kernel.run({ untilMs: this.durationMs });
+    // Close the measured period: freshness is integrated over [0, duration] only.
+    for (let slot = 0; slot < this.staleSince.length; slot++) {
+      const since = this.staleSince[slot]!;
+      if (!Number.isNaN(since)) this.integrateStale(since, since, this.durationMs);
+    }
+    const frozenFreshness = { loss: this.confidenceLossMs, invisible: this.invisibleMs, belowMin: this.belowMinMs };
+    const convergenceMs = await this.heal();
+    this.checkOutcomes();
+    return this.result(frozenFreshness, convergenceMs, bucketMs);
+  }
+
+  /** Faults off, everything restarted, DLQ redriven; returns ms to convergence, or null. */
+  private async heal(): Promise<number | null> {
+    this.faultsOn = false;
+    this.demandOn = false;
+    const healStart = this.kernel.nowMs();
+    this.trace.line(`H ${t3(healStart)}`);
+    if (this.generation !== undefined && !this.generation.alive) this.restartProcessors(this.generation);
+    if (this.dispatcherDown) this.restartDispatcher();
+    await this.whileRunning(this.checkDlqDurability());
+    const redrive = async (): Promise<void> => {
+      if (this.dispatcherDown) return;
+      const n = await this.dispatcher.redrive();
+      this.dlqDepth = Math.max(0, this.dlqDepth - n);
+    };
+    const boundMs = healStart + this.scenario.healBoundS * 1000;
+    let nextRedrive = healStart;
+    while (this.kernel.nowMs() < boundMs) {
+      if (this.kernel.nowMs() >= nextRedrive) {
+        void redrive();
+        nextRedrive += HEAL_REDRIVE_MS;
+      }
+      await this.kernel.run({ untilMs: Math.min(boundMs, this.kernel.nowMs() + HEAL_CHECK_MS) });
+      if (this.isConverged()) return this.kernel.nowMs() - healStart;
+    }
+    return null;
+  }
+
+  /** Store calls wait on virtual time: keep the kernel running until `work` settles. */
+  private async whileRunning<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const done = work.finally(() => {
+      settled = true;
+    });
+    while (!settled) await this.kernel.run({ untilMs: this.kernel.nowMs() + 1 });
+    return done;
+  }
+
+  private isConverged(): boolean {
+    const busy = this.queueLength > 0 || (this.generation?.inflight.size ?? 0) > 0 || this.pollBacklog.some((b) => b.length > 0);
+    return !busy && this.staleCount === 0 && this.dlqDepth === 0;
+  }
+
+  /** Every update the dispatcher parked must be in the store's DLQ: nothing dropped silently. */
+  private async checkDlqDurability(): Promise<void> {
+    const stored = new Set((await this.store.listDeadLetters()).map((l) => l.id));
+    for (const id of this.parkedIds) if (!stored.has(id)) this.violate('update-lost-without-dlq', `parked update ${id} is not in the dead-letter queue`);
+    this.dlqDepth = stored.size;
+  }
+
+  /** Every order a channel accepted must end applied or rejected. */
+  private checkOutcomes(): void {
+    const status = this.ordStatus.data;
+    for (let n = 0; n < this.orderCount; n++) {
+      if (status[n] === ORDER_STATUS.pending) this.violate('mutation-without-outcome', `order o${n} never reached an outcome`);
+    }
+  }
+
+  private result(fresh: { loss: number; invisible: number; belowMin: number }, convergenceMs: number | null, bucketMs: number): SimulationResult {
+    const sc = this.scenario;
+    const days = sc.durationS / 86_400;
+    const listings = this.channels.length * this.nSku;
+    const exposureMs = listings * this.durationMs;
+    const merged = this.observer.merged();
+    const stale = this.staleObserver.snapshot('stale');
+    const econ = sc.economics;
+    const measured = measuredLeakage({
+      oversellsPerDay: this.oversold / days,
+      averageOrderValue: econ.averageOrderValue,
+      customerLifetimeValue: econ.customerLifetimeValue,
+      churnMultiplier: econ.churnMultiplier,
+      lostSalesPerDay: this.lostSales / days,
+    });
+    const seedInputs = econ.seedModel ?? {
+      dailyOrderVolume: Math.max(1, sc.demand.ordersPerDay),
+      syncWindowSeconds: this.strategy.kind === 'polling' ? this.strategy.intervalS : Math.max(1, merged.p99 / 1000),
+      oversellProbability: 0.02,
+    };
+    const seedModel = computeRevenueLeakage({
+      dailyOrderVolume: seedInputs.dailyOrderVolume,
+      syncWindowSeconds: seedInputs.syncWindowSeconds,
+      averageOrderValue: Math.max(econ.averageOrderValue, Number.MIN_VALUE),
+      oversellProbability: seedInputs.oversellProbability,
+      customerLifetimeValue: Math.max(econ.customerLifetimeValue, Number.MIN_VALUE),
+      churnMultiplier: Math.max(econ.churnMultiplier, Number.MIN_VALUE),
+    });
+    const api = this.channels.reduce((a, ch) => ({ calls: a.calls + ch.stats.calls, throttled: a.throttled + ch.stats.throttled, failed: a.failed + ch.stats.failed }), { calls: 0, throttled: 0, failed: 0 });
+    const versionConflicts = this.versionConflictsRetired + (this.generation?.stats.versionConflicts ?? 0);
+    const result: SimulationResult = {
+      scenario: sc.name,
+      strategy: this.strategyName,
+      seed: this.options.seed,
+      traceHash: '',
+      simulatedSeconds: round3(this.kernel.nowMs() / 1000),
+      orders: {
+        placed: this.orderCount,
+        fulfilled: this.fulfilled,
+        oversold: this.oversold,
+        lostSales: this.lostSales,
+        duplicatesIgnored: this.duplicatesIgnored,
+        conflictRejected: this.conflictRejected,
+      },
+      oversells: this.oversold,
+      lostSales: this.lostSales,
+      integrityViolations: this.violationCount,
+      violations: this.violations,
+      latencyMs: { p50: round3(merged.p50), p95: round3(merged.p95), p99: round3(merged.p99), max: round3(merged.max) },
+      staleWindowMs: { p50: round3(stale.p50), p99: round3(stale.p99) },
+      freshness: {
+        meanConfidence: round6(1 - fresh.loss / exposureMs),
+        invisibleFraction: round6(fresh.invisible / exposureMs),
+        belowMinConfidenceFraction: round6(fresh.belowMin / exposureMs),
+      },
+      leakage: {
+        oversellsPerDay: round3(measured.oversellsPerDay),
+        directRevenueLoss: round2(measured.directRevenueLoss),
+        ltvErosion: round2(measured.ltvErosion),
+        totalDailyImpact: round2(measured.totalDailyImpact),
+        lostSalesRevenue: round2(measured.lostSalesRevenue),
+        seedModel,
+      },
+      api,
+      dlq: { maxDepth: this.dlqMaxDepth, parked: this.parkedTotal },
+      converged: convergenceMs !== null,
+      convergenceMs: convergenceMs === null ? null : round3(convergenceMs),
+      engine: { versionConflicts, processorRestarts: this.processorRestarts, dispatcherRestarts: this.dispatcherRestarts, alerts: this.alerts.length },
+      channels: this.channels.map((ch, c) => {
+        const snap = this.observer.snapshot(ch.id);
+        const dailyQuota = ch.preset.rateLimits.find((r) => r.kind === 'quota' && r.scope !== 'listing');
+        return {
+          id: ch.id,
+          preset: ch.preset.id,
+          latencyMs: { count: snap.count, p50: round3(snap.p50), p95: round3(snap.p95), p99: round3(snap.p99), max: round3(snap.max) },
+          api: { ...ch.stats },
+          orders: { placed: this.placedByChannel[c]!, lostSales: this.lostSalesByChannel[c]! },
+          quota: {
+            limitPerDay: dailyQuota !== undefined && dailyQuota.kind === 'quota' ? round3((dailyQuota.limit * 86_400) / dailyQuota.periodS) : null,
+            usedPerDay: round3(ch.stats.calls / days),
+          },
+        };
+      }),
+      oversellExamples: this.oversellExamples,
+      series: { bucketMs: round3(bucketMs), freshness: this.seriesFreshness, dlqDepth: this.seriesDlq },
+      kernel: { events: this.kernel.eventsProcessed },
+    };
+    this.trace.line(`E ${JSON.stringify({ ...result, kernel: undefined })}`);
+    result.traceHash = this.trace.digest();
+    return result;
+  }
+}
+
+function frozenPolicy(input: StrategySpec['listingPolicy'], withAllocation: boolean): ListingPolicy {
+  const policy: { -readonly [K in keyof ListingPolicy]: ListingPolicy[K] } = {};
+  if (input.bufferUnits !== undefined) policy.bufferUnits = input.bufferUnits;
+  if (input.outOfStockThreshold !== undefined) policy.outOfStockThreshold = input.outOfStockThreshold;
+  if (input.maxListed !== undefined) policy.maxListed = input.maxListed;
+  if (withAllocation && input.allocation !== undefined) policy.allocation = Object.freeze({ ...input.allocation });
+  return Object.freeze(policy);
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
