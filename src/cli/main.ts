@@ -1,0 +1,70 @@
+/**
+ * The `invsim` command line. Commands are thin: parse, call a library function, print.
+ * Exit codes: 0 success, 1 an assertion or invariant failed, 2 bad usage or invalid input.
+ * Results go to stdout; progress and diagnostics to stderr.
+ */
+import yargs from 'yargs';
+import { ScenarioError } from '../scenarios/load.js';
+import { UnknownStrategyError } from '../sim/world.js';
+import { leakageBuilder, leakageCommand, type LeakageArgs } from './commands/leakage.js';
+import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
+import { EXIT, UsageError } from './errors.js';
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+/** Runs the CLI and returns the exit code (sets process.exitCode when called from bin). */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const parser = yargs([...argv])
+    .scriptName('invsim')
+    .usage('$0 <command> [options]\n\nDeterministic simulation and load-testing harness for multichannel inventory sync.')
+    .command<RunArgs>('run <file>', 'simulate one scenario with one strategy and seed', runBuilder, async (args) => {
+      code = await runCommand(args, io.out);
+    })
+    .command<LeakageArgs>('leakage', "the seed article's revenue-leakage model", leakageBuilder, (args) => {
+      code = leakageCommand(args, io.out);
+    })
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    code = report(error, io);
+  }
+  process.exitCode = code;
+  return code;
+}
+
+function report(error: unknown, io: Io): number {
+  if (error instanceof ScenarioError) {
+    io.err(`invsim: invalid scenario\n${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof UsageError || error instanceof UnknownStrategyError || error instanceof RangeError) {
+    io.err(`invsim: ${error.message}\nRun 'invsim --help' for usage.\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof Error && error.name === 'YError') {
+    io.err(`invsim: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  io.err(`invsim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT.failed;
+}
