@@ -38,7 +38,10 @@ export interface OversellExplanation {
   placedAtMs: number;
   listedQuantity: number;
   sourceQuantityAtPlacement: number;
-  /** When the source of truth last changed before the order, and when that change reached the channel. */
+  /**
+   * When the source of truth last changed before the order, and when the channel's listing was
+   * last set by us after that change (null: the change had not reached the channel yet).
+   */
   sourceChangedAtMs: number | null;
   channelUpdatedAtMs: number | null;
 }
@@ -49,7 +52,7 @@ export interface SimulationResult {
   seed: number;
   traceHash: string;
   simulatedSeconds: number;
-  orders: { placed: number; fulfilled: number; oversold: number; lostSales: number; duplicatesIgnored: number; conflictRejected: number };
+  orders: { arrivals: number; placed: number; fulfilled: number; oversold: number; lostSales: number; duplicatesIgnored: number; conflictRejected: number };
   oversells: number;
   lostSales: number;
   integrityViolations: number;

@@ -160,6 +160,8 @@ class World implements ChannelHost {
   private readonly ordPlacedAt = new Column(new Float64Array(1024));
   private readonly ordShown = new Column(new Int32Array(1024));
   private readonly ordSotAt = new Column(new Int32Array(1024));
+  private readonly ordSotChangedAt = new Column(new Float64Array(1024));
+  private arrivals = 0;
   private readonly restockKey: number[] = [];
   private readonly restockDelta: number[] = [];
   private readonly restockApplied: number[] = [];
@@ -545,6 +547,7 @@ class World implements ChannelHost {
   /** A customer looks at channel c's listing of SKU i and buys if it shows enough. */
   private customerArrives(c: number, i: number, units: number): void {
     if (!this.demandOn) return;
+    this.arrivals++;
     const channel = this.channels[c]!;
     const shown = channel.quantity[i]!;
     const now = this.kernel.nowMs();
@@ -558,13 +561,14 @@ class World implements ChannelHost {
     }
     channel.sell(i, units);
     const n = this.orderCount++;
-    for (const col of [this.ordSku, this.ordChannel, this.ordQty, this.ordStatus, this.ordApplied, this.ordPlacedAt, this.ordShown, this.ordSotAt]) col.ensure(n);
+    for (const col of [this.ordSku, this.ordChannel, this.ordQty, this.ordStatus, this.ordApplied, this.ordPlacedAt, this.ordShown, this.ordSotAt, this.ordSotChangedAt]) col.ensure(n);
     this.ordSku.data[n] = i;
     this.ordChannel.data[n] = c;
     this.ordQty.data[n] = units;
     this.ordPlacedAt.data[n] = now;
     this.ordShown.data[n] = shown;
     this.ordSotAt.data[n] = this.sotQty[this.keyOf(c, i)]!;
+    this.ordSotChangedAt.data[n] = this.lastCommitAtMs[this.keyOf(c, i)]!;
     this.placedByChannel[c]!++;
     this.trace.line(`O ${n} ${channel.id} ${i} ${units} ${shown} ${t3(now)}`);
     this.restale(c, i);
@@ -794,8 +798,8 @@ class World implements ChannelHost {
     const c = this.ordChannel.data[n]!;
     const i = this.ordSku.data[n]!;
     const placedAt = this.ordPlacedAt.data[n]!;
-    const k = this.keyOf(c, i);
-    const changedAt = this.lastCommitAtMs[k]!;
+    const changedAt = this.ordSotChangedAt.data[n]!;
+    const updatedAt = this.channels[c]!.updatedAtMs[i]!;
     this.oversellExamples.push({
       orderId: `o${n}`,
       channel: this.channels[c]!.id,
@@ -804,7 +808,7 @@ class World implements ChannelHost {
       listedQuantity: this.ordShown.data[n]!,
       sourceQuantityAtPlacement: this.ordSotAt.data[n]!,
       sourceChangedAtMs: changedAt > 0 ? round3(changedAt) : null,
-      channelUpdatedAtMs: this.channels[c]!.updatedAtMs[i]! > 0 ? round3(this.channels[c]!.updatedAtMs[i]!) : null,
+      channelUpdatedAtMs: updatedAt > changedAt ? round3(updatedAt) : null,
     });
   }
 
@@ -1095,6 +1099,7 @@ class World implements ChannelHost {
       traceHash: '',
       simulatedSeconds: round3(this.kernel.nowMs() / 1000),
       orders: {
+        arrivals: this.arrivals,
         placed: this.orderCount,
         fulfilled: this.fulfilled,
         oversold: this.oversold,
