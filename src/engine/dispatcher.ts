@@ -25,6 +25,9 @@ import type {
 } from './ports.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPolicy } from './retry.js';
 
+/** An update answered 429 this many times the retry budget is parked (a channel that never admits it). */
+const THROTTLE_BOUND_FACTOR = 20;
+
 export interface DispatcherPorts {
   readonly clock: Clock;
   readonly timers: Timers;
@@ -82,15 +85,18 @@ interface Lane {
   sending: ChannelUpdate | undefined;
   sendingCovers: Pending[];
   queued: boolean;
-  /** Failed attempts of the current update. */
+  /** Failed attempts of the current update (throttling excluded). */
   failures: number;
+  /** 429 answers for the current update: flow control, bounded separately. */
+  throttles: number;
   waitingRetry: boolean;
   ackedVersion: number;
 }
 
 interface ChannelState {
   readonly client: ChannelClient;
-  readonly lanes: Map<string, Lane>;
+  /** Position in the dispatcher's channel list: the index into each SKU's lane array. */
+  readonly index: number;
   readonly ready: Lane[];
   readyHead: number;
   inFlight: number;
@@ -103,6 +109,11 @@ export class PropagationDispatcher {
   private readonly opts: DispatcherOptions;
   private readonly policy: RetryPolicy;
   private readonly channels: ChannelState[];
+  private channelCount = 0;
+  /** One lane per (SKU, channel): a SKU's lanes sit together, found with one lookup. */
+  private readonly lanes = new Map<string, (Lane | undefined)[]>();
+  /** True when the listing policy changes nothing: the listed quantity is the level. */
+  private readonly identityPolicy: boolean;
   /** Outbox seq -> lanes still owing it. */
   private readonly owed = new Map<number, number>();
   private readonly owedOrder: number[] = [];
@@ -119,13 +130,15 @@ export class PropagationDispatcher {
   constructor(options: DispatcherOptions) {
     this.opts = options;
     this.policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    const lp = options.listingPolicy ?? {};
+    this.identityPolicy = lp.allocation === undefined && lp.bufferUnits === undefined && lp.outOfStockThreshold === undefined && lp.maxListed === undefined;
     const problems = validateRetryPolicy(this.policy);
     if (problems.length > 0) throw new RangeError(`retryPolicy: ${problems.join('; ')}`);
     const ids = new Set<string>();
     this.channels = options.channels.map((client) => {
       if (ids.has(client.id)) throw new RangeError(`channel id ${client.id} appears twice`);
       ids.add(client.id);
-      return { client, lanes: new Map(), ready: [], readyHead: 0, inFlight: 0, pausedUntilMs: 0, wakeScheduled: false };
+      return { client, index: this.channelCount++, ready: [], readyHead: 0, inFlight: 0, pausedUntilMs: 0, wakeScheduled: false };
     });
   }
 
@@ -183,19 +196,28 @@ export class PropagationDispatcher {
 
   /** The highest version each channel acknowledged for a SKU (-1 if none). */
   ackedVersion(channelId: string, sku: string): number {
-    return this.channels.find((c) => c.client.id === channelId)?.lanes.get(sku)?.ackedVersion ?? -1;
+    const channel = this.channels.find((c) => c.client.id === channelId);
+    return channel === undefined ? -1 : (this.lanes.get(sku)?.[channel.index]?.ackedVersion ?? -1);
   }
 
-  /** Moves parked entries (all, or those matching `filter`) back into delivery. */
+  /**
+   * Moves parked entries (all, or those matching `filter`) back into delivery. A parked entry
+   * means "this listing missed an update": what is sent is the SKU's level now, not the parked
+   * payload, which may since have been overtaken by a newer version the channel already has.
+   */
   async redrive(filter: (letter: DeadLetter) => boolean = () => true): Promise<number> {
-    const letters = await this.opts.store.listDeadLetters();
+    const { store } = this.opts;
+    const letters = await store.listDeadLetters();
     let count = 0;
     for (const letter of letters) {
       if (!filter(letter)) continue;
-      if (!(await this.opts.store.removeDeadLetter(letter.id))) continue;
+      if (!this.channels.some((c) => c.client.id === letter.channel)) continue;
+      const level = await store.read(letter.sku);
+      if (!(await store.removeDeadLetter(letter.id))) continue;
       count++;
       this.stats.redriven++;
-      this.submit(letter.channel, { sku: letter.sku, quantity: letter.quantity, version: letter.version }, letter.committedAtMs);
+      const quantity = listedQuantity(level.quantity, letter.channel, this.opts.listingPolicy ?? {});
+      this.submit(letter.channel, { sku: letter.sku, quantity, version: level.version }, letter.committedAtMs, { resend: true });
     }
     return count;
   }
@@ -244,7 +266,7 @@ export class PropagationDispatcher {
     this.owed.set(event.seq, targets.length);
     this.owedOrder.push(event.seq);
     for (const channel of targets) {
-      const quantity = listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {});
+      const quantity = this.identityPolicy ? event.quantity : listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {});
       const update = { sku: event.sku, quantity, version: event.version };
       if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
         this.settle(event.seq);
@@ -270,7 +292,12 @@ export class PropagationDispatcher {
   }
 
   private lane(channel: ChannelState, sku: string): Lane {
-    let lane = channel.lanes.get(sku);
+    let perChannel = this.lanes.get(sku);
+    if (perChannel === undefined) {
+      perChannel = new Array<Lane | undefined>(this.channels.length);
+      this.lanes.set(sku, perChannel);
+    }
+    let lane = perChannel[channel.index];
     if (lane === undefined) {
       lane = {
         sku,
@@ -283,10 +310,11 @@ export class PropagationDispatcher {
         sendingCovers: [],
         queued: false,
         failures: 0,
+        throttles: 0,
         waitingRetry: false,
         ackedVersion: -1,
       };
-      channel.lanes.set(sku, lane);
+      perChannel[channel.index] = lane;
     }
     return lane;
   }
@@ -397,6 +425,7 @@ export class PropagationDispatcher {
   private delivered(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number): void {
     this.stats.delivered++;
     lane.failures = 0;
+    lane.throttles = 0;
     lane.ackedVersion = Math.max(lane.ackedVersion, update.version);
     const channelId = lane.channel.client.id;
     for (const cover of covers) {
@@ -418,21 +447,27 @@ export class PropagationDispatcher {
   }
 
   private failed(lane: Lane, update: ChannelUpdate, covers: Pending[], result: Extract<ChannelResult, { ok: false }>, now: number): void {
-    if (result.error === 'throttled') this.stats.throttled++;
-    else this.stats.failed++;
-    lane.failures++;
+    // A 429 is the channel pacing us, not a failure of the update: it does not use up the
+    // retry budget, but a bound on it still parks an update a channel never takes.
+    if (result.error === 'throttled') {
+      this.stats.throttled++;
+      lane.throttles++;
+    } else {
+      this.stats.failed++;
+      lane.failures++;
+    }
     // A newer version that arrived meanwhile takes the failed one's place and its debts.
     if (lane.next === undefined) {
       lane.next = update;
       lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
     }
     lane.covers = covers.concat(lane.covers);
-    if (lane.failures > this.policy.maxRetries) {
+    if (lane.failures > this.policy.maxRetries || lane.throttles > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
       void this.park(lane, result, now);
       return;
     }
     this.stats.retries++;
-    const backoff = retryDelayMs(this.policy, lane.failures, this.opts.random);
+    const backoff = result.error === 'throttled' ? 0 : retryDelayMs(this.policy, lane.failures, this.opts.random);
     const delayMs = Math.max(backoff, result.retryAfterMs ?? 0);
     lane.waitingRetry = true;
     this.waitingTotal++;
@@ -457,13 +492,14 @@ export class PropagationDispatcher {
       quantity: update.quantity,
       version: update.version,
       committedAtMs: covers[0]?.committedAtMs ?? lane.nextCommittedAtMs,
-      attempts: lane.failures,
+      attempts: lane.failures + lane.throttles,
       lastError: result.message ?? result.error,
       parkedAtMs: now,
     };
     lane.next = undefined;
     lane.covers = [];
     lane.failures = 0;
+    lane.throttles = 0;
     lane.inFlight = true; // hold the lane until the letter is durable
     this.inFlightTotal++;
     await this.opts.store.parkDeadLetter(letter);

@@ -76,6 +76,15 @@ export class InMemoryInventoryStore implements InventoryStore {
     return this.levels.get(sku) ?? EMPTY;
   }
 
+  /** Synchronous DLQ look-ups for observers; not part of the port. */
+  hasDeadLetter(id: string): boolean {
+    return this.deadLetters.has(id);
+  }
+
+  get deadLetterCount(): number {
+    return this.deadLetters.size;
+  }
+
   get outboxLength(): number {
     return this.outbox.length - this.outboxHead;
   }
@@ -101,12 +110,15 @@ export class InMemoryInventoryStore implements InventoryStore {
 
   async readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]> {
     await this.tick();
-    const out: OutboxEvent[] = [];
-    for (let i = this.outboxHead; i < this.outbox.length && out.length < limit; i++) {
-      const event = this.outbox[i]!;
-      if (event.seq > afterSeq) out.push(event);
+    // Seqs increase along the array: binary-search the first one after `afterSeq`.
+    let lo = this.outboxHead;
+    let hi = this.outbox.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.outbox[mid]!.seq > afterSeq) hi = mid;
+      else lo = mid + 1;
     }
-    return out;
+    return this.outbox.slice(lo, Math.min(this.outbox.length, lo + limit));
   }
 
   async ackOutbox(seq: number): Promise<void> {

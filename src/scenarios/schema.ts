@@ -58,7 +58,7 @@ const channelOverrides = z
   })
   .optional();
 
-const channel = z.strictObject({
+export const channelSchema = z.strictObject({
   id: ident,
   preset: z.enum(PRESET_IDS as unknown as [string, ...string[]]),
   /** Relative share of demand arriving on this channel. */
@@ -214,6 +214,8 @@ const engine = z
     dispatcherConcurrency: posInt.default(8),
     /** Jitter fraction of retry delays (the template has no key for it). */
     retryJitter: prob.default(0.2),
+    /** Operations redrive the dead-letter queue this often (absent: only when the run heals). */
+    redriveDlqEveryS: pos.optional(),
   })
   .default({ processorWorkers: 1, storeLatencyMs: 1, dispatcherConcurrency: 8, retryJitter: 0.2 });
 
@@ -260,7 +262,7 @@ export const scenarioSchema = z.strictObject({
   /** Upper bound for the heal phase in which channels must converge. */
   healBoundS: pos.default(6 * 3600),
   catalog,
-  channels: z.array(channel).min(1),
+  channels: z.array(channelSchema).min(1),
   demand,
   faults,
   engine,

@@ -136,9 +136,10 @@ export class SimChannel implements ChannelClient {
     const timeoutP = faultsOn ? f.timeoutRate : 0;
     if (draw < throttleP) return this.throttle(latencyMs, f.throttleRetryAfterMs);
     if (draw < throttleP + errorP) return this.fail(latencyMs, { ok: false, error: 'server_error', message: 'HTTP 500' });
-    if (draw < throttleP + errorP + timeoutP) {
-      // The outcome is unknown to the caller: the channel may have applied it anyway.
-      if (this.rng.next() < f.timeoutAppliedShare) this.kernel.schedule(latencyMs, () => this.accept(updates));
+    // A timeout: injected, or a response slower than the client waits. The outcome is unknown
+    // to the caller; the channel may have applied the request before the client gave up.
+    if (draw < throttleP + errorP + timeoutP || latencyMs >= f.timeoutMs) {
+      if (this.rng.next() < f.timeoutAppliedShare) this.kernel.schedule(Math.min(latencyMs, f.timeoutMs) / 2, () => this.accept(updates));
       return this.fail(f.timeoutMs, { ok: false, error: 'timeout', message: `no answer within ${f.timeoutMs} ms` });
     }
     await this.kernel.sleep(latencyMs);

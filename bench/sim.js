@@ -1,0 +1,26 @@
+// `npm run bench`: simulator throughput and memory at 10 000, 100 000 and 1 000 000 orders on a
+// five-channel event-driven scenario with faults (bench/bench.yaml). Each size runs in a fresh
+// process. `npm run bench -- --json` prints a JSON array instead of a table.
+import { execFileSync } from 'node:child_process';
+
+const json = process.argv.includes('--json');
+const sizes = process.argv.filter((a) => /^\d+$/.test(a)).map(Number);
+const targets = sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000];
+const rows = [];
+for (const orders of targets) {
+  if (!json) process.stderr.write(`bench: ${orders.toLocaleString('en-US')} orders ...\n`);
+  const out = execFileSync(process.execPath, [new URL('./run-one.js', import.meta.url).pathname, String(orders)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  rows.push(JSON.parse(out.trim().split('\n').at(-1)));
+}
+if (json) {
+  process.stdout.write(`${JSON.stringify(rows.map(({ orders, ordersPerSecond, eventsPerSecond, peakRssMb }) => ({ orders, ordersPerSecond, eventsPerSecond, peakRssMb })))}\n`);
+} else {
+  const header = ['orders', 'orders/s', 'events/s', 'peak RSS MB', 'wall s', 'violations', 'converged'];
+  const lines = rows.map((r) => [r.orders, r.ordersPerSecond, r.eventsPerSecond, r.peakRssMb, r.wallSeconds, r.integrityViolations, r.converged].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  process.stdout.write(`${[fmt(header), ...lines.map(fmt)].join('\n')}\n`);
+}
