@@ -230,7 +230,7 @@ const economics = z.strictObject({
 });
 
 /** A bound on a number: `0`, `true`, or a comparison string such as "< 500" or ">= 0.9". */
-const assertion = z.union([z.number(), z.boolean(), z.string().regex(/^\s*(<=|>=|<|>|==|!=)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, 'must look like "< 500", ">= 0.9" or "== 0"')]);
+const assertion = z.union([z.number(), z.boolean(), z.string().regex(/^\s*(<=|>=|<|>|==|!=)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$/i, 'must be a number, true or false, or a comparison like "< 500", ">= 0.9" or "== 0"')]);
 
 export const ASSERTABLE_METRICS = [
   'oversells',
