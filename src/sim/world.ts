@@ -18,8 +18,9 @@ import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import type { Alert, AlertSink, ChannelUpdate, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { Reconciler } from '../engine/reconciler.js';
-import type { RetryPolicy } from '../engine/retry.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.js';
 import type { Scenario, StrategySpec } from '../scenarios/schema.js';
+import { closestMatch } from '../scenarios/suggest.js';
 import { SimChannel, type ChannelFaults, type ChannelHost } from './channel.js';
 import { sampleLatencyMs } from './channels/latency.js';
 import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from './channels/presets.js';
@@ -91,10 +92,10 @@ export function engineConfig(scenario: Scenario): {
   const r = t?.retry_policy;
   return {
     retryPolicy: {
-      maxRetries: r?.max_retries ?? 5,
-      baseDelayMs: r?.base_delay_ms ?? 1_000,
-      maxDelayMs: r?.max_delay_ms ?? 30_000,
-      backoffMultiplier: r?.backoff_multiplier ?? 2,
+      maxRetries: r?.max_retries ?? DEFAULT_RETRY_POLICY.maxRetries,
+      baseDelayMs: r?.base_delay_ms ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+      maxDelayMs: r?.max_delay_ms ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+      backoffMultiplier: r?.backoff_multiplier ?? DEFAULT_RETRY_POLICY.backoffMultiplier,
       jitter: scenario.engine.retryJitter,
     },
     idempotencyTtlMs: (t?.idempotency?.ttl_seconds ?? 86_400) * 1000,
@@ -107,8 +108,10 @@ export function engineConfig(scenario: Scenario): {
 export async function simulate(scenario: Scenario, options: SimulateOptions): Promise<SimulationResult> {
   const strategy = scenario.strategies[options.strategy];
   if (strategy === undefined) {
-    const known = Object.keys(scenario.strategies).join(', ');
-    throw new UnknownStrategyError(`scenario ${scenario.name} has no strategy ${options.strategy} (it has: ${known})`);
+    const names = Object.keys(scenario.strategies);
+    const guess = closestMatch(options.strategy, names);
+    const hint = guess === undefined ? '' : `; did you mean ${guess}?`;
+    throw new UnknownStrategyError(`scenario ${scenario.name} has no strategy ${options.strategy}${hint} (it has: ${names.join(', ')})`);
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${options.seed}`);
   const world = new World(scenario, options.strategy, strategy, options);
