@@ -37,3 +37,13 @@ export class Reconciler extends CoreReconciler {
     super(withSystemPorts(options));
   }
 }
+
+// Analyses behind `invsim compare | check | sweep | merge`, for programmatic use.
+export { estimate, pairedDifference, tQuantile975, type Estimate } from './analysis/stats.js';
+export { COMPARE_METRICS, observe, type CompareMetric, type Observed, type RunRecord } from './analysis/metrics.js';
+export { aggregate, aggregateRecords, planTasks, type ComparePlan, type CompareResult, type CompareRun, type PairedDiff, type StrategySummary } from './analysis/compare.js';
+export { runTasks, type RunnerOptions } from './analysis/runner.js';
+export type { RunTask } from './analysis/execute.js';
+export { mergeShards, parseShard, type Shard, type ShardDocument } from './analysis/shard.js';
+export { evaluateAssertions, holds, scenarioAssertions, type Assertion, type AssertionOutcome, type CheckReport } from './analysis/check.js';
+export { junitXml } from './analysis/junit.js';

@@ -4,20 +4,30 @@
  * Results go to stdout; progress and diagnostics to stderr.
  */
 import yargs from 'yargs';
+import { AnalysisInputError } from '../analysis/errors.js';
 import { ScenarioError } from '../scenarios/load.js';
 import { UnknownStrategyError } from '../sim/world.js';
+import { checkBuilder, checkCommand, type CheckArgs } from './commands/check.js';
+import { compareBuilder, compareCommand, type CompareArgs } from './commands/compare.js';
 import { leakageBuilder, leakageCommand, type LeakageArgs } from './commands/leakage.js';
+import { listBuilder, listCommand, type ListArgs } from './commands/list.js';
+import { mergeBuilder, mergeCommand, type MergeArgs } from './commands/merge.js';
+import { startBuilder, startCommand, type StartArgs } from './commands/start.js';
+import { sweepBuilder, sweepCommand, type SweepArgs } from './commands/sweep.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Whether `err` is a terminal: long commands show progress only then. */
+  readonly isTTY?: boolean;
 }
 
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  isTTY: process.stderr.isTTY === true,
 };
 
 /** Runs the CLI and returns the exit code (sets process.exitCode when called from bin). */
@@ -28,6 +38,24 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .usage('$0 <command> [options]\n\nDeterministic simulation and load-testing harness for multichannel inventory sync.')
     .command<RunArgs>('run <file>', 'simulate one scenario with one strategy and seed', runBuilder, async (args) => {
       code = await runCommand(args, io.out);
+    })
+    .command<CompareArgs>('compare <file>', 'every strategy on the same seeds: means, 95% CIs, paired differences', compareBuilder, async (args) => {
+      code = await compareCommand(args, io);
+    })
+    .command<CheckArgs>('check <file>', "CI mode: every scenario's assert blocks over N seeds; exit 1 with a reproducer on a breach", checkBuilder, async (args) => {
+      code = await checkCommand(args, io);
+    })
+    .command<SweepArgs>('sweep <file>', 'vary one scenario parameter over a list of values', sweepBuilder, async (args) => {
+      code = await sweepCommand(args, io);
+    })
+    .command<MergeArgs>('merge <files..>', 'combine `compare --shard i/n` outputs into the unsharded result', mergeBuilder, (args) => {
+      code = mergeCommand(args, io);
+    })
+    .command<ListArgs>('list [file]', 'scenarios, their strategies, and the channel presets', listBuilder, (args) => {
+      code = listCommand(args, io);
+    })
+    .command<StartArgs>('start', 'the main job: baseline and flash-sale comparisons, files under reports/out/', startBuilder, async (args) => {
+      code = await startCommand(args, io);
     })
     .command<LeakageArgs>('leakage', "the seed article's revenue-leakage model", leakageBuilder, (args) => {
       code = leakageCommand(args, io.out);
@@ -57,7 +85,7 @@ function report(error: unknown, io: Io): number {
     io.err(`invsim: invalid scenario\n${error.message}\n`);
     return EXIT.usage;
   }
-  if (error instanceof UsageError || error instanceof UnknownStrategyError || error instanceof RangeError) {
+  if (error instanceof UsageError || error instanceof AnalysisInputError || error instanceof UnknownStrategyError || error instanceof RangeError) {
     io.err(`invsim: ${error.message}\nRun 'invsim --help' for usage.\n`);
     return EXIT.usage;
   }

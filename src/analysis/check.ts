@@ -1,0 +1,145 @@
+/**
+ * CI mode: every `assert` block of a scenario, for every strategy it applies to, over N seeds.
+ * An assertion holds when it holds on every seed; a failure is reported as data (the assertion,
+ * the seeds it failed on with the observed values) plus the command that replays the first one.
+ */
+import { ASSERTABLE_METRICS, type AssertableMetric, type AssertBlock, type Scenario } from '../scenarios/schema.js';
+import { AnalysisInputError } from './errors.js';
+import type { RunTask } from './execute.js';
+import type { ObservedValue, RunRecord } from './metrics.js';
+
+export type Bound = number | boolean | string;
+
+export interface Assertion {
+  readonly scenario: string;
+  /** Index of the block in the scenario's `assert` list (0 when it is a single block). */
+  readonly block: number;
+  readonly strategy: string;
+  readonly metric: AssertableMetric;
+  readonly expected: Bound;
+}
+
+export interface SeedValue {
+  readonly seed: number;
+  readonly value: ObservedValue;
+}
+
+export interface AssertionOutcome extends Assertion {
+  readonly passed: boolean;
+  /** The seeds it failed on, in seed order, with what was observed. */
+  readonly failures: readonly SeedValue[];
+  /** Replays the first failure; null when the assertion held. */
+  readonly reproduce: string | null;
+}
+
+export interface CheckReport {
+  readonly file: string;
+  readonly seeds: readonly number[];
+  readonly passed: boolean;
+  readonly assertions: number;
+  readonly failed: number;
+  readonly outcomes: readonly AssertionOutcome[];
+}
+
+export function assertBlocks(scenario: Scenario): readonly AssertBlock[] {
+  if (scenario.assert === undefined) return [];
+  return Array.isArray(scenario.assert) ? scenario.assert : [scenario.assert];
+}
+
+/** Strategies a block without `strategies:` applies to: every one that is not a pitfall. */
+export function defaultAssertedStrategies(scenario: Scenario): string[] {
+  return Object.entries(scenario.strategies)
+    .filter(([, spec]) => spec.pitfall === undefined)
+    .map(([name]) => name);
+}
+
+/** Every (block, strategy, metric) assertion of a scenario, in file order. */
+export function scenarioAssertions(scenario: Scenario): Assertion[] {
+  const out: Assertion[] = [];
+  assertBlocks(scenario).forEach((block, index) => {
+    const strategies = block.strategies ?? defaultAssertedStrategies(scenario);
+    for (const strategy of strategies) {
+      if (scenario.strategies[strategy] === undefined) {
+        throw new AnalysisInputError(`scenario ${scenario.name}: assert[${index}] names strategy ${strategy}, which the scenario does not declare (it has: ${Object.keys(scenario.strategies).join(', ')})`);
+      }
+      for (const metric of ASSERTABLE_METRICS) {
+        const expected = (block as Partial<Record<AssertableMetric, Bound>>)[metric];
+        if (expected !== undefined) out.push({ scenario: scenario.name, block: index, strategy, metric, expected });
+      }
+    }
+  });
+  return out;
+}
+
+const COMPARISON = /^\s*(<=|>=|<|>|==|!=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/i;
+
+function asNumber(value: ObservedValue): number | null {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+/** Whether an observed value satisfies a bound: a number is equality, a boolean is equality, a string compares. */
+export function holds(expected: Bound, observed: ObservedValue): boolean {
+  if (typeof expected === 'boolean') return observed === expected;
+  const value = asNumber(observed);
+  if (value === null) return false;
+  if (typeof expected === 'number') return value === expected;
+  const match = COMPARISON.exec(expected);
+  if (match === null) throw new AnalysisInputError(`cannot read the bound "${expected}" (write it like "< 500" or ">= 0.9")`);
+  const limit = Number(match[2]);
+  switch (match[1]) {
+    case '<':
+      return value < limit;
+    case '<=':
+      return value <= limit;
+    case '>':
+      return value > limit;
+    case '>=':
+      return value >= limit;
+    case '==':
+      return value === limit;
+    default:
+      return value !== limit;
+  }
+}
+
+/** `integrityViolations: 0`, `latencyMsP99: "< 500"`: the assertion as written in the scenario file. */
+export function describeAssertion(a: Pick<Assertion, 'metric' | 'expected'>): string {
+  return `${a.metric}: ${typeof a.expected === 'string' ? JSON.stringify(a.expected.trim()) : String(a.expected)}`;
+}
+
+const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
+
+export function shellQuote(word: string): string {
+  return SHELL_SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that replays one run. */
+export function reproducer(file: string, scenario: string, strategy: string, seed: number): string {
+  return `invsim run ${shellQuote(file)} --scenario ${shellQuote(scenario)} --strategy ${shellQuote(strategy)} --seed ${seed}`;
+}
+
+/** The runs the assertions need: each asserted (scenario, strategy) once per seed. */
+export function checkTasks(file: string, assertions: readonly Assertion[], seeds: readonly number[]): RunTask[] {
+  const pairs = new Map<string, { scenario: string; strategy: string }>();
+  for (const a of assertions) pairs.set(JSON.stringify([a.scenario, a.strategy]), { scenario: a.scenario, strategy: a.strategy });
+  return [...pairs.values()].flatMap(({ scenario, strategy }) => seeds.map((seed) => ({ file, scenario, strategy, seed })));
+}
+
+export function evaluateAssertions(file: string, assertions: readonly Assertion[], seeds: readonly number[], records: readonly RunRecord[]): CheckReport {
+  const byRun = new Map<string, RunRecord>();
+  for (const r of records) byRun.set(JSON.stringify([r.scenario, r.strategy, r.seed]), r);
+  const outcomes = assertions.map((a): AssertionOutcome => {
+    const failures: SeedValue[] = [];
+    for (const seed of seeds) {
+      const record = byRun.get(JSON.stringify([a.scenario, a.strategy, seed]));
+      if (record === undefined) throw new Error(`no run for ${a.scenario}/${a.strategy}/seed ${seed}`);
+      const value = record.observed[a.metric];
+      if (!holds(a.expected, value)) failures.push({ seed, value });
+    }
+    const first = failures[0];
+    return { ...a, passed: first === undefined, failures, reproduce: first === undefined ? null : reproducer(file, a.scenario, a.strategy, first.seed) };
+  });
+  const failed = outcomes.filter((o) => !o.passed).length;
+  return { file, seeds: [...seeds], passed: failed === 0, assertions: outcomes.length, failed, outcomes };
+}

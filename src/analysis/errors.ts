@@ -1,0 +1,36 @@
+/**
+ * Errors of the analyses, and how any error crosses a worker-thread boundary: structured clone
+ * keeps neither an Error's class nor its extra fields, so errors travel as data and are rebuilt
+ * on the main thread as the class the CLI maps to an exit code.
+ */
+import { ScenarioError, type ScenarioIssue } from '../scenarios/load.js';
+import { UnknownStrategyError } from '../sim/world.js';
+
+/** Bad input to an analysis (a parameter path, a shard document, a flag value): exit code 2, no stack trace. */
+export class AnalysisInputError extends Error {
+  override readonly name = 'AnalysisInputError';
+}
+
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | null;
+  readonly file: string | null;
+  readonly issues: readonly ScenarioIssue[] | null;
+}
+
+export function toWireError(error: unknown): WireError {
+  if (error instanceof ScenarioError) return { name: error.name, message: error.message, stack: null, file: error.file, issues: error.issues };
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack ?? null, file: null, issues: null };
+  return { name: 'Error', message: String(error), stack: null, file: null, issues: null };
+}
+
+export function fromWireError(wire: WireError): Error {
+  if (wire.name === 'ScenarioError' && wire.file !== null && wire.issues !== null) return new ScenarioError(wire.file, wire.issues);
+  if (wire.name === 'UnknownStrategyError') return new UnknownStrategyError(wire.message);
+  if (wire.name === 'AnalysisInputError') return new AnalysisInputError(wire.message);
+  if (wire.name === 'RangeError') return new RangeError(wire.message);
+  const error = new Error(`${wire.message} (in a worker thread)`);
+  if (wire.stack !== null) error.stack = `${wire.stack}\n    (in a worker thread)`;
+  return error;
+}

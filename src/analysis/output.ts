@@ -1,0 +1,29 @@
+/** `--out DIR`: the JSON document and a CSV (one row per run) written side by side. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+
+export type CsvRow = readonly (string | number | boolean | null)[];
+
+export function toCsv(rows: readonly CsvRow[]): string {
+  return stringify(rows.map((r) => [...r]));
+}
+
+export function toJson(document: unknown): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** Writes `<dir>/<base>.json` and `<dir>/<base>.csv`; returns the two paths. */
+export function writeOutputs(dir: string, base: string, document: unknown, rows: readonly CsvRow[]): { json: string; csv: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${base}.json`);
+  const csv = join(dir, `${base}.csv`);
+  writeFileSync(json, toJson(document));
+  writeFileSync(csv, toCsv(rows));
+  return { json, csv };
+}
+
+/** A file-name-safe form of a scenario or parameter name. */
+export function fileSafe(name: string): string {
+  return name.replace(/[^\w.-]+/g, '_');
+}

@@ -1,0 +1,85 @@
+/** Options and helpers shared by the commands that run many seeds (compare, check, sweep, start). */
+import type { Argv } from 'yargs';
+import { COMPARE_METRICS } from '../../analysis/metrics.js';
+import type { CompareResult } from '../../analysis/compare.js';
+import { AnalysisInputError } from '../../analysis/errors.js';
+import { defaultWorkers } from '../../analysis/runner.js';
+import type { Scenario } from '../../scenarios/schema.js';
+import { fmtDifference, fmtEstimate, fmtSeeds, table } from '../format.js';
+import type { Io } from '../main.js';
+
+export interface SeedArgs {
+  seeds: number;
+  seedStart: number;
+  workers: number;
+}
+
+export function seedOptions<T>(y: Argv<T>, defaultSeeds: number): Argv<T & SeedArgs> {
+  return y
+    .option('seeds', { type: 'number', default: defaultSeeds, describe: 'number of seeds' })
+    .option('seed-start', { type: 'number', default: 1, describe: 'first seed; the seeds are seed-start, seed-start+1, …' })
+    .option('workers', {
+      type: 'number',
+      default: defaultWorkers(),
+      defaultDescription: 'the number of cores',
+      describe: 'worker threads running seeds in parallel (1: in this thread); results do not depend on it',
+    }) as unknown as Argv<T & SeedArgs>;
+}
+
+/** `a,b` → the named strategies, each declared by the scenario, none twice; none given → every strategy. */
+export function resolveStrategies(list: string | undefined, scenario: Scenario, option = '--strategies'): string[] {
+  const declared = Object.keys(scenario.strategies);
+  if (list === undefined) return declared;
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new AnalysisInputError(`${option} must name at least one strategy (the scenario has: ${declared.join(', ')})`);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (scenario.strategies[name] === undefined) throw new AnalysisInputError(`${option}: scenario ${scenario.name} has no strategy ${name} (it has: ${declared.join(', ')})`);
+    if (seen.has(name)) throw new AnalysisInputError(`${option} names ${name} twice`);
+    seen.add(name);
+  }
+  return names;
+}
+
+/** Progress on stderr, only when stderr is a terminal: `compare 37/100 runs`. */
+export function progress(io: Io, label: string): ((done: number, total: number) => void) | undefined {
+  if (io.isTTY !== true) return undefined;
+  return (done, total) => io.err(`\r${label} ${done}/${total} runs${done === total ? '\n' : ''}`);
+}
+
+/** The terminal form of a comparison: one table of means, one of paired differences. */
+export function compareTable(result: CompareResult): string {
+  const names = result.strategies.map((s) => s.strategy);
+  const lines = [
+    `compare: ${result.scenario}, ${names.length} strateg${names.length === 1 ? 'y' : 'ies'} on seeds ${fmtSeeds(result.seeds)} (${result.seeds.length} each, common random numbers)`,
+    'mean ± half-width of the 95% confidence interval',
+    '',
+    table(
+      ['metric', ...names],
+      COMPARE_METRICS.map((m) => [m, ...result.strategies.map((s) => fmtEstimate(m, s.metrics[m]))]),
+    ),
+  ];
+  const baseline = names[0];
+  const others = names.slice(1);
+  if (baseline !== undefined && others.length > 0) {
+    lines.push(
+      '',
+      `paired differences against ${baseline} (per seed: strategy - ${baseline}; * the interval excludes 0)`,
+      '',
+      table(
+        ['metric', ...others.map((o) => `${o} - ${baseline}`)],
+        COMPARE_METRICS.map((m) => [
+          m,
+          ...others.map((o) => {
+            const d = result.paired.find((p) => p.strategy === o && p.metric === m);
+            return d === undefined ? '' : fmtDifference(m, d);
+          }),
+        ]),
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

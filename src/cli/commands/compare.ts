@@ -1,0 +1,81 @@
+/** `invsim compare`: every strategy of a scenario on the same seeds, with confidence intervals and paired differences. */
+import type { Argv } from 'yargs';
+import { aggregateRecords, compareRunRows, MIN_COMPARE_SEEDS, planTasks, seedRange, toCompareRun, type ComparePlan, type CompareResult } from '../../analysis/compare.js';
+import { AnalysisInputError } from '../../analysis/errors.js';
+import { fileSafe, toJson, writeOutputs } from '../../analysis/output.js';
+import { runTasks } from '../../analysis/runner.js';
+import { inShard, parseShard, scenarioHash, shardDocument, type ShardRun } from '../../analysis/shard.js';
+import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
+import { COMPARE_METRICS } from '../../analysis/metrics.js';
+import type { Io } from '../main.js';
+import { compareTable, progress, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
+
+export interface CompareArgs extends SeedArgs {
+  file: string;
+  scenario: string;
+  strategies: string | undefined;
+  json: boolean;
+  shard: string | undefined;
+  out: string | undefined;
+}
+
+export function compareBuilder(y: Argv): Argv<CompareArgs> {
+  return seedOptions(
+    y
+      .positional('file', { type: 'string', describe: 'scenario file (YAML)', demandOption: true })
+      .option('scenario', { type: 'string', describe: 'scenario name in the file', demandOption: true })
+      .option('strategies', { type: 'string', describe: 'comma-separated strategies, the first is the baseline (default: every strategy, in file order)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
+      .option('shard', { type: 'string', describe: 'run only slice i of n of the (strategy, seed) runs and print a shard document for `invsim merge`' })
+      .option('out', { type: 'string', describe: 'also write the JSON and a CSV (one row per run) into this directory' }),
+    20,
+  )
+    .example('$0 compare scenarios.yaml --scenario baseline', 'every strategy on seeds 1..20, as a table')
+    .example('$0 compare scenarios.yaml --scenario flash-sale --strategies event-driven,allocation --seeds 50 --json', 'two strategies, paired differences against event-driven')
+    .example('$0 compare scenarios.yaml --scenario baseline --seeds 200 --shard 3/8 > shard-3.json', 'one machine of eight; combine with `invsim merge shard-*.json`')
+    .example('$0 compare scenarios.yaml --scenario flash-sale --workers 1 --out reports/out', 'in this thread; write JSON and CSV too') as unknown as Argv<CompareArgs>;
+}
+
+export function comparePlan(args: Pick<CompareArgs, 'file' | 'scenario' | 'strategies' | 'seeds' | 'seedStart'>): { plan: ComparePlan; hash: string } {
+  const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
+  const seeds = seedRange(args.seeds, args.seedStart);
+  if (seeds.length < MIN_COMPARE_SEEDS) throw new AnalysisInputError(`--seeds must be at least ${MIN_COMPARE_SEEDS} for a confidence interval, got ${seeds.length}`);
+  return { plan: { file: args.file, scenario: scenario.name, strategies: resolveStrategies(args.strategies, scenario), seeds }, hash: scenarioHash(scenario) };
+}
+
+/** Runs the whole comparison (no sharding): the library entry point of `compare` and `start`. */
+export async function runComparison(plan: ComparePlan, options: { workers: number; io: Io; label?: string }): Promise<CompareResult> {
+  const onProgress = progress(options.io, options.label ?? 'compare');
+  const records = await runTasks(planTasks(plan), { workers: options.workers, ...(onProgress === undefined ? {} : { onProgress }) });
+  return aggregateRecords(plan, records);
+}
+
+/** Prints a comparison (JSON or table) and writes `--out` files; shared with `merge`. */
+export function emitComparison(result: CompareResult, args: { json: boolean; out: string | undefined }, io: Io): void {
+  io.out(args.json ? toJson(result) : compareTable(result));
+  if (args.out !== undefined) {
+    const paths = writeOutputs(args.out, `compare-${fileSafe(result.scenario)}`, result, compareRunRows(result));
+    io.err(`wrote ${paths.json} and ${paths.csv}\n`);
+  }
+}
+
+export async function compareCommand(args: CompareArgs, io: Io): Promise<number> {
+  const { plan, hash } = comparePlan(args);
+  if (args.shard === undefined) {
+    emitComparison(await runComparison(plan, { workers: args.workers, io }), args, io);
+    return 0;
+  }
+  const shard = parseShard(args.shard);
+  const tasks = planTasks(plan).filter((_, i) => inShard(i, shard));
+  const onProgress = progress(io, `compare shard ${shard.index}/${shard.count}`);
+  const records = await runTasks(tasks, { workers: args.workers, ...(onProgress === undefined ? {} : { onProgress }) });
+  const runs: ShardRun[] = records.map((r) => ({ strategy: r.strategy, ...toCompareRun(r) }));
+  const doc = shardDocument(plan, hash, shard, runs);
+  io.out(toJson(doc));
+  if (args.out !== undefined) {
+    const rows = [['scenario', 'strategy', 'seed', 'traceHash', ...COMPARE_METRICS], ...runs.map((r) => [plan.scenario, r.strategy, r.seed, r.traceHash, ...COMPARE_METRICS.map((m) => r.metrics[m])])];
+    const paths = writeOutputs(args.out, `compare-${fileSafe(plan.scenario)}-shard-${shard.index}-of-${shard.count}`, doc, rows);
+    io.err(`wrote ${paths.json} and ${paths.csv}\n`);
+  }
+  return 0;
+}
