@@ -35,6 +35,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   let code: number = EXIT.ok;
   const parser = yargs([...argv])
     .scriptName('invsim')
+    // A flag given twice takes its last value, as users expect, rather than becoming an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nDeterministic simulation and load-testing harness for multichannel inventory sync.')
     .command<RunArgs>('run <file>', 'simulate one scenario with one strategy and seed', runBuilder, async (args) => {
       code = await runCommand(args, io.out);
