@@ -265,14 +265,16 @@ export class PropagationDispatcher {
     const targets = this.targets(event.sku);
     this.owed.set(event.seq, targets.length);
     this.owedOrder.push(event.seq);
+    // Updates and covers are immutable: channels that list the same quantity share one object.
+    const cover: Pending = { seq: event.seq, committedAtMs: event.committedAtMs };
+    const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
     for (const channel of targets) {
-      const quantity = this.identityPolicy ? event.quantity : listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {});
-      const update = { sku: event.sku, quantity, version: event.version };
+      const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
       if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
         this.settle(event.seq);
         continue;
       }
-      this.enqueue(channel, update, event.committedAtMs, event.seq);
+      this.enqueueCover(channel, update, cover);
     }
     if (targets.length === 0) this.settle(event.seq);
   }
@@ -321,10 +323,13 @@ export class PropagationDispatcher {
 
   /** Returns false when the update is not newer than what the lane already has. */
   private enqueue(channel: ChannelState, update: ChannelUpdate, committedAtMs: number, seq: number | undefined): boolean {
+    return this.enqueueCover(channel, update, { seq: seq ?? -1, committedAtMs });
+  }
+
+  private enqueueCover(channel: ChannelState, update: ChannelUpdate, cover: Pending): boolean {
     const lane = this.lane(channel, update.sku);
-    const cover: Pending = { seq: seq ?? -1, committedAtMs };
     if (update.version <= lane.ackedVersion) {
-      if (seq !== undefined) this.settle(seq);
+      if (cover.seq >= 0) this.settle(cover.seq);
       return false;
     }
     // Covered by the version in flight or waiting: it owes this event too.
@@ -338,7 +343,7 @@ export class PropagationDispatcher {
     }
     if (lane.next !== undefined) this.stats.superseded++;
     lane.next = update;
-    lane.nextCommittedAtMs = committedAtMs;
+    lane.nextCommittedAtMs = cover.committedAtMs;
     lane.covers.push(cover);
     if (!lane.inFlight && !lane.waitingRetry && !lane.queued) {
       lane.queued = true;
