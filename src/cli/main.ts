@@ -15,6 +15,8 @@ import { mergeBuilder, mergeCommand, type MergeArgs } from './commands/merge.js'
 import { startBuilder, startCommand, type StartArgs } from './commands/start.js';
 import { sweepBuilder, sweepCommand, type SweepArgs } from './commands/sweep.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
+import { k6Builder, k6Command, type K6Args } from './commands/k6.js';
+import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface Io {
@@ -58,6 +60,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     })
     .command<StartArgs>('start', 'the main job: baseline and flash-sale comparisons, files under reports/out/', startBuilder, async (args) => {
       code = await startCommand(args, io);
+    })
+    .command<ServeArgs>('serve <file>', "the reference service k6 scripts aim at: the real engine and one scenario's channels in real time", serveBuilder, async (args) => {
+      code = await serveCommand(args, io);
+    })
+    .command<K6Args>('k6 <file>', 'a scenario as a k6 script (TypeScript typed with @types/k6, and its ES2019 bundle)', k6Builder, async (args) => {
+      code = await k6Command(args, io);
     })
     .command<LeakageArgs>('leakage', "the seed article's revenue-leakage model", leakageBuilder, (args) => {
       code = leakageCommand(args, io.out);

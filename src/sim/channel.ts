@@ -2,14 +2,28 @@
  * A simulated sales channel: its own view of every listing, a rate limiter, a latency
  * distribution, update semantics, feed-style apply delays and injected faults. It implements
  * the engine's ChannelClient port, so the real dispatcher talks to it exactly as it would talk
- * to a marketplace adapter. Everything it does happens in virtual time.
+ * to a marketplace adapter. It reads time only through a `TimeSource`: the simulator passes its
+ * Kernel (virtual time); `invsim serve` passes a real-time source (src/adapters/realtime.ts), so
+ * the same latency, throttling and failure models run against the wall clock.
  */
 import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
 import { sampleLatencyMs, type LatencySpec } from './channels/latency.js';
 import type { ChannelPreset } from './channels/presets.js';
 import { createRateLimiters, type InspectableRateLimiter, type RateLimitSpec } from './channels/ratelimit.js';
-import type { Kernel } from './kernel.js';
 import type { Rng } from './random.js';
+
+/**
+ * Where a channel's time comes from. The simulator's `Kernel` satisfies it structurally; the
+ * real-time adapter implements it with the system clock and `setTimeout`.
+ */
+export interface TimeSource {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+  /** Runs `fn` after `delayMs` (>= 0). */
+  schedule(delayMs: number, fn: () => void): unknown;
+  /** Runs `fn` at `timeMs` (>= nowMs()). */
+  scheduleAt(timeMs: number, fn: () => void): unknown;
+}
 
 export interface ChannelFaults {
   readonly active: () => boolean;
@@ -58,7 +72,7 @@ export class SimChannel implements ChannelClient {
   private applyQueueTailMs = 0;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly time: TimeSource,
     private readonly rng: Rng,
     private readonly host: ChannelHost,
     private readonly faults: ChannelFaults,
@@ -101,8 +115,8 @@ export class SimChannel implements ChannelClient {
 
   async readListing(sku: string): Promise<ChannelListing | undefined> {
     this.stats.reads++;
-    const now = this.kernel.nowMs();
-    await this.kernel.sleep(this.latency(now));
+    const now = this.time.nowMs();
+    await this.time.sleep(this.latency(now));
     if (this.faults.active() && this.faults.inOutage(now)) throw new Error(`${this.id}: 503 service unavailable`);
     const i = this.host.skuIndexOf(sku);
     return { quantity: this.quantity[i]!, version: this.version[i]! };
@@ -116,7 +130,7 @@ export class SimChannel implements ChannelClient {
     const stats = this.stats;
     stats.calls++;
     stats.itemsSent += updates.length;
-    const now = this.kernel.nowMs();
+    const now = this.time.nowMs();
     const latencyMs = this.latency(now);
     const faultsOn = this.faults.active();
     const draw = this.rng.next();
@@ -139,10 +153,10 @@ export class SimChannel implements ChannelClient {
     // A timeout: injected, or a response slower than the client waits. The outcome is unknown
     // to the caller; the channel may have applied the request before the client gave up.
     if (draw < throttleP + errorP + timeoutP || latencyMs >= f.timeoutMs) {
-      if (this.rng.next() < f.timeoutAppliedShare) this.kernel.schedule(Math.min(latencyMs, f.timeoutMs) / 2, () => this.accept(updates));
+      if (this.rng.next() < f.timeoutAppliedShare) this.time.schedule(Math.min(latencyMs, f.timeoutMs) / 2, () => this.accept(updates));
       return this.fail(f.timeoutMs, { ok: false, error: 'timeout', message: `no answer within ${f.timeoutMs} ms` });
     }
-    await this.kernel.sleep(latencyMs);
+    await this.time.sleep(latencyMs);
     if (this.preset.updateSemantics === 'compare-and-set') {
       const stale = updates.find((u) => u.version < this.version[this.host.skuIndexOf(u.sku)]!);
       if (stale !== undefined) return { ok: false, error: 'rejected', message: `compare-and-set failed for ${stale.sku}` };
@@ -158,14 +172,14 @@ export class SimChannel implements ChannelClient {
       this.apply(updates);
       return;
     }
-    const now = this.kernel.nowMs();
+    const now = this.time.nowMs();
     const at = Math.max(now + sampleLatencyMs(delay, this.rng), this.applyQueueTailMs);
     this.applyQueueTailMs = at;
-    this.kernel.scheduleAt(at, () => this.apply(updates));
+    this.time.scheduleAt(at, () => this.apply(updates));
   }
 
   private apply(updates: readonly ChannelUpdate[]): void {
-    const now = this.kernel.nowMs();
+    const now = this.time.nowMs();
     for (const update of updates) {
       const i = this.host.skuIndexOf(update.sku);
       const previousVersion = this.version[i]!;
@@ -184,13 +198,13 @@ export class SimChannel implements ChannelClient {
 
   private async fail(afterMs: number, result: ChannelResult): Promise<ChannelResult> {
     this.stats.failed++;
-    await this.kernel.sleep(afterMs);
+    await this.time.sleep(afterMs);
     return result;
   }
 
   private async throttle(afterMs: number, retryAfterMs: number): Promise<ChannelResult> {
     this.stats.throttled++;
-    await this.kernel.sleep(afterMs);
+    await this.time.sleep(afterMs);
     return { ok: false, error: 'throttled', retryAfterMs };
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * Request building and signing for the k6 scripts, with no k6 import: the HMAC function is passed
+ * in (k6/crypto's `hmac` in a script, node:crypto in the tests), so vitest tests this module
+ * directly and the service checks the signatures it makes. ES2019 only (k6 v0.48 runs it as is).
+ */
+
+/** Lowercase hex HMAC-SHA256 of `message` keyed with `secret`. */
+export type HmacSha256Hex = (secret: string, message: string) => string;
+
+export interface Order {
+  readonly mutationId: string;
+  readonly orderId: string;
+  readonly sku: string;
+  readonly quantity: number;
+}
+
+export interface PreparedRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly body: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export const SIGNATURE_HEADER = 'X-Invsim-Signature';
+
+/** The body bytes that are signed and sent: fixed key order, no whitespace. */
+export function orderBody(order: Order): string {
+  return JSON.stringify({ mutationId: order.mutationId, orderId: order.orderId, sku: order.sku, quantity: order.quantity });
+}
+
+export function signatureHeader(body: string, secret: string, hmac: HmacSha256Hex): string {
+  return `sha256=${hmac(secret, body).toLowerCase()}`;
+}
+
+export function baseUrlOf(raw: string): string {
+  const trimmed = raw.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(trimmed)) throw new Error(`BASE_URL must look like http://host:port, got "${raw}"`);
+  return trimmed;
+}
+
+export function orderRequest(baseUrl: string, channel: string, order: Order, secret: string, hmac: HmacSha256Hex): PreparedRequest {
+  const body = orderBody(order);
+  return {
+    method: 'POST',
+    url: `${baseUrl}/webhooks/orders/${encodeURIComponent(channel)}`,
+    body,
+    headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(body, secret, hmac) },
+  };
+}
+
+export function adminHeaders(adminToken: string): Record<string, string> {
+  return { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
+}
+
+export function adjustmentRequest(baseUrl: string, sku: string, mutationId: string, quantityDelta: number, adminToken: string): PreparedRequest {
+  return {
+    method: 'POST',
+    url: `${baseUrl}/inventory/${encodeURIComponent(sku)}/adjustments`,
+    body: JSON.stringify({ mutationId, quantityDelta }),
+    headers: adminHeaders(adminToken),
+  };
+}
+
+export function inventoryRequest(baseUrl: string, sku: string): PreparedRequest {
+  return { method: 'GET', url: `${baseUrl}/inventory/${encodeURIComponent(sku)}`, body: null, headers: {} };
+}
+
+export function auditRequest(baseUrl: string, adminToken: string): PreparedRequest {
+  return { method: 'GET', url: `${baseUrl}/audit`, body: null, headers: { Authorization: `Bearer ${adminToken}` } };
+}
+
+export function resetRequest(baseUrl: string, adminToken: string): PreparedRequest {
+  return { method: 'POST', url: `${baseUrl}/reset`, body: null, headers: { Authorization: `Bearer ${adminToken}` } };
+}
+
+/** The first index whose cumulative weight exceeds `u` (u in [0, 1)). */
+export function pickIndex(cdf: readonly number[], u: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((cdf[mid] as number) > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** A uniform integer in [0, n). */
+export function pickUniform(n: number, u: number): number {
+  return Math.min(n - 1, Math.floor(u * n));
+}
+
+/** Unique per run, scenario and iteration; the same string for a redelivery. */
+export function mutationIdOf(runId: string, stream: string, iteration: number): string {
+  return `${runId}-${stream}-${iteration}`;
+}
+
+/** The stock-load step: the adjustment that brings `current` to `target`, or null when equal. */
+export function stockDelta(current: number, target: number): number | null {
+  return current === target ? null : target - current;
+}
+
+export function requireEnv(env: Readonly<Record<string, string | undefined>>, name: string, hint: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new Error(`set ${name} (${hint}), e.g. k6 run -e ${name}=… script.js`);
+  return value;
+}
+
+export const MUTATION_STATUSES = ['applied', 'duplicate', 'rejected'] as const;
+
+/** Whether a webhook answer is a well-formed acknowledgement. */
+export function isAcknowledgement(status: number, body: string | null): boolean {
+  if (status !== 200 || body === null) return false;
+  try {
+    const parsed = JSON.parse(body) as { status?: unknown };
+    return typeof parsed.status === 'string' && (MUTATION_STATUSES as readonly string[]).indexOf(parsed.status) >= 0;
+  } catch {
+    return false;
+  }
+}
+
+export function statusOf(body: string | null): string | undefined {
+  if (body === null) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { status?: unknown };
+    return typeof parsed.status === 'string' ? parsed.status : undefined;
+  } catch {
+    return undefined;
+  }
+}

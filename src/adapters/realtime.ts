@@ -1,0 +1,105 @@
+/**
+ * A real-time `TimeSource` for the simulator's channel models (src/sim/channel.ts), so that
+ * `invsim serve` runs them against the wall clock: the same latency, throttling and feed-delay
+ * code, waiting with `setTimeout` instead of jumping through virtual time.
+ *
+ * Time is `performance.now()` relative to the source's creation: monotone (a wall-clock step
+ * cannot make a latency negative) and starting near 0 like the simulator's clock, so scenario
+ * windows (`outages[].startS`) mean "seconds after the service started". `wallClockMs` turns a
+ * reading back into epoch milliseconds for display.
+ *
+ * Every pending timer is tracked, bounded by `maxPendingTimers`, and cancelled by `dispose()`,
+ * so a stopped service leaves nothing behind that keeps the process alive; a sleep cancelled by
+ * `dispose()` never resolves (what was waiting on it belongs to a stopped generation).
+ */
+import type { Clock, Timers } from '../engine/ports.js';
+import type { TimeSource } from '../sim/channel.js';
+
+export class TimerLimitError extends Error {
+  override readonly name = 'TimerLimitError';
+}
+
+export interface RealTimeSourceOptions {
+  /** Upper bound on timers pending at once; exceeding it throws TimerLimitError. */
+  readonly maxPendingTimers?: number;
+  /** `performance.now()` reading taken as time 0 (default: at construction). */
+  readonly originMs?: number;
+}
+
+const DEFAULT_MAX_PENDING_TIMERS = 1_000_000;
+
+export class RealTimeSource implements TimeSource {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  private readonly originPerfMs: number;
+  private readonly originWallMs: number;
+  private readonly maxPending: number;
+  private readonly pending = new Set<ReturnType<typeof setTimeout>>();
+  private disposed = false;
+
+  constructor(options: RealTimeSourceOptions = {}) {
+    this.maxPending = options.maxPendingTimers ?? DEFAULT_MAX_PENDING_TIMERS;
+    if (!Number.isSafeInteger(this.maxPending) || this.maxPending < 1) {
+      throw new RangeError(`maxPendingTimers must be an integer >= 1, got ${this.maxPending}`);
+    }
+    const perfNow = performance.now();
+    this.originPerfMs = options.originMs ?? perfNow;
+    this.originWallMs = Date.now() - (perfNow - this.originPerfMs);
+    this.clock = { nowMs: () => this.nowMs() };
+    this.timers = { sleep: (ms) => this.sleep(ms) };
+  }
+
+  nowMs(): number {
+    return performance.now() - this.originPerfMs;
+  }
+
+  /** Epoch milliseconds of a reading of `nowMs()`. */
+  wallClockMs(timeMs: number): number {
+    return this.originWallMs + timeMs;
+  }
+
+  get pendingTimers(): number {
+    return this.pending.size;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!(ms >= 0) || !Number.isFinite(ms)) {
+        reject(new RangeError(`sleep: ms must be a finite number >= 0, got ${ms}`));
+        return;
+      }
+      this.arm(ms, resolve);
+    });
+  }
+
+  schedule(delayMs: number, fn: () => void): void {
+    if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`delayMs must be finite and >= 0, got ${delayMs}`);
+    this.arm(delayMs, fn);
+  }
+
+  scheduleAt(timeMs: number, fn: () => void): void {
+    if (!Number.isFinite(timeMs)) throw new RangeError(`timeMs must be finite, got ${timeMs}`);
+    // Real time moves on between computing `timeMs` and arming the timer: a moment in the
+    // recent past means "now", unlike in the kernel where it would be a bug.
+    this.arm(Math.max(0, timeMs - this.nowMs()), fn);
+  }
+
+  /** Cancels every pending timer; later calls to schedule or sleep are ignored (never fire). */
+  dispose(): void {
+    this.disposed = true;
+    for (const handle of this.pending) clearTimeout(handle);
+    this.pending.clear();
+  }
+
+  private arm(delayMs: number, fn: () => void): void {
+    if (this.disposed) return;
+    if (this.pending.size >= this.maxPending) {
+      throw new TimerLimitError(`more than ${this.maxPending} timers pending at once (is something scheduling in a loop?)`);
+    }
+    const handle = setTimeout(() => {
+      this.pending.delete(handle);
+      fn();
+    }, delayMs);
+    this.pending.add(handle);
+  }
+}

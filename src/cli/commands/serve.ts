@@ -1,0 +1,155 @@
+/** `invsim serve`: the reference service the k6 scripts aim at, running one scenario's channels. */
+import type { Argv } from 'yargs';
+import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
+import { startServer, type RunningServer } from '../../serve/index.js';
+import { resolveStoreFactory, UnsupportedStoreError, type StoreFactory } from '../../serve/store.js';
+import { EXIT, UsageError } from '../errors.js';
+import type { Io } from '../main.js';
+
+export interface ServeArgs {
+  file: string;
+  scenario: string;
+  port: number;
+  host: string;
+  store: string;
+  seed: number;
+  speedup: number;
+  faults: boolean;
+  insecureDev: boolean;
+  drainTimeoutS: number;
+  maxSkus: number | undefined;
+  maxMutations: number | undefined;
+}
+
+/** Well-known values for --insecure-dev: printed in the warning, never for a shared deployment. */
+export const INSECURE_DEV_SECRETS = { webhookSecret: 'insecure-dev-webhook-secret', adminToken: 'insecure-dev-admin-token' } as const;
+
+export function serveBuilder(y: Argv): Argv<ServeArgs> {
+  return y
+    .positional('file', { type: 'string', describe: 'scenario file (YAML)', demandOption: true })
+    .option('scenario', { type: 'string', describe: "scenario whose channels, faults and engine settings the service runs", demandOption: true })
+    .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
+    .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+    .option('store', { type: 'string', default: 'memory', describe: 'source-of-truth store (only "memory" today)' })
+    .option('seed', { type: 'number', default: 1, describe: "root seed of the channels' latency and fault draws" })
+    .option('speedup', { type: 'number', default: 1, describe: 'scenario seconds per real second for fault windows and DLQ redrives (match `invsim k6 --speedup`)' })
+    .option('faults', { type: 'boolean', default: true, describe: "inject the scenario's channel faults (--no-faults: none)" })
+    .option('insecure-dev', {
+      type: 'boolean',
+      default: false,
+      describe: 'start without INVSIM_WEBHOOK_SECRET / INVSIM_ADMIN_TOKEN, using well-known development values (prints a warning)',
+    })
+    .option('drain-timeout-s', { type: 'number', default: 10, describe: 'on SIGTERM/SIGINT: how long in-flight requests and propagation may take to finish' })
+    .option('max-skus', { type: 'number', describe: 'SKUs tracked at most (default: the catalog size, at least 100000)' })
+    .option('max-mutations', { type: 'number', describe: 'mutations the audit ledger tracks at most (default 1000000)' })
+    .example('INVSIM_WEBHOOK_SECRET=… INVSIM_ADMIN_TOKEN=… $0 serve scenarios.yaml --scenario flash-sale', 'serve on 127.0.0.1:8080')
+    .example('$0 serve scenarios.yaml --scenario flash-sale --insecure-dev --speedup 60', 'a local try-out, fault windows 60x faster') as unknown as Argv<ServeArgs>;
+}
+
+export interface SignalSource {
+  once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  removeListener(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+}
+
+export interface ServeContext {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where SIGTERM and SIGINT come from (tests pass an EventEmitter). */
+  readonly signals?: SignalSource;
+  /** Called once the server listens (tests use it to learn the port). */
+  readonly onListening?: (server: RunningServer) => void;
+}
+
+export async function serveCommand(args: ServeArgs, io: Io, context: ServeContext = {}): Promise<number> {
+  const env = context.env ?? process.env;
+  const signals: SignalSource = context.signals ?? process;
+  const secrets = resolveSecrets(env, args.insecureDev, io);
+  checkNumber('--port', args.port, (p) => Number.isInteger(p) && p >= 0 && p <= 65_535, 'an integer 0..65535');
+  checkNumber('--seed', args.seed, (s) => Number.isSafeInteger(s) && s >= 0, 'an integer >= 0');
+  checkNumber('--speedup', args.speedup, (s) => Number.isFinite(s) && s > 0, 'a number > 0');
+  checkNumber('--drain-timeout-s', args.drainTimeoutS, (s) => Number.isFinite(s) && s >= 0, 'a number >= 0');
+  if (args.maxSkus !== undefined) checkNumber('--max-skus', args.maxSkus, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
+  if (args.maxMutations !== undefined) checkNumber('--max-mutations', args.maxMutations, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
+  let store: StoreFactory;
+  try {
+    store = resolveStoreFactory(args.store);
+  } catch (error) {
+    if (error instanceof UnsupportedStoreError) throw new UsageError(error.message);
+    throw error;
+  }
+  const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
+
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      scenario,
+      host: args.host,
+      port: args.port,
+      secrets,
+      store,
+      seed: args.seed,
+      speedup: args.speedup,
+      faults: args.faults,
+      ...(args.maxSkus === undefined ? {} : { maxSkus: args.maxSkus }),
+      ...(args.maxMutations === undefined ? {} : { maxTrackedMutations: args.maxMutations }),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${code} (${(error as Error).message})`);
+    }
+    throw error;
+  }
+  const channels = scenario.channels.map((c) => `${c.id} (${c.preset})`).join(', ');
+  io.err(
+    `invsim serve: listening on ${server.url}\n` +
+      `  scenario ${scenario.name}: ${channels}; store ${store.name}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}; seed ${args.seed}\n` +
+      `  POST /webhooks/orders/{channel}, GET /inventory/{sku}, GET /metrics, GET /healthz; admin: POST /inventory/{sku}/adjustments, GET /audit, POST /reset\n`,
+  );
+  context.onListening?.(server);
+
+  const signal = await new Promise<string>((resolve) => {
+    const on = (name: string) => () => {
+      signals.removeListener('SIGTERM', onTerm);
+      signals.removeListener('SIGINT', onInt);
+      resolve(name);
+    };
+    const onTerm = on('SIGTERM');
+    const onInt = on('SIGINT');
+    signals.once('SIGTERM', onTerm);
+    signals.once('SIGINT', onInt);
+  });
+  io.err(`invsim serve: ${signal}: draining (at most ${args.drainTimeoutS} s)\n`);
+  const { drained, settled, audit } = await server.close({ drainTimeoutMs: args.drainTimeoutS * 1000 });
+  const totals =
+    audit === undefined
+      ? ''
+      : `; orders ${audit.orders.distinct} (applied ${audit.orders.applied}, rejected ${audit.orders.rejected}, duplicates ${audit.orders.duplicates}), ` +
+        `oversells ${audit.oversells}, integrity violations ${audit.integrityViolations}`;
+  io.err(`invsim serve: stopped (${drained ? 'every request answered' : 'drain timed out: connections closed'}; ${settled ? 'propagation settled' : 'propagation still pending'})${totals}\n`);
+  return drained ? EXIT.ok : EXIT.failed;
+}
+
+function resolveSecrets(env: NodeJS.ProcessEnv, insecureDev: boolean, io: Io): { webhookSecret: string; adminToken: string } {
+  const webhookSecret = nonEmpty(env['INVSIM_WEBHOOK_SECRET']);
+  const adminToken = nonEmpty(env['INVSIM_ADMIN_TOKEN']);
+  if (webhookSecret !== undefined && adminToken !== undefined) return { webhookSecret, adminToken };
+  const missing = [webhookSecret === undefined ? 'INVSIM_WEBHOOK_SECRET' : undefined, adminToken === undefined ? 'INVSIM_ADMIN_TOKEN' : undefined].filter((m) => m !== undefined);
+  if (!insecureDev) {
+    throw new UsageError(`${missing.join(' and ')} not set: the service will not start without its webhook secret and admin token (or pass --insecure-dev for a local try-out)`);
+  }
+  const resolved = { webhookSecret: webhookSecret ?? INSECURE_DEV_SECRETS.webhookSecret, adminToken: adminToken ?? INSECURE_DEV_SECRETS.adminToken };
+  io.err(
+    `invsim serve: WARNING --insecure-dev: ${missing.join(' and ')} not set; using the well-known development values` +
+      `${webhookSecret === undefined ? ` WEBHOOK_SECRET=${INSECURE_DEV_SECRETS.webhookSecret}` : ''}` +
+      `${adminToken === undefined ? ` ADMIN_TOKEN=${INSECURE_DEV_SECRETS.adminToken}` : ''}. Anyone who can reach this port can forge orders and reset the state.\n`,
+  );
+  return resolved;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function checkNumber(option: string, value: number, ok: (n: number) => boolean, what: string): void {
+  if (!ok(value)) throw new UsageError(`${option} must be ${what}, got ${value}`);
+}

@@ -1,0 +1,332 @@
+/**
+ * The JSON Schemas of the HTTP contract: fastify validates every request with them (ajv,
+ * `allErrors`, no coercion, no silent removal of unknown fields) and serializes responses with
+ * them. loadtest/contract.openapi.yaml carries the same schemas under `components.schemas`;
+ * test/serve/contract.test.ts fails when the two drift apart.
+ *
+ * Only keywords that mean the same in JSON Schema draft-07 (ajv's default) and 2020-12
+ * (OpenAPI 3.1) are used.
+ */
+
+/** SKUs travel in URL paths: no slash, no space, at most 128 characters. */
+export const SKU_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
+export const CHANNEL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_UNITS_PER_ORDER = 1_000_000;
+export const MAX_ADJUSTMENT = 1_000_000_000;
+
+const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const sku = { type: 'string', pattern: SKU_PATTERN } as const;
+const nonNegInt = { type: 'integer', minimum: 0 } as const;
+const nonNeg = { type: 'number', minimum: 0 } as const;
+
+export const OrderWebhook = {
+  type: 'object',
+  description: 'An order a channel took, as its webhook delivers it.',
+  additionalProperties: false,
+  required: ['mutationId', 'orderId', 'sku', 'quantity'],
+  properties: {
+    mutationId: { ...id, description: 'Idempotency key: a redelivery carries the same one.' },
+    orderId: id,
+    sku,
+    quantity: { type: 'integer', minimum: 1, maximum: MAX_UNITS_PER_ORDER, description: 'Units ordered.' },
+  },
+} as const;
+
+export const MutationResult = {
+  type: 'object',
+  description: 'What happened to a mutation. A webhook is acknowledged with 200 whatever the outcome.',
+  additionalProperties: false,
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['applied', 'duplicate', 'rejected'] },
+    reason: { type: 'string', enum: ['insufficient_stock', 'conflict_retries_exhausted'] },
+    quantity: { ...nonNegInt, description: 'The level after the mutation (applied) or the level that refused it (rejected).' },
+    version: { ...nonNegInt, description: 'The level version after an applied mutation.' },
+  },
+} as const;
+
+export const Adjustment = {
+  type: 'object',
+  description: 'A restock (positive) or shrinkage (negative) at the source of truth.',
+  additionalProperties: false,
+  required: ['mutationId', 'quantityDelta'],
+  properties: {
+    mutationId: id,
+    quantityDelta: { type: 'integer', minimum: -MAX_ADJUSTMENT, maximum: MAX_ADJUSTMENT, not: { const: 0 } },
+  },
+} as const;
+
+export const ChannelListingView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['channel', 'quantity', 'version', 'updatedAt', 'stale'],
+  properties: {
+    channel: { type: 'string' },
+    quantity: { type: 'integer', description: "The channel's own view: what it lists now." },
+    version: { ...nonNegInt, description: 'The source-of-truth version the listing reflects (0: never set).' },
+    updatedAt: { type: ['string', 'null'], description: 'When the listing last took one of our updates (ISO 8601), null if never.' },
+    stale: { type: 'boolean', description: 'Whether the listing differs from the source of truth.' },
+  },
+} as const;
+
+export const InventoryView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sku', 'quantity', 'version', 'channels'],
+  properties: {
+    sku: { type: 'string' },
+    quantity: { ...nonNegInt, description: 'Units at the source of truth.' },
+    version: { ...nonNegInt, description: 'Grows by one on every applied mutation.' },
+    channels: { type: 'array', items: ChannelListingView },
+  },
+} as const;
+
+export const LatencySnapshot = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['count', 'p50', 'p95', 'p99', 'max'],
+  properties: { count: nonNegInt, p50: nonNeg, p95: nonNeg, p99: nonNeg, max: nonNeg },
+} as const;
+
+const counts = { type: 'object', additionalProperties: nonNegInt } as const;
+
+export const Audit = {
+  type: 'object',
+  description: 'Counts since the service started or was last reset, and the integrity checks.',
+  additionalProperties: false,
+  required: [
+    'scenario',
+    'store',
+    'startedAt',
+    'uptimeS',
+    'settled',
+    'orders',
+    'adjustments',
+    'oversells',
+    'oversellsByChannel',
+    'integrityViolations',
+    'violations',
+    'dlq',
+    'latencyMs',
+    'latencyMsByChannel',
+    'freshness',
+    'channels',
+    'alerts',
+  ],
+  properties: {
+    scenario: { type: 'string' },
+    store: { type: 'string' },
+    startedAt: { type: 'string' },
+    uptimeS: nonNeg,
+    settled: { type: 'boolean', description: 'No mutation in flight and no propagation pending when the audit ran its end-to-end checks.' },
+    orders: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'pending'],
+      properties: {
+        received: { ...nonNegInt, description: 'Webhook deliveries, redeliveries included.' },
+        distinct: { ...nonNegInt, description: 'Distinct mutationIds.' },
+        applied: nonNegInt,
+        duplicates: { ...nonNegInt, description: 'Deliveries answered `duplicate`.' },
+        rejected: nonNegInt,
+        rejectedByReason: counts,
+        notListed: { ...nonNegInt, description: "Orders that arrived while the channel's own listing showed fewer units (a real channel would not have taken them)." },
+        pending: { ...nonNegInt, description: 'Distinct orders without an outcome yet.' },
+      },
+    },
+    adjustments: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['received', 'applied', 'duplicates', 'rejected'],
+      properties: { received: nonNegInt, applied: nonNegInt, duplicates: nonNegInt, rejected: nonNegInt },
+    },
+    oversells: { ...nonNegInt, description: 'Orders a channel took while its listing showed the units, that the source of truth could not fulfil.' },
+    oversellsByChannel: counts,
+    integrityViolations: nonNegInt,
+    violations: {
+      type: 'array',
+      description: 'The first violations (at most 50).',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['invariant', 'atMs', 'detail'],
+        properties: { invariant: { type: 'string' }, atMs: nonNeg, detail: { type: 'string' } },
+      },
+    },
+    dlq: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['depth', 'parked', 'redriven'],
+      properties: { depth: nonNegInt, parked: nonNegInt, redriven: nonNegInt },
+    },
+    latencyMs: LatencySnapshot,
+    latencyMsByChannel: { type: 'object', additionalProperties: LatencySnapshot },
+    freshness: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listings', 'staleListings', 'meanConfidence'],
+      properties: { listings: nonNegInt, staleListings: nonNegInt, meanConfidence: { type: 'number', minimum: 0, maximum: 1 } },
+    },
+    channels: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['calls', 'throttled', 'failed', 'itemsSent'],
+        properties: { calls: nonNegInt, throttled: nonNegInt, failed: nonNegInt, itemsSent: nonNegInt },
+      },
+    },
+    alerts: counts,
+  },
+} as const;
+
+export const Health = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'scenario', 'uptimeS'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'draining'] },
+    scenario: { type: 'string' },
+    uptimeS: nonNeg,
+  },
+} as const;
+
+export const ResetResult = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['reset'] } },
+} as const;
+
+export const Problem = {
+  type: 'object',
+  description: 'Every error answer. `issues` names each bad field of a 400.',
+  additionalProperties: false,
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    issues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['field', 'message'],
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+export const SkuParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sku'],
+  properties: { sku },
+} as const;
+
+export const ChannelParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['channel'],
+  properties: { channel: { type: 'string', pattern: CHANNEL_PATTERN } },
+} as const;
+
+/** The schemas the contract names under `components.schemas`. */
+export const CONTRACT_SCHEMAS = {
+  OrderWebhook,
+  MutationResult,
+  Adjustment,
+  ChannelListingView,
+  InventoryView,
+  LatencySnapshot,
+  Audit,
+  Health,
+  ResetResult,
+  Problem,
+} as const;
+
+// TypeScript views of the bodies, kept beside their schemas.
+export interface OrderWebhookBody {
+  readonly mutationId: string;
+  readonly orderId: string;
+  readonly sku: string;
+  readonly quantity: number;
+}
+
+export interface AdjustmentBody {
+  readonly mutationId: string;
+  readonly quantityDelta: number;
+}
+
+export interface MutationResultBody {
+  readonly status: 'applied' | 'duplicate' | 'rejected';
+  readonly reason?: 'insufficient_stock' | 'conflict_retries_exhausted';
+  readonly quantity?: number;
+  readonly version?: number;
+}
+
+export interface ChannelListingBody {
+  readonly channel: string;
+  readonly quantity: number;
+  readonly version: number;
+  readonly updatedAt: string | null;
+  readonly stale: boolean;
+}
+
+export interface InventoryViewBody {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly version: number;
+  readonly channels: readonly ChannelListingBody[];
+}
+
+export interface LatencySnapshotBody {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface ViolationBody {
+  readonly invariant: string;
+  readonly atMs: number;
+  readonly detail: string;
+}
+
+export interface AuditBody {
+  readonly scenario: string;
+  readonly store: string;
+  readonly startedAt: string;
+  readonly uptimeS: number;
+  readonly settled: boolean;
+  readonly orders: {
+    readonly received: number;
+    readonly distinct: number;
+    readonly applied: number;
+    readonly duplicates: number;
+    readonly rejected: number;
+    readonly rejectedByReason: Readonly<Record<string, number>>;
+    readonly notListed: number;
+    readonly pending: number;
+  };
+  readonly adjustments: { readonly received: number; readonly applied: number; readonly duplicates: number; readonly rejected: number };
+  readonly oversells: number;
+  readonly oversellsByChannel: Readonly<Record<string, number>>;
+  readonly integrityViolations: number;
+  readonly violations: readonly ViolationBody[];
+  readonly dlq: { readonly depth: number; readonly parked: number; readonly redriven: number };
+  readonly latencyMs: LatencySnapshotBody;
+  readonly latencyMsByChannel: Readonly<Record<string, LatencySnapshotBody>>;
+  readonly freshness: { readonly listings: number; readonly staleListings: number; readonly meanConfidence: number };
+  readonly channels: Readonly<Record<string, { readonly calls: number; readonly throttled: number; readonly failed: number; readonly itemsSent: number }>>;
+  readonly alerts: Readonly<Record<string, number>>;
+}
+
+export interface ProblemBody {
+  readonly error: string;
+  readonly message: string;
+  readonly issues?: readonly { readonly field: string; readonly message: string }[];
+}

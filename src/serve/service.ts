@@ -1,0 +1,180 @@
+/**
+ * The reference inventory service behind `invsim serve`, without its HTTP layer: the real engine
+ * on the system's time, a store from a pluggable factory, and the scenario's channels as
+ * real-time channel models. `POST /reset` replaces the whole state (a new generation); the HTTP
+ * layer (http.ts) only validates, authenticates and translates.
+ *
+ * Randomness: each generation draws from seeded streams (`--seed`, default 1) named as in the
+ * simulator (`channel:<id>`, `engine.jitter`, `dispatcher.jitter`), so the sequence of latency
+ * and fault draws is reproducible; real time still interleaves requests differently on each run,
+ * so a live run is not byte-reproducible the way a simulated one is.
+ */
+import { consoleAlertSink } from '../adapters/system.js';
+import type { Alert, AlertSink } from '../engine/ports.js';
+import type { Scenario } from '../scenarios/schema.js';
+import { Generation } from './generation.js';
+import { ServiceMetrics } from './metrics.js';
+import type { AdjustmentBody, AuditBody, InventoryViewBody, MutationResultBody, OrderWebhookBody } from './schemas.js';
+import { memoryStoreFactory, type StoreFactory } from './store.js';
+
+export interface InventoryServiceOptions {
+  readonly scenario: Scenario;
+  readonly store?: StoreFactory;
+  /** Root seed of the channel and jitter streams (default 1). */
+  readonly seed?: number;
+  /** Scenario seconds per real second for fault windows and the DLQ redrive cadence (default 1). */
+  readonly speedup?: number;
+  /** The scenario's faults (5xx, 429, timeouts, spikes, outages) on (default) or off. */
+  readonly faults?: boolean;
+  /** SKUs the service tracks at most (default: the catalog's size, at least 100 000). */
+  readonly maxSkus?: number;
+  /** Mutations the audit ledger holds at most (default 1 000 000). */
+  readonly maxTrackedMutations?: number;
+  /** Mutations waiting for a processor worker at most; more are answered 503 (default 10 000). */
+  readonly maxQueueLength?: number;
+  /** Where alerts go (default: stderr, at most one line per kind every 10 s). */
+  readonly alerts?: AlertSink;
+}
+
+const ALERT_LOG_INTERVAL_MS = 10_000;
+
+export class InventoryService {
+  readonly scenario: Scenario;
+  readonly storeName: string;
+  readonly channelIds: readonly string[];
+  readonly metrics: ServiceMetrics;
+  private readonly options: InventoryServiceOptions;
+  private readonly alertCounts: Record<string, number> = {};
+  private readonly alertSink: AlertSink;
+  private generation: Generation | undefined;
+  private resetting: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(options: InventoryServiceOptions) {
+    const speedup = options.speedup ?? 1;
+    if (!(speedup > 0) || !Number.isFinite(speedup)) throw new RangeError(`speedup must be a finite number > 0, got ${speedup}`);
+    this.options = options;
+    this.scenario = options.scenario;
+    this.storeName = (options.store ?? memoryStoreFactory).name;
+    this.channelIds = options.scenario.channels.map((c) => c.id);
+    this.metrics = new ServiceMetrics(() => this.generation, this.channelIds);
+    this.alertSink = this.countingAlerts(options.alerts ?? throttledAlerts(consoleAlertSink, ALERT_LOG_INTERVAL_MS));
+  }
+
+  static async create(options: InventoryServiceOptions): Promise<InventoryService> {
+    const service = new InventoryService(options);
+    service.generation = await service.newGeneration();
+    return service;
+  }
+
+  hasChannel(id: string): boolean {
+    return this.channelIds.includes(id);
+  }
+
+  receiveOrder(channel: string, order: OrderWebhookBody): Promise<MutationResultBody> {
+    return this.current().receiveOrder(channel, order);
+  }
+
+  adjust(sku: string, body: AdjustmentBody): Promise<MutationResultBody> {
+    return this.current().adjust(sku, body);
+  }
+
+  async inventory(sku: string): Promise<InventoryViewBody | undefined> {
+    const view = await this.current().inventory(sku);
+    return view === undefined ? undefined : { sku, ...view };
+  }
+
+  async audit(): Promise<AuditBody> {
+    const audit = await this.current().audit(this.scenario.name, this.storeName);
+    return { ...audit, alerts: { ...this.alertCounts } };
+  }
+
+  uptimeS(): number {
+    return this.generation === undefined ? 0 : Math.round(this.generation.time.nowMs()) / 1000;
+  }
+
+  /** Replaces every piece of state with a fresh generation; answers in flight fail with 503. */
+  async reset(): Promise<void> {
+    if (this.resetting !== undefined) return this.resetting;
+    this.resetting = (async () => {
+      const old = this.generation;
+      this.generation = undefined;
+      await old?.stop();
+      for (const key of Object.keys(this.alertCounts)) delete this.alertCounts[key];
+      this.metrics.reset();
+      if (!this.closed) this.generation = await this.newGeneration();
+    })();
+    try {
+      await this.resetting;
+    } finally {
+      this.resetting = undefined;
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) until nothing is in flight and every channel has its updates. */
+  async settle(timeoutMs: number): Promise<boolean> {
+    return this.generation === undefined ? true : this.generation.settle(timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.resetting;
+    const g = this.generation;
+    this.generation = undefined;
+    await g?.stop();
+  }
+
+  private current(): Generation {
+    if (this.generation === undefined) throw new ServiceUnavailableError(this.closed ? 'the service is shutting down' : 'the service is resetting');
+    return this.generation;
+  }
+
+  private newGeneration(): Promise<Generation> {
+    const o = this.options;
+    return Generation.start({
+      scenario: o.scenario,
+      storeFactory: o.store ?? memoryStoreFactory,
+      seed: o.seed ?? 1,
+      speedup: o.speedup ?? 1,
+      faults: o.faults ?? true,
+      maxSkus: o.maxSkus ?? Math.max(o.scenario.catalog.skus, 100_000),
+      maxTrackedMutations: o.maxTrackedMutations ?? 1_000_000,
+      maxQueueLength: o.maxQueueLength ?? 10_000,
+      alerts: this.alertSink,
+      events: this.metrics.events,
+    });
+  }
+
+  private countingAlerts(next: AlertSink): AlertSink {
+    return {
+      raise: (alert: Alert) => {
+        this.alertCounts[alert.kind] = (this.alertCounts[alert.kind] ?? 0) + 1;
+        next.raise(alert);
+      },
+    };
+  }
+}
+
+export class ServiceUnavailableError extends Error {
+  override readonly name = 'ServiceUnavailableError';
+}
+
+/** Passes on at most one alert per kind per interval, saying how many it held back. */
+export function throttledAlerts(next: AlertSink, intervalMs: number, now: () => number = () => performance.now()): AlertSink {
+  const lastAt = new Map<string, number>();
+  const held = new Map<string, number>();
+  return {
+    raise(alert) {
+      const t = now();
+      const last = lastAt.get(alert.kind);
+      if (last !== undefined && t - last < intervalMs) {
+        held.set(alert.kind, (held.get(alert.kind) ?? 0) + 1);
+        return;
+      }
+      lastAt.set(alert.kind, t);
+      const skipped = held.get(alert.kind) ?? 0;
+      held.delete(alert.kind);
+      next.raise(skipped === 0 ? alert : { ...alert, message: `${alert.message} (+${skipped} similar alerts held back)` });
+    },
+  };
+}

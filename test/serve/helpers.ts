@@ -1,0 +1,68 @@
+// Shared set-up for the service tests: start `invsim serve`'s server in-process on 127.0.0.1
+// (port 0), sign requests the way a channel would, and read the admin endpoints.
+import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Alert } from '../../src/engine/ports.js';
+import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
+import type { Scenario } from '../../src/scenarios/schema.js';
+import { startServer, type RunningServer } from '../../src/serve/index.js';
+import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SECRETS = { webhookSecret: 'test-webhook-secret', adminToken: 'test-admin-token' } as const;
+
+export function shippedScenario(name: string): Scenario {
+  return getScenario(loadScenarioFile(`${ROOT}scenarios.yaml`), name);
+}
+
+export interface TestServer extends RunningServer {
+  readonly alerts: Alert[];
+}
+
+export async function startTestServer(scenario: Scenario, options: { faults?: boolean } = {}): Promise<TestServer> {
+  const alerts: Alert[] = [];
+  const server = await startServer({
+    scenario,
+    host: '127.0.0.1',
+    port: 0,
+    secrets: SECRETS,
+    faults: options.faults ?? true,
+    alerts: { raise: (a) => void alerts.push(a) },
+  });
+  return Object.assign(server, { alerts });
+}
+
+export function hmacHex(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+export async function postOrder(url: string, channel: string, order: { mutationId: string; orderId: string; sku: string; quantity: number }): Promise<{ status: number; body: MutationResultBody }> {
+  const body = JSON.stringify(order);
+  const res = await fetch(`${url}/webhooks/orders/${channel}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-invsim-signature': `sha256=${hmacHex(SECRETS.webhookSecret, body)}` },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as MutationResultBody };
+}
+
+export function adminHeaders(): Record<string, string> {
+  return { authorization: `Bearer ${SECRETS.adminToken}`, 'content-type': 'application/json' };
+}
+
+export async function adjust(url: string, sku: string, mutationId: string, quantityDelta: number): Promise<MutationResultBody> {
+  const res = await fetch(`${url}/inventory/${sku}/adjustments`, { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ mutationId, quantityDelta }) });
+  if (res.status !== 200) throw new Error(`adjustment answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as MutationResultBody;
+}
+
+export async function audit(url: string): Promise<AuditBody> {
+  const res = await fetch(`${url}/audit`, { headers: { authorization: `Bearer ${SECRETS.adminToken}` } });
+  if (res.status !== 200) throw new Error(`/audit answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as AuditBody;
+}
+
+export async function inventory(url: string, sku: string): Promise<{ status: number; body: InventoryViewBody }> {
+  const res = await fetch(`${url}/inventory/${sku}`);
+  return { status: res.status, body: (await res.json()) as InventoryViewBody };
+}
