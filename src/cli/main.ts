@@ -17,6 +17,7 @@ import { sweepBuilder, sweepCommand, type SweepArgs } from './commands/sweep.js'
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { k6Builder, k6Command, type K6Args } from './commands/k6.js';
 import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js';
+import { migrateBuilder, migrateCommand, type MigrateArgs } from './commands/migrate.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface Io {
@@ -66,6 +67,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     })
     .command<K6Args>('k6 <file>', 'a scenario as a k6 script (TypeScript typed with @types/k6, and its ES2019 bundle)', k6Builder, async (args) => {
       code = await k6Command(args, io);
+    })
+    .command<MigrateArgs>('migrate', 'apply the PostgreSQL store schema migrations (idempotent)', migrateBuilder, async (args) => {
+      code = await migrateCommand(args, io);
     })
     .command<LeakageArgs>('leakage', "the seed article's revenue-leakage model", leakageBuilder, (args) => {
       code = leakageCommand(args, io.out);
