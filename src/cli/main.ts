@@ -18,6 +18,7 @@ import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { k6Builder, k6Command, type K6Args } from './commands/k6.js';
 import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js';
 import { migrateBuilder, migrateCommand, type MigrateArgs } from './commands/migrate.js';
+import { liveReportBuilder, liveReportCommand, type LiveReportArgs } from './commands/live-report.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface Io {
@@ -26,6 +27,9 @@ export interface Io {
   /** Whether `err` is a terminal: long commands show progress only then. */
   readonly isTTY?: boolean;
 }
+
+/** Arguments that are lists by design. */
+const VARIADIC = new Set(['_', 'files']);
 
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),
@@ -38,11 +42,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   let code: number = EXIT.ok;
   const parser = yargs([...argv])
     .scriptName('invsim')
-    // A flag given twice takes its last value, as users expect, rather than becoming an array.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
+    // A scalar flag given twice takes its last value, as users expect, rather than becoming an
+    // array. (yargs' `duplicate-arguments-array: false` would also cut variadic positionals.)
+    .middleware((argv) => {
+      for (const [key, value] of Object.entries(argv)) {
+        if (Array.isArray(value) && !VARIADIC.has(key)) (argv as Record<string, unknown>)[key] = value.at(-1);
+      }
+    }, true)
     .usage('$0 <command> [options]\n\nDeterministic simulation and load-testing harness for multichannel inventory sync.')
     .command<RunArgs>('run <file>', 'simulate one scenario with one strategy and seed', runBuilder, async (args) => {
-      code = await runCommand(args, io.out);
+      code = await runCommand(args, io.out, io.err);
     })
     .command<CompareArgs>('compare <file>', 'every strategy on the same seeds: means, 95% CIs, paired differences', compareBuilder, async (args) => {
       code = await compareCommand(args, io);
@@ -70,6 +79,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     })
     .command<MigrateArgs>('migrate', 'apply the PostgreSQL store schema migrations (idempotent)', migrateBuilder, async (args) => {
       code = await migrateCommand(args, io);
+    })
+    .command<LiveReportArgs>('live-report', "a k6 run's summary and the service's /audit beside the simulation's prediction", liveReportBuilder, async (args) => {
+      code = await liveReportCommand(args, io);
     })
     .command<LeakageArgs>('leakage', "the seed article's revenue-leakage model", leakageBuilder, (args) => {
       code = leakageCommand(args, io.out);

@@ -65,6 +65,8 @@ interface Quantile {
 const P50: Quantile = { num: 50, den: 100 };
 const P95: Quantile = { num: 95, den: 100 };
 const P99: Quantile = { num: 99, den: 100 };
+/** Resolution of `quantiles()`: 6 decimals keep `count * num` exact below 9e9 samples. */
+const QUANTILE_DEN = 1_000_000;
 
 const EMPTY_SNAPSHOT: LatencySnapshot = Object.freeze({ count: 0, p50: 0, p95: 0, p99: 0, max: 0 });
 
@@ -154,6 +156,22 @@ export class LatencyObserver {
   snapshot(channelId: string): LatencySnapshot {
     const series = this.#series.get(channelId);
     return series === undefined ? EMPTY_SNAPSHOT : snapshotOf(series);
+  }
+
+  /**
+   * Nearest-rank values (ms) at each quantile `q` in [0, 1] (0 reads as the minimum, 1 as the
+   * maximum), in the order given: the points of the channel's latency distribution (CDF) for
+   * reports. Each `q` is taken to 6 decimals, so the rank is exact integer arithmetic as in
+   * `snapshot`; a channel with no samples reads 0 everywhere, as `snapshot` does.
+   */
+  quantiles(channelId: string, qs: readonly number[]): number[] {
+    const fractions = qs.map((q) => {
+      if (!Number.isFinite(q) || q < 0 || q > 1) throw new RangeError(`a quantile must be within 0..1, got ${String(q)}`);
+      return { num: Math.round(q * QUANTILE_DEN), den: QUANTILE_DEN };
+    });
+    const series = this.#series.get(channelId);
+    if (series === undefined || series.histogram.totalCount === 0) return fractions.map(() => 0);
+    return fractions.map((q) => valueAtQuantileMs(series, q));
   }
 
   /** Channels with at least one sample, sorted (a deterministic order for reports). */

@@ -22,10 +22,25 @@ export type InvariantName =
   | 'version-regression'
   | 'update-ahead-of-source';
 
+/**
+ * A compact propagation-latency distribution: `ms[i]` is the nearest-rank latency at quantile
+ * `q[i]` (the CDF's points, for reports). Both are empty for a channel with no samples.
+ */
+export interface LatencyCdf {
+  q: number[];
+  ms: number[];
+}
+
+/** The quantiles every channel's `latencyCdf` is read at: dense in the tail, where p99 lives. */
+export const LATENCY_CDF_QUANTILES: readonly number[] = [
+  0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 1,
+];
+
 export interface ChannelResult {
   id: string;
   preset: string;
   latencyMs: Percentiles & { count: number };
+  latencyCdf: LatencyCdf;
   api: { calls: number; throttled: number; failed: number; reads: number; itemsSent: number };
   orders: { placed: number; lostSales: number };
   quota: { limitPerDay: number | null; usedPerDay: number };

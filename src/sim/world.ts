@@ -28,7 +28,7 @@ import { Kernel } from './kernel.js';
 import { BroadcastBeforePersistProcessor, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
 import { ORDER_STATUS, OrderBook } from './orders.js';
 import { RandomStreams, ZipfSampler, type Rng } from './random.js';
-import { MAX_VIOLATIONS_LISTED, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
+import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
 import { TRACE, TraceRecorder } from './trace.js';
 
 export interface SimulateOptions {
@@ -1131,6 +1131,7 @@ class World implements ChannelHost {
           id: ch.id,
           preset: ch.preset.id,
           latencyMs: { count: snap.count, p50: round3(snap.p50), p95: round3(snap.p95), p99: round3(snap.p99), max: round3(snap.max) },
+          latencyCdf: snap.count === 0 ? { q: [], ms: [] } : { q: [...LATENCY_CDF_QUANTILES], ms: this.observer.quantiles(ch.id, LATENCY_CDF_QUANTILES).map(round3) },
           api: { ...ch.stats },
           orders: { placed: this.placedByChannel[c]!, lostSales: this.lostSalesByChannel[c]! },
           quota: {

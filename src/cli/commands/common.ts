@@ -8,6 +8,12 @@ import type { Scenario } from '../../scenarios/schema.js';
 import { fmtDifference, fmtEstimate, fmtSeeds, table } from '../format.js';
 import type { Io } from '../main.js';
 
+/** `--report FILE.html`, shared by run, compare and sweep. */
+export const reportOption = {
+  type: 'string',
+  describe: 'also write a self-contained HTML report (charts, summary in money) to this file, with FILE.json and FILE.csv beside it',
+} as const;
+
 export interface SeedArgs {
   seeds: number;
   seedStart: number;

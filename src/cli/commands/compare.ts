@@ -7,8 +7,12 @@ import { runTasks } from '../../analysis/runner.js';
 import { inShard, parseShard, scenarioHash, shardDocument, type ShardRun } from '../../analysis/shard.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
+import type { RunRecord } from '../../analysis/metrics.js';
+import type { Scenario } from '../../scenarios/schema.js';
+import { commandLine, makeCompareReport } from '../../reports/make.js';
+import { writeReport } from '../../reports/write.js';
 import type { Io } from '../main.js';
-import { compareTable, progress, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
+import { compareTable, progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
 export interface CompareArgs extends SeedArgs {
   file: string;
@@ -17,6 +21,7 @@ export interface CompareArgs extends SeedArgs {
   json: boolean;
   shard: string | undefined;
   out: string | undefined;
+  report: string | undefined;
 }
 
 export function compareBuilder(y: Argv): Argv<CompareArgs> {
@@ -27,27 +32,53 @@ export function compareBuilder(y: Argv): Argv<CompareArgs> {
       .option('strategies', { type: 'string', describe: 'comma-separated strategies, the first is the baseline (default: every strategy, in file order)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
       .option('shard', { type: 'string', describe: 'run only slice i of n of the (strategy, seed) runs and print a shard document for `invsim merge`' })
-      .option('out', { type: 'string', describe: 'also write the JSON and a CSV (one row per run) into this directory' }),
+      .option('out', { type: 'string', describe: 'also write the JSON and a CSV (one row per run) into this directory' })
+      .option('report', reportOption)
+      .conflicts('report', 'shard'),
     20,
   )
     .example('$0 compare scenarios.yaml --scenario baseline', 'every strategy on seeds 1..20, as a table')
     .example('$0 compare scenarios.yaml --scenario flash-sale --strategies event-driven,allocation --seeds 50 --json', 'two strategies, paired differences against event-driven')
     .example('$0 compare scenarios.yaml --scenario baseline --seeds 200 --shard 3/8 > shard-3.json', 'one machine of eight; combine with `invsim merge shard-*.json`')
-    .example('$0 compare scenarios.yaml --scenario flash-sale --workers 1 --out reports/out', 'in this thread; write JSON and CSV too') as unknown as Argv<CompareArgs>;
+    .example('$0 compare scenarios.yaml --scenario flash-sale --workers 1 --out reports/out', 'in this thread; write JSON and CSV too')
+    .example('$0 compare scenarios.yaml --scenario flash-sale --report reports/out/flash-sale.html', 'an HTML report for stakeholders, with .json and .csv beside it') as unknown as Argv<CompareArgs>;
 }
 
-export function comparePlan(args: Pick<CompareArgs, 'file' | 'scenario' | 'strategies' | 'seeds' | 'seedStart'>): { plan: ComparePlan; hash: string } {
+export function comparePlan(args: Pick<CompareArgs, 'file' | 'scenario' | 'strategies' | 'seeds' | 'seedStart'>): { plan: ComparePlan; hash: string; scenario: Scenario } {
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
   const seeds = seedRange(args.seeds, args.seedStart);
   if (seeds.length < MIN_COMPARE_SEEDS) throw new AnalysisInputError(`--seeds must be at least ${MIN_COMPARE_SEEDS} for a confidence interval, got ${seeds.length}`);
-  return { plan: { file: args.file, scenario: scenario.name, strategies: resolveStrategies(args.strategies, scenario), seeds }, hash: scenarioHash(scenario) };
+  return { plan: { file: args.file, scenario: scenario.name, strategies: resolveStrategies(args.strategies, scenario), seeds }, hash: scenarioHash(scenario), scenario };
 }
 
 /** Runs the whole comparison (no sharding): the library entry point of `compare` and `start`. */
 export async function runComparison(plan: ComparePlan, options: { workers: number; io: Io; label?: string }): Promise<CompareResult> {
+  return (await runComparisonRecords(plan, options)).result;
+}
+
+/** The comparison and the run records it was aggregated from (a report evaluates the assertions on them). */
+export async function runComparisonRecords(plan: ComparePlan, options: { workers: number; io: Io; label?: string }): Promise<{ result: CompareResult; records: RunRecord[] }> {
   const onProgress = progress(options.io, options.label ?? 'compare');
   const records = await runTasks(planTasks(plan), { workers: options.workers, ...(onProgress === undefined ? {} : { onProgress }) });
-  return aggregateRecords(plan, records);
+  return { result: aggregateRecords(plan, records), records };
+}
+
+/** The command line that regenerates a comparison report (workers left out: results do not depend on them). */
+export function compareCommandLine(args: Pick<CompareArgs, 'file' | 'scenario' | 'strategies' | 'seeds' | 'seedStart'>, report: string): string {
+  return commandLine([
+    'invsim',
+    'compare',
+    args.file,
+    '--scenario',
+    args.scenario,
+    ...(args.strategies === undefined ? [] : ['--strategies', args.strategies]),
+    '--seeds',
+    args.seeds,
+    '--seed-start',
+    args.seedStart,
+    '--report',
+    report,
+  ]);
 }
 
 /** Prints a comparison (JSON or table) and writes `--out` files; shared with `merge`. */
@@ -60,9 +91,15 @@ export function emitComparison(result: CompareResult, args: { json: boolean; out
 }
 
 export async function compareCommand(args: CompareArgs, io: Io): Promise<number> {
-  const { plan, hash } = comparePlan(args);
+  const { plan, hash, scenario } = comparePlan(args);
   if (args.shard === undefined) {
-    emitComparison(await runComparison(plan, { workers: args.workers, io }), args, io);
+    const { result, records } = await runComparisonRecords(plan, { workers: args.workers, io });
+    emitComparison(result, args, io);
+    if (args.report !== undefined) {
+      const report = await makeCompareReport({ file: args.file, scenario, result, records, command: compareCommandLine(args, args.report) });
+      const paths = writeReport(args.report, report);
+      io.err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
+    }
     return 0;
   }
   const shard = parseShard(args.shard);

@@ -4,7 +4,10 @@ import { createWriteStream } from 'node:fs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import type { SimulationResult } from '../../sim/result.js';
 import { simulate } from '../../sim/world.js';
+import { commandLine, makeRunReport } from '../../reports/make.js';
+import { writeReport } from '../../reports/write.js';
 import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
+import { reportOption } from './common.js';
 
 export interface RunArgs {
   file: string;
@@ -13,6 +16,7 @@ export interface RunArgs {
   seed: number;
   json: boolean;
   trace: string | undefined;
+  report: string | undefined;
 }
 
 export function runBuilder(y: Argv): Argv<RunArgs> {
@@ -23,11 +27,14 @@ export function runBuilder(y: Argv): Argv<RunArgs> {
     .option('seed', { type: 'number', describe: 'root seed (integer >= 0)', default: 1 })
     .option('json', { type: 'boolean', describe: 'print one JSON document on stdout', default: false })
     .option('trace', { type: 'string', describe: 'stream the canonical event trace to this file' })
+    .option('report', reportOption)
     .example('$0 run scenarios.yaml --scenario flash-sale --strategy event-driven --seed 7', 'one run, readable summary')
-    .example('$0 run scenarios.yaml --scenario baseline --strategy polling-15m --json | jq .oversells', 'one run as JSON') as unknown as Argv<RunArgs>;
+    .example('$0 run scenarios.yaml --scenario baseline --strategy polling-15m --json | jq .oversells', 'one run as JSON')
+    .example('$0 run scenarios.yaml --scenario flash-sale --strategy event-driven --report run.html', 'one run as an HTML report, with run.json and run.csv beside it') as unknown as Argv<RunArgs>;
 }
 
-export async function runCommand(args: RunArgs, out: (text: string) => void): Promise<number> {
+/** `err` receives the names of the report files; it defaults to stderr. */
+export async function runCommand(args: RunArgs, out: (text: string) => void, err: (text: string) => void = (text) => void process.stderr.write(text)): Promise<number> {
   const file = loadScenarioFile(args.file);
   const scenario = getScenario(file, args.scenario);
   const traceStream = args.trace === undefined ? undefined : createWriteStream(args.trace);
@@ -38,6 +45,11 @@ export async function runCommand(args: RunArgs, out: (text: string) => void): Pr
   });
   if (traceStream !== undefined) await new Promise<void>((resolve, reject) => traceStream.end((error?: Error | null) => (error ? reject(error) : resolve())));
   out(args.json ? `${JSON.stringify(result, null, 2)}\n` : summarize(result, args.file));
+  if (args.report !== undefined) {
+    const command = commandLine(['invsim', 'run', args.file, '--scenario', args.scenario, '--strategy', args.strategy, '--seed', args.seed, '--report', args.report]);
+    const paths = writeReport(args.report, await makeRunReport({ file: args.file, scenario, result, command }));
+    err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
+  }
   return 0;
 }
 

@@ -3,13 +3,15 @@ import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
 import { fileSafe, toCsv, toJson, writeOutputs } from '../../analysis/output.js';
-import { parseParamValues } from '../../analysis/params.js';
+import { applyOverride, parseParamValues } from '../../analysis/params.js';
 import { runTasks } from '../../analysis/runner.js';
 import { aggregateSweep, defaultSweepStrategies, sweepPlans, sweepRunRows, sweepSummaryRows, sweepTasks, type SweepResult } from '../../analysis/sweep.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { fmtEstimate, fmtSeeds, table } from '../format.js';
 import type { Io } from '../main.js';
-import { progress, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
+import { commandLine, makeSweepReport } from '../../reports/make.js';
+import { writeReport } from '../../reports/write.js';
+import { progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
 export interface SweepArgs extends SeedArgs {
   file: string;
@@ -20,6 +22,7 @@ export interface SweepArgs extends SeedArgs {
   json: boolean | undefined;
   csv: boolean | undefined;
   out: string | undefined;
+  report: string | undefined;
 }
 
 export function sweepBuilder(y: Argv): Argv<SweepArgs> {
@@ -34,11 +37,13 @@ export function sweepBuilder(y: Argv): Argv<SweepArgs> {
       .option('json', { type: 'boolean', describe: 'print one JSON document on stdout' })
       .option('csv', { type: 'boolean', describe: 'print CSV on stdout: one row per (value, strategy, metric)' })
       .option('out', { type: 'string', describe: 'also write the JSON and a CSV (one row per run) into this directory' })
+      .option('report', reportOption)
       .conflicts('json', 'csv'),
     10,
   )
     .example('$0 sweep scenarios.yaml --scenario baseline --param strategies.polling-15m.intervalS --values 30,300,900,3600', 'the polling interval from 30 s to an hour')
-    .example('$0 sweep scenarios.yaml --scenario flash-sale --param demand.ordersPerDay --values 1000,2000,4000 --strategy event-driven --csv', 'demand against one strategy, as CSV') as unknown as Argv<SweepArgs>;
+    .example('$0 sweep scenarios.yaml --scenario flash-sale --param demand.ordersPerDay --values 1000,2000,4000 --strategy event-driven --csv', 'demand against one strategy, as CSV')
+    .example('$0 sweep scenarios.yaml --scenario baseline --param strategies.polling-15m.intervalS --values 60,300,900 --report sweep.html', 'every metric against the interval, as an HTML report') as unknown as Argv<SweepArgs>;
 }
 
 function sweepTable(result: SweepResult): string {
@@ -70,6 +75,29 @@ export async function sweepCommand(args: SweepArgs, io: Io): Promise<number> {
   if (args.out !== undefined) {
     const paths = writeOutputs(args.out, `sweep-${fileSafe(result.scenario)}-${fileSafe(result.param)}`, result, sweepRunRows(result));
     io.err(`wrote ${paths.json} and ${paths.csv}\n`);
+  }
+  if (args.report !== undefined) {
+    const command = commandLine([
+      'invsim',
+      'sweep',
+      args.file,
+      '--scenario',
+      args.scenario,
+      '--param',
+      args.param,
+      '--values',
+      args.values,
+      ...(args.strategy === undefined ? [] : ['--strategy', args.strategy]),
+      '--seeds',
+      args.seeds,
+      '--seed-start',
+      args.seedStart,
+      '--report',
+      args.report,
+    ]);
+    const scenarios = plans.map((p) => (p.override === undefined ? scenario : applyOverride(scenario, p.override, args.file)));
+    const paths = writeReport(args.report, await makeSweepReport({ file: args.file, scenario, result, records, scenarios, command }));
+    io.err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
   }
   return 0;
 }

@@ -1,0 +1,99 @@
+/**
+ * `invsim live-report`: a k6 run's JSON summary and the service's `/audit`, beside what the
+ * simulation predicts for the same scenario and strategy. Prints a table (or `--json`), and with
+ * `--report FILE.html` writes the HTML report with FILE.json and FILE.csv beside it.
+ * Exits 1 when an assertion of the scenario that has a live equivalent failed on the live run.
+ */
+import type { Argv } from 'yargs';
+import { seedRange } from '../../analysis/compare.js';
+import { toJson } from '../../analysis/output.js';
+import { defaultStrategy } from '../../loadtest/plan.js';
+import type { LiveResult } from '../../reports/live.js';
+import { commandLine, makeLiveReport } from '../../reports/make.js';
+import { writeReport } from '../../reports/write.js';
+import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
+import { EXIT } from '../errors.js';
+import { fmtMs, fmtNumber, fmtSeeds, textTable } from '../format.js';
+import type { Io } from '../main.js';
+import { resolveStrategies } from './common.js';
+
+export interface LiveReportArgs {
+  k6Summary: string;
+  audit: string;
+  scenario: string;
+  file: string;
+  strategy: string | undefined;
+  seeds: number;
+  seedStart: number;
+  report: string | undefined;
+  json: boolean;
+}
+
+export const DEFAULT_LIVE_SEEDS = 5;
+
+export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
+  return y
+    .option('k6-summary', { type: 'string', demandOption: true, describe: "k6's JSON summary of the run (what the generated script's handleSummary writes)" })
+    .option('audit', { type: 'string', demandOption: true, describe: "the service's GET /audit body, saved as JSON after the run" })
+    .option('scenario', { type: 'string', demandOption: true, describe: 'the scenario the k6 script was generated from' })
+    .option('file', { type: 'string', default: 'scenarios.yaml', describe: 'scenario file (YAML)' })
+    .option('strategy', { type: 'string', describe: 'strategy to predict with (default: event-driven, else the first that is not a pitfall; the k6 thresholds mirror the same one)' })
+    .option('seeds', { type: 'number', default: DEFAULT_LIVE_SEEDS, describe: 'simulated seeds behind the prediction' })
+    .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
+    .option('report', { type: 'string', describe: 'write the HTML report here, with FILE.json and FILE.csv beside it' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the comparison as one JSON document on stdout' })
+    .example('$0 live-report --k6-summary flash-sale.summary.json --audit audit.json --scenario flash-sale --report reports/out/live-flash-sale.html', 'live beside predicted, as an HTML report')
+    .example('$0 live-report --k6-summary s.json --audit a.json --scenario baseline --seeds 10 --json', 'the comparison as JSON') as unknown as Argv<LiveReportArgs>;
+}
+
+function formatLive(r: LiveResult): string {
+  const fmt = (id: string, x: number | null): string => (x === null ? '-' : id === 'latencyMsP99' ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' ? 3 : Number.isInteger(x) ? 0 : 1));
+  const rows = r.measures.map((m) => [
+    `${m.label} (${m.unit})`,
+    fmt(m.id, m.live),
+    m.predicted === null ? '-' : fmt(m.id, m.predicted.mean),
+    m.predicted === null ? '-' : `${fmt(m.id, m.predicted.pi95[0])} to ${fmt(m.id, m.predicted.pi95[1])}`,
+    m.withinPrediction === null ? 'not compared' : m.withinPrediction ? 'within' : 'OUTSIDE',
+  ]);
+  const failed = r.liveAssertions.filter((a) => a.held === false);
+  return [
+    `live-report: ${r.scenario}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}`,
+    '',
+    textTable(['measure', 'live', 'predicted', '95% prediction interval (one run)', 'verdict'], rows),
+    '',
+    failed.length === 0 ? 'every assertion with a live equivalent held on the live run' : `FAILED on the live run: ${failed.map((a) => `${a.assertion} (live ${String(a.live)})`).join(', ')}`,
+    '',
+  ].join('\n');
+}
+
+export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<number> {
+  const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
+  const strategy = args.strategy === undefined ? defaultStrategy(scenario) : resolveStrategies(args.strategy, scenario, '--strategy')[0]!;
+  const seeds = seedRange(args.seeds, args.seedStart);
+  const command = commandLine([
+    'invsim',
+    'live-report',
+    '--k6-summary',
+    args.k6Summary,
+    '--audit',
+    args.audit,
+    '--scenario',
+    scenario.name,
+    '--file',
+    args.file,
+    '--strategy',
+    strategy,
+    '--seeds',
+    args.seeds,
+    '--seed-start',
+    args.seedStart,
+    ...(args.report === undefined ? [] : ['--report', args.report]),
+  ]);
+  const built = await makeLiveReport({ file: args.file, scenario, strategy, seeds, k6SummaryPath: args.k6Summary, auditPath: args.audit, command });
+  io.out(args.json ? toJson(built.json.result) : formatLive(built.json.result));
+  if (args.report !== undefined) {
+    const paths = writeReport(args.report, built);
+    io.err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
+  }
+  return built.json.result.liveAssertions.some((a) => a.held === false) ? EXIT.failed : EXIT.ok;
+}

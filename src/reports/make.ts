@@ -1,0 +1,183 @@
+/**
+ * From a finished analysis to a report: what the commands call. Each function gathers what the
+ * page needs beyond the analysis document (the scenario, one full run per strategy for the
+ * per-run charts, the scenario's assertions evaluated on the analysis' own runs) and builds it.
+ * The extra runs are cheap (one per strategy) and are checked against the analysis' trace hashes.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AnalysisInputError } from '../analysis/errors.js';
+import { checkTasks, evaluateAssertions, scenarioAssertions, shellQuote, type Assertion, type CheckReport } from '../analysis/check.js';
+import type { CompareResult } from '../analysis/compare.js';
+import type { RunRecord } from '../analysis/metrics.js';
+import { toRunRecord } from '../analysis/metrics.js';
+import { scenarioHash } from '../analysis/shard.js';
+import type { SweepResult } from '../analysis/sweep.js';
+import type { Scenario } from '../scenarios/schema.js';
+import type { SimulationResult } from '../sim/result.js';
+import { simulate } from '../sim/world.js';
+import { buildCompareReport } from './compare.js';
+import type { BuiltReport } from './document.js';
+import { buildRunReport } from './run.js';
+import type { Reproducibility } from './sections.js';
+import { buildSweepReport } from './sweep.js';
+import { buildLiveReport, type LiveResult } from './live.js';
+import { parseAudit, parseK6Summary } from './live-input.js';
+
+/** The version in package.json (two levels above both src/reports and dist/reports). */
+export function invsimVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+/** `invsim compare a.yaml --scenario x`: a command line, each word shell-quoted where needed. */
+export function commandLine(words: readonly (string | number)[]): string {
+  return words.map((w) => shellQuote(String(w))).join(' ');
+}
+
+export function reproducibility(options: { scenario: Scenario; file: string; seeds: readonly number[]; strategies: readonly string[]; command: string; alsoCommands?: readonly string[] }): Reproducibility {
+  return {
+    scenario: options.scenario.name,
+    file: options.file,
+    scenarioHash: scenarioHash(options.scenario),
+    seeds: [...options.seeds],
+    strategies: [...options.strategies],
+    invsimVersion: invsimVersion(),
+    command: options.command,
+    alsoCommands: [...(options.alsoCommands ?? [])],
+  };
+}
+
+/** One full run per strategy on one seed, in order (sequential: a handful of runs). */
+export async function representativeRuns(scenario: Scenario, strategies: readonly string[], seed: number): Promise<SimulationResult[]> {
+  const runs: SimulationResult[] = [];
+  for (const strategy of strategies) runs.push(await simulate(scenario, { strategy, seed }));
+  return runs;
+}
+
+/**
+ * The scenario's assertions for the given strategies, evaluated on the records the analysis
+ * already ran (no run twice). Assertions on other strategies are listed as skipped.
+ */
+export function assertionsFor(file: string, scenario: Scenario, strategies: readonly string[], seeds: readonly number[], records: readonly RunRecord[]): { report: CheckReport | null; skipped: string[] } {
+  const all = scenarioAssertions(scenario);
+  const inPlan = (a: Assertion): boolean => strategies.includes(a.strategy);
+  const kept = all.filter(inPlan);
+  const skipped = [...new Set(all.filter((a) => !inPlan(a)).map((a) => a.strategy))].map((s) => `assertions on ${s}`);
+  if (kept.length === 0) return { report: null, skipped };
+  // Every (strategy, seed) an assertion needs is among the records: the plan ran every strategy on every seed.
+  const needed = checkTasks(file, kept, seeds);
+  const have = new Set(records.map((r) => JSON.stringify([r.strategy, r.seed])));
+  for (const t of needed) if (!have.has(JSON.stringify([t.strategy, t.seed]))) throw new Error(`no record for ${t.strategy} seed ${t.seed}`);
+  return { report: evaluateAssertions(file, kept, seeds, records), skipped };
+}
+
+export interface CompareReportRequest {
+  readonly file: string;
+  readonly scenario: Scenario;
+  readonly result: CompareResult;
+  /** The comparison's run records (every assertable metric), in any order. */
+  readonly records: readonly RunRecord[];
+  readonly command: string;
+  readonly alsoCommands?: readonly string[];
+}
+
+export async function makeCompareReport(request: CompareReportRequest): Promise<BuiltReport<CompareResult>> {
+  const { result, scenario } = request;
+  const strategies = result.strategies.map((s) => s.strategy);
+  const seed = result.seeds[0];
+  if (seed === undefined) throw new RangeError('a comparison report needs at least one seed');
+  const { report, skipped } = assertionsFor(request.file, scenario, strategies, result.seeds, request.records);
+  return buildCompareReport({
+    scenario,
+    result,
+    assertions: report,
+    skippedAssertions: skipped,
+    runs: await representativeRuns(scenario, strategies, seed),
+    reproducibility: reproducibility({ scenario, file: request.file, seeds: result.seeds, strategies, command: request.command, ...(request.alsoCommands === undefined ? {} : { alsoCommands: request.alsoCommands }) }),
+  });
+}
+
+export async function makeRunReport(request: { file: string; scenario: Scenario; result: SimulationResult; command: string }): Promise<BuiltReport<SimulationResult>> {
+  const { result, scenario } = request;
+  const { report, skipped } = assertionsFor(request.file, scenario, [result.strategy], [result.seed], [toRunRecord(result)]);
+  return buildRunReport({
+    scenario,
+    result,
+    assertions: report,
+    skippedAssertions: skipped,
+    reproducibility: reproducibility({ scenario, file: request.file, seeds: [result.seed], strategies: [result.strategy], command: request.command }),
+  });
+}
+
+export async function makeSweepReport(request: { file: string; scenario: Scenario; result: SweepResult; records: readonly RunRecord[]; scenarios: readonly Scenario[]; command: string }): Promise<BuiltReport<SweepResult>> {
+  const { result, scenario } = request;
+  const strategies = result.points[0]?.strategies.map((s) => s.strategy) ?? [];
+  // Records come point by point (value-major, as the sweep ran them); each point has its own assertions.
+  const perPoint = result.points.map((_, i) => {
+    const n = strategies.length * result.seeds.length;
+    const records = request.records.slice(i * n, (i + 1) * n);
+    return assertionsFor(request.file, request.scenarios[i] ?? scenario, strategies, result.seeds, records).report;
+  });
+  return buildSweepReport({
+    scenario,
+    result,
+    assertions: perPoint,
+    reproducibility: reproducibility({ scenario, file: request.file, seeds: result.seeds, strategies, command: request.command }),
+  });
+}
+
+/** Reads a JSON input file; an unreadable or malformed one is a usage error naming it. */
+export function readJsonInput(path: string, role: string): { json: unknown; sha256: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AnalysisInputError(`cannot read the ${role} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  try {
+    return { json: JSON.parse(text) as unknown, sha256: createHash('sha256').update(text).digest('hex') };
+  } catch (error) {
+    throw new AnalysisInputError(`the ${role} ${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+export interface LiveReportRequest {
+  readonly file: string;
+  readonly scenario: Scenario;
+  readonly strategy: string;
+  readonly seeds: readonly number[];
+  readonly k6SummaryPath: string;
+  readonly auditPath: string;
+  readonly command: string;
+}
+
+/** Reads the k6 summary and the audit, simulates the prediction, and builds the live report. */
+export async function makeLiveReport(request: LiveReportRequest): Promise<BuiltReport<LiveResult>> {
+  const k6File = readJsonInput(request.k6SummaryPath, 'k6 summary');
+  const auditFile = readJsonInput(request.auditPath, 'audit');
+  const k6 = parseK6Summary(k6File.json, request.k6SummaryPath);
+  const audit = parseAudit(auditFile.json, request.auditPath);
+  const { scenario, strategy } = request;
+  if (audit.scenario !== null && audit.scenario !== scenario.name) {
+    throw new AnalysisInputError(`${request.auditPath} is the audit of scenario ${audit.scenario}, not ${scenario.name} (pass --scenario ${audit.scenario})`);
+  }
+  const predicted: SimulationResult[] = [];
+  for (const seed of request.seeds) predicted.push(await simulate(scenario, { strategy, seed }));
+  const { report } = assertionsFor(request.file, scenario, [strategy], request.seeds, predicted.map(toRunRecord));
+  return buildLiveReport({
+    scenario,
+    strategy,
+    k6,
+    audit,
+    predicted,
+    assertions: report,
+    reproducibility: {
+      ...reproducibility({ scenario, file: request.file, seeds: request.seeds, strategies: [strategy], command: request.command }),
+      inputs: [
+        { role: 'k6 summary', path: request.k6SummaryPath, sha256: k6File.sha256 },
+        { role: 'service audit', path: request.auditPath, sha256: auditFile.sha256 },
+      ],
+    },
+  });
+}
