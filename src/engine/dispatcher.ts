@@ -67,8 +67,9 @@ export interface DispatcherStats {
   redriven: number;
 }
 
+/** What a waiting or in-flight update covers: an outbox event (its slot; -1 for none) and its commit time. */
 interface Pending {
-  readonly seq: number;
+  readonly slot: number;
   readonly committedAtMs: number;
 }
 
@@ -115,9 +116,13 @@ export class PropagationDispatcher {
   /** True when the listing policy changes nothing: the listed quantity is the level. */
   private readonly identityPolicy: boolean;
   /** Outbox seq -> lanes still owing it. */
-  private readonly owed = new Map<number, number>();
-  private readonly owedOrder: number[] = [];
+  // Outbox events read and not yet settled, in read order: slot k (absolute, counting from 0)
+  // sits at index k - slotBase. `owedLeft` counts the lanes still owing it.
+  private owedSeq: number[] = [];
+  private owedLeft: number[] = [];
+  private slotBase = 0;
   private owedHead = 0;
+  private unsettled = 0;
   private readCursor = -1;
   private ackedSeq = 0;
   private pumping: Promise<number> | undefined;
@@ -149,7 +154,7 @@ export class PropagationDispatcher {
 
   /** Outbox events read and not yet fully acknowledged. */
   get backlog(): number {
-    return this.owed.size;
+    return this.unsettled;
   }
 
   /**
@@ -189,7 +194,7 @@ export class PropagationDispatcher {
       const lane = this.lane(channel, update.sku);
       if (lane.ackedVersion === update.version && lane.sending === undefined && lane.next === undefined) lane.ackedVersion = update.version - 1;
     }
-    const accepted = this.enqueue(channel, update, committedAtMs, undefined);
+    const accepted = this.enqueue(channel, update, committedAtMs);
     this.drain(channel);
     return accepted;
   }
@@ -263,20 +268,25 @@ export class PropagationDispatcher {
   private accept(event: OutboxEvent): void {
     this.readCursor = event.seq;
     const targets = this.targets(event.sku);
-    this.owed.set(event.seq, targets.length);
-    this.owedOrder.push(event.seq);
+    const slot = this.slotBase + this.owedSeq.length;
+    this.owedSeq.push(event.seq);
+    this.owedLeft.push(targets.length);
+    this.unsettled++;
     // Updates and covers are immutable: channels that list the same quantity share one object.
-    const cover: Pending = { seq: event.seq, committedAtMs: event.committedAtMs };
+    const cover: Pending = { slot, committedAtMs: event.committedAtMs };
     const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
     for (const channel of targets) {
       const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
       if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
-        this.settle(event.seq);
+        this.settle(slot);
         continue;
       }
       this.enqueueCover(channel, update, cover);
     }
-    if (targets.length === 0) this.settle(event.seq);
+    if (targets.length === 0) {
+      this.owedLeft[slot - this.slotBase] = 1;
+      this.settle(slot);
+    }
   }
 
   private targets(sku: string): readonly ChannelState[] {
@@ -322,14 +332,14 @@ export class PropagationDispatcher {
   }
 
   /** Returns false when the update is not newer than what the lane already has. */
-  private enqueue(channel: ChannelState, update: ChannelUpdate, committedAtMs: number, seq: number | undefined): boolean {
-    return this.enqueueCover(channel, update, { seq: seq ?? -1, committedAtMs });
+  private enqueue(channel: ChannelState, update: ChannelUpdate, committedAtMs: number): boolean {
+    return this.enqueueCover(channel, update, { slot: -1, committedAtMs });
   }
 
   private enqueueCover(channel: ChannelState, update: ChannelUpdate, cover: Pending): boolean {
     const lane = this.lane(channel, update.sku);
     if (update.version <= lane.ackedVersion) {
-      if (cover.seq >= 0) this.settle(cover.seq);
+      if (cover.slot >= 0) this.settle(cover.slot);
       return false;
     }
     // Covered by the version in flight or waiting: it owes this event too.
@@ -440,11 +450,11 @@ export class PropagationDispatcher {
         this.opts.observer?.recordPropagation(channelId, latencyMs);
         this.opts.onDelivered?.(channelId, update, latencyMs);
       }
-      if (cover.seq >= 0) this.settle(cover.seq);
+      if (cover.slot >= 0) this.settle(cover.slot);
     }
     // Anything that arrived meanwhile and is not newer is covered now.
     if (lane.next !== undefined && lane.next.version <= lane.ackedVersion) {
-      for (const cover of lane.covers) if (cover.seq >= 0) this.settle(cover.seq);
+      for (const cover of lane.covers) if (cover.slot >= 0) this.settle(cover.slot);
       lane.next = undefined;
       lane.covers = [];
     }
@@ -519,7 +529,7 @@ export class PropagationDispatcher {
       atMs: now,
       detail: { channel: channelId, sku: update.sku, version: update.version, attempts: letter.attempts },
     });
-    for (const cover of covers) if (cover.seq >= 0) this.settle(cover.seq);
+    for (const cover of covers) if (cover.slot >= 0) this.settle(cover.slot);
     this.requeue(lane);
     this.drain(lane.channel);
     this.maybeIdle();
@@ -532,22 +542,23 @@ export class PropagationDispatcher {
     }
   }
 
-  /** One lane no longer owes outbox event `seq`; acknowledge the settled prefix. */
-  private settle(seq: number): void {
-    const left = this.owed.get(seq);
-    if (left === undefined) return;
-    if (left > 1) {
-      this.owed.set(seq, left - 1);
-      return;
-    }
-    this.owed.delete(seq);
+  /** One lane no longer owes the outbox event in `slot`; acknowledge the settled prefix. */
+  private settle(slot: number): void {
+    const index = slot - this.slotBase;
+    const left = this.owedLeft[index]!;
+    if (left <= 0) return;
+    this.owedLeft[index] = left - 1;
+    if (left > 1) return;
+    this.unsettled--;
     let acked = this.ackedSeq;
-    while (this.owedHead < this.owedOrder.length && !this.owed.has(this.owedOrder[this.owedHead]!)) {
-      acked = this.owedOrder[this.owedHead]!;
+    while (this.owedHead < this.owedSeq.length && this.owedLeft[this.owedHead] === 0) {
+      acked = this.owedSeq[this.owedHead]!;
       this.owedHead++;
     }
-    if (this.owedHead > 4096 && this.owedHead * 2 > this.owedOrder.length) {
-      this.owedOrder.splice(0, this.owedHead);
+    if (this.owedHead > 4096 && this.owedHead * 2 > this.owedSeq.length) {
+      this.owedSeq = this.owedSeq.slice(this.owedHead);
+      this.owedLeft = this.owedLeft.slice(this.owedHead);
+      this.slotBase += this.owedHead;
       this.owedHead = 0;
     }
     if (acked > this.ackedSeq) {

@@ -1,9 +1,9 @@
 /**
  * InventoryMutationProcessor: applies order and restock mutations to the source of truth.
  *
- * Per attempt: skip a mutation already recorded (idempotency), read `{quantity, version}`,
- * decide, then commit level + idempotency record + outbox event in one atomic store call that
- * succeeds only if the version is unchanged. A lost race is retried with jittered exponential
+ * Per attempt: read `{quantity, version}`, decide, then commit level + idempotency record +
+ * outbox event in one atomic store call that refuses a mutation already recorded and succeeds
+ * only if the version is unchanged. A lost race is retried with jittered exponential
  * backoff up to a bound. Stock never goes below zero: such a mutation is rejected, and the
  * rejection is recorded too, so a redelivery of a rejected order stays rejected.
  */
@@ -71,8 +71,9 @@ export class InventoryMutationProcessor {
   async handle(mutation: InventoryMutation): Promise<MutationOutcome> {
     assertValidMutation(mutation);
     const { store, ports } = this;
+    // No separate idempotency look-up first: the commit checks the key atomically, before the
+    // version, so a redelivery is answered `duplicate` in the same two round trips.
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
-      if (await store.hasProcessed(mutation.mutationId, ports.clock.nowMs())) return this.duplicate();
       const level = await store.read(mutation.sku);
       const next = level.quantity + mutation.quantityDelta;
       const effect = next < 0 ? 'reject' : 'apply';

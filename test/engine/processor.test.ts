@@ -107,7 +107,7 @@ describe('InventoryMutationProcessor', () => {
     },
   );
 
-  it.each(['read', 'hasProcessed'] as const)('a store failing on %s applies nothing; the retry applies once', async (method) => {
+  it.each(['read', 'commit'] as const)('a store failing on %s applies nothing; the retry applies once', async (method) => {
     const store = new InMemoryInventoryStore();
     store.seed('A', 10);
     let armed = true;
