@@ -12,27 +12,25 @@ import type { Kernel } from './kernel.js';
 /** Idempotency neglect: the store never recognises a redelivered mutation. */
 export function withoutIdempotency(store: InventoryStore): InventoryStore {
   let attempt = 0;
-  return {
-    ...bind(store),
+  return forwardStore(store, {
     hasProcessed: () => Promise.resolve(false),
     commit: (request, nowMs) => store.commit({ ...request, mutationId: `${request.mutationId}#${++attempt}` }, nowMs),
-  };
+  });
 }
 
 /** No optimistic locking: the commit checks the version it finds, not the one it read. */
 export function withoutLocking(store: InventoryStore, currentVersion: (sku: string) => number): InventoryStore {
-  return {
-    ...bind(store),
+  return forwardStore(store, {
     commit: async (request, nowMs) => {
       const read = await store.read(request.sku);
       return store.commit({ ...request, expectedVersion: Math.max(read.version, currentVersion(request.sku)) }, nowMs);
     },
-  };
+  });
 }
 
 /** Silent DLQ drops: a parked update is thrown away instead of stored. */
 export function withSilentDlq(store: InventoryStore): InventoryStore {
-  return { ...bind(store), parkDeadLetter: () => Promise.resolve() };
+  return forwardStore(store, { parkDeadLetter: () => Promise.resolve() });
 }
 
 /** Pessimistic locking: one holder per SKU, with a lock round trip on each side. */
@@ -105,7 +103,8 @@ export class BroadcastBeforePersistProcessor {
   }
 }
 
-function bind(store: InventoryStore): InventoryStore {
+/** A store that forwards every call to `store`, except those given in `overrides`. */
+export function forwardStore(store: InventoryStore, overrides: Partial<InventoryStore> = {}): InventoryStore {
   return {
     read: (sku) => store.read(sku),
     hasProcessed: (id, now) => store.hasProcessed(id, now),
@@ -117,5 +116,6 @@ function bind(store: InventoryStore): InventoryStore {
     listDeadLetters: () => store.listDeadLetters(),
     removeDeadLetter: (id) => store.removeDeadLetter(id),
     skus: () => store.skus(),
+    ...overrides,
   };
 }

@@ -25,7 +25,7 @@ import { SimChannel, type ChannelFaults, type ChannelHost } from './channel.js';
 import { sampleLatencyMs } from './channels/latency.js';
 import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from './channels/presets.js';
 import { Kernel } from './kernel.js';
-import { BroadcastBeforePersistProcessor, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
+import { BroadcastBeforePersistProcessor, forwardStore, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
 import { ORDER_STATUS, OrderBook } from './orders.js';
 import { RandomStreams, ZipfSampler, type Rng } from './random.js';
 import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
@@ -693,18 +693,11 @@ class World implements ChannelHost {
     // A crashed process makes no further calls: its store handle stops answering.
     const frozen = new Promise<never>(() => undefined);
     const base = this.store;
-    const live: InventoryStore = {
+    const live = forwardStore(base, {
       read: (sku) => (gen.alive ? base.read(sku) : frozen),
       hasProcessed: (id, now) => (gen.alive ? base.hasProcessed(id, now) : frozen),
       commit: (req, now) => (gen.alive ? base.commit(req, now) : frozen),
-      readOutbox: (a, l) => base.readOutbox(a, l),
-      ackOutbox: (s) => base.ackOutbox(s),
-      outboxCursor: () => base.outboxCursor(),
-      parkDeadLetter: (l) => base.parkDeadLetter(l),
-      listDeadLetters: () => base.listDeadLetters(),
-      removeDeadLetter: (id) => base.removeDeadLetter(id),
-      skus: () => base.skus(),
-    };
+    });
     let store: InventoryStore = live;
     if (this.pitfall === 'no-idempotency') store = withoutIdempotency(live);
     if (this.pitfall === 'no-locking') store = withoutLocking(live, (sku) => this.sotVer[this.keyIndex.get(sku)!]!);
