@@ -65,6 +65,8 @@ instance.on('done', (result) => {
       timeouts: result.timeouts,
       statuses,
       outcomes,
+      // This process's own CPU time, so the caller can tell it apart from other load.
+      cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     })}\n`,
   );
 });

@@ -10,24 +10,52 @@
  * whenever the audit runs while nothing is in flight: each SKU's level equals its first observed
  * level plus the applied deltas, and its version grew by exactly one per applied mutation (a
  * lost update breaks both).
+ *
+ * On a shared store (Redis, PostgreSQL; several instances, see store.ts) three things change.
+ * (1) Other instances commit to the same SKUs, so no instance alone can check a level against
+ * its own applied deltas: the end-to-end check becomes the cluster's. Every audit reports the
+ * commits this instance made (`commits.applied`, `commits.unitsDelta`); summed over the
+ * instances they must equal the store's levels (versions and quantities grow from 0@0 after a
+ * reset): `combineAudits` in cluster.ts. (2) Each instance simulates its own copy of the
+ * scenario's channels (in production the marketplaces are external and shared), and its
+ * dispatcher delivers only the outbox entries it claimed, so its copies miss updates other
+ * instances delivered. A reconciler therefore compares every listing with the store's level
+ * every `reconcileEveryMs` (and catches up on the store's SKUs at start, after a restart) and
+ * corrects the listings that are older, through the dispatcher's lanes, as the engine's
+ * Reconciler does. The online checks stay valid: the source-of-truth level an instance knows
+ * also advances with the outbox entries it claims and the levels it reads. (3) The store is
+ * across a network: a failed store call answers 503 (the sender redelivers), a failed outbox
+ * read or acknowledgement is retried by the next pump (a heartbeat pumps at least every second,
+ * which also renews this instance's claims and takes over a dead instance's), and nothing of
+ * that kind may crash the process. (4) Round trips are what a webhook costs there: the
+ * processor takes a level from what this instance knows and lets the optimistic commit, which
+ * checks the idempotency record and the version atomically, catch anything stale (see
+ * `knownLevels` and `guardSharedStore`).
  */
 import { PropagationDispatcher } from '../engine/dispatcher.js';
 import { evaluateListingFreshness } from '../engine/freshness.js';
 import { LatencyObserver, type LatencySnapshot } from '../engine/latency-observer.js';
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
-import type { AlertSink, ChannelUpdate, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
+import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import { RealTimeSource } from '../adapters/realtime.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { SimChannel, type ChannelFaults, type ChannelHost } from '../sim/channel.js';
 import { RandomStreams } from '../sim/random.js';
 import { effectivePreset, engineConfig } from '../sim/world.js';
+import { errorMessage } from '../stores/errors.js';
 import { Intake } from './intake.js';
+import { OrderedTimeSource } from './ordered-time.js';
 import type { AuditBody, ChannelListingBody, LatencySnapshotBody, MutationResultBody, ViolationBody } from './schemas.js';
 import type { StoreFactory } from './store.js';
 
 export class ServiceLimitError extends Error {
   override readonly name = 'ServiceLimitError';
+}
+
+/** A call to a network store failed (connection lost, server down): answered 503, the sender redelivers. */
+export class StoreFailureError extends Error {
+  override readonly name = 'StoreFailureError';
 }
 
 export interface GenerationOptions {
@@ -42,6 +70,14 @@ export interface GenerationOptions {
   readonly maxQueueLength: number;
   readonly alerts: AlertSink;
   readonly events: GenerationEvents;
+  /** This instance's name (unique among the instances sharing a store). */
+  readonly instanceId: string;
+  /** 1 at start, +1 on every reset. */
+  readonly generation: number;
+  /** Shared store: how often the reconciler compares this instance's channel models with the store. */
+  readonly reconcileEveryMs: number;
+  /** Operational warnings (store trouble), one line each; the caller throttles. */
+  readonly warn: (message: string) => void;
 }
 
 /** What the metrics layer hears as it happens. */
@@ -58,9 +94,32 @@ const ADJUSTMENT = 1;
 const PENDING = 0;
 const APPLIED = 1;
 const REJECTED = 2;
+const DECIDED_ELSEWHERE = 3;
 const MAX_VIOLATIONS_LISTED = 50;
 const REDELIVERY_AFTER_CONFLICT_MS = 1_000;
 const MAX_REDELIVERIES = 10;
+/**
+ * Shared store: SKUs one reconciler pass reads at most: while mutations are in flight only a
+ * few (the reads compete with the traffic for the store; the outbox entries this instance
+ * claims keep its busiest listings current meanwhile), when quiet many. And how many reads a
+ * pass keeps in flight.
+ */
+const RECONCILE_BATCH = 1_000;
+const RECONCILE_BATCH_BUSY = 50;
+const RECONCILE_READS_IN_FLIGHT = 32;
+/**
+ * Shared store: outbox claims start at most every SHARED_PUMP_INTERVAL_MS, and at most every
+ * SHARED_PUMP_DUTY × the last claim's duration; the commits in between share one claim. A claim
+ * costs the store a scan of every entry claimed and not yet acknowledged (thousands under load:
+ * acknowledgements wait for the slowest delivery in flight), during which Redis serves nothing
+ * else, so claiming on every commit would cost O(n²) and stall the commits.
+ */
+const SHARED_PUMP_INTERVAL_MS = 100;
+const SHARED_PUMP_DUTY = 10;
+/** Shared store: the outbox is pumped at least this often (claims renewed, a dead instance's taken over). */
+const MAX_HEARTBEAT_MS = 1_000;
+/** Parking a dead letter is retried this often, a second apart, before the update counts as lost. */
+const PARK_ATTEMPTS = 30;
 
 /** One mutation the service received: enough to judge its outcome and its commits. */
 interface Tracked {
@@ -73,17 +132,25 @@ interface Tracked {
   readonly shown: number;
   status: number;
   applyCount: number;
+  /** The channel's own listing was decremented for this order when it arrived. */
+  sold: boolean;
 }
 
 export class Generation implements ChannelHost {
   readonly time: RealTimeSource;
+  /** The channel models' clock: timers in (time, sequence) order (see ordered-time.ts). */
+  private readonly channelTime: OrderedTimeSource;
   readonly startedAtMs: number;
   readonly channels: SimChannel[] = [];
   readonly observer: LatencyObserver;
+  /** A store shared with other instances (see the file comment). */
+  readonly shared: boolean;
   private readonly opts: GenerationOptions;
   private readonly cfg: ReturnType<typeof engineConfig>;
   private readonly rawStore: InventoryStore;
   private readonly store: InventoryStore;
+  /** Shared store: sends the outbox acknowledgement still gathering (on stop). */
+  private readonly flushAcks: () => Promise<void>;
   private readonly processor: InventoryMutationProcessor;
   private readonly dispatcher: PropagationDispatcher;
   private readonly intake: Intake;
@@ -93,6 +160,8 @@ export class Generation implements ChannelHost {
   private readonly skuNames: string[] = [];
   private readonly sotQty: Float64Array;
   private readonly sotVer: Float64Array;
+  /** Shared store: the processor may take sotQty/sotVer as the level (1), or must read the store (0). */
+  private readonly levelKnown: Uint8Array;
   private readonly baseQty: Float64Array;
   private readonly baseVer: Float64Array;
   private readonly appliedDelta: Float64Array;
@@ -108,6 +177,7 @@ export class Generation implements ChannelHost {
     ordersRejected: 0,
     ordersNotListed: 0,
     ordersDistinct: 0,
+    ordersDecidedElsewhere: 0,
     adjustmentsReceived: 0,
     adjustmentsApplied: 0,
     adjustmentsDuplicates: 0,
@@ -115,6 +185,10 @@ export class Generation implements ChannelHost {
     oversells: 0,
     parked: 0,
     redriven: 0,
+    commitsApplied: 0,
+    commitsUnitsDelta: 0,
+    reconcilePasses: 0,
+    reconcileCorrections: 0,
   };
   private readonly rejectedByReason: Record<string, number> = {};
   private readonly oversellsByChannel: number[];
@@ -123,17 +197,41 @@ export class Generation implements ChannelHost {
   /** SKU -> the level at which the end-to-end check last reported it, so a mismatch counts once. */
   private readonly flaggedLevels = new Map<string, string>();
   private stopped = false;
+  /** Shared store: a pump is scheduled; the next SKU index the reconciler reads. */
+  private pumpScheduled = false;
+  private lastPumpMs = Number.NEGATIVE_INFINITY;
+  private lastPumpDurationMs = 0;
+  private reconcileCursor = 0;
+  private reconciling = false;
 
   private constructor(options: GenerationOptions, rawStore: InventoryStore, time: RealTimeSource) {
     this.opts = options;
     this.time = time;
+    this.channelTime = new OrderedTimeSource(time);
     this.startedAtMs = time.wallClockMs(0);
     this.cfg = engineConfig(options.scenario);
     this.rawStore = rawStore;
-    this.store = observeCommits(rawStore, (request, level) => this.onCommitted(request, level));
+    this.shared = options.storeFactory.shared;
+    // On a shared store, times travel between processes: idempotency expiries another instance
+    // checks, commit times of outbox entries another instance delivers (propagation latency).
+    // The engine then reads epoch milliseconds (monotone within the process), not time since start.
+    const engineClock: Clock = this.shared ? { nowMs: () => time.wallClockMs(time.nowMs()) } : time.clock;
+    const guarded = this.shared
+      ? guardSharedStore(rawStore, {
+          committed: (request, level) => this.onCommitted(request, level),
+          observed: (sku, level) => this.observeLevel(sku, level),
+          trouble: (what, error) => this.storeTrouble(what, error),
+          sleep: (ms) => time.sleep(ms),
+          schedule: (ms, fn) => time.schedule(ms, fn),
+          nowMs: () => engineClock.nowMs(),
+        })
+      : undefined;
+    this.store = guarded ?? observeCommits(rawStore, (request, level) => this.onCommitted(request, level));
+    this.flushAcks = guarded === undefined ? () => Promise.resolve() : () => guarded.flushAcks();
     const n = options.maxSkus;
     this.sotQty = new Float64Array(n);
     this.sotVer = new Float64Array(n);
+    this.levelKnown = new Uint8Array(this.shared ? n : 0);
     this.baseQty = new Float64Array(n).fill(Number.NaN);
     this.baseVer = new Float64Array(n).fill(Number.NaN);
     this.appliedDelta = new Float64Array(n);
@@ -143,23 +241,23 @@ export class Generation implements ChannelHost {
     const streams = new RandomStreams(options.seed);
     this.observer = new LatencyObserver({
       alertThresholdMs: this.cfg.alertThresholdMs,
-      clock: time.clock,
+      clock: engineClock,
       onAlert: (alert) => options.alerts.raise(alert),
     });
     this.buildChannels(streams);
     this.processor = new InventoryMutationProcessor({
-      store: this.store,
-      clock: time.clock,
+      store: guarded === undefined ? this.store : this.knownLevels(guarded),
+      clock: engineClock,
       timers: time.timers,
       random: streams.stream('engine.jitter'),
       alerts: options.alerts,
       idempotencyTtlMs: this.cfg.idempotencyTtlMs,
-      onCommitted: () => void this.dispatcher.pump(),
+      onCommitted: () => this.requestPump(),
     });
     this.dispatcher = new PropagationDispatcher({
       store: this.store,
       channels: this.channels,
-      clock: time.clock,
+      clock: engineClock,
       timers: time.timers,
       random: streams.stream('dispatcher.jitter'),
       alerts: options.alerts,
@@ -177,14 +275,21 @@ export class Generation implements ChannelHost {
       maxRedeliveries: MAX_REDELIVERIES,
     });
     this.scheduleRedrive();
+    if (this.shared) this.scheduleSharedLoops();
   }
 
   static async start(options: GenerationOptions): Promise<Generation> {
     const time = new RealTimeSource();
-    const store = await options.storeFactory.create({ clock: time.clock, timers: time.timers, scenario: options.scenario });
+    const store = await options.storeFactory.create({
+      clock: time.clock,
+      timers: time.timers,
+      scenario: options.scenario,
+      instanceId: options.instanceId,
+      generation: options.generation,
+    });
     const generation = new Generation(options, store, time);
     // Events a persistent store already holds are dispatched as on a restart.
-    await generation.dispatcher.pump();
+    await generation.pumpNow();
     return generation;
   }
 
@@ -207,14 +312,16 @@ export class Generation implements ChannelHost {
     if (c === undefined) throw new RangeError(`unknown channel ${channelId}`);
     this.counts.ordersReceived++;
     let tracked = this.ledger.get(order.mutationId);
+    const firstSight = tracked === undefined;
     if (tracked === undefined) {
       const i = this.indexOf(order.sku);
       const channel = this.channels[c]!;
       const shown = i === undefined ? 0 : channel.quantity[i]!;
-      tracked = this.track(order.mutationId, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0 });
+      const sold = i !== undefined && shown >= order.quantity;
+      tracked = this.track(order.mutationId, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0, sold });
       this.counts.ordersDistinct++;
       // The channel took the order: it decrements its own listing at once (as in the simulator).
-      if (i !== undefined && shown >= order.quantity) {
+      if (sold) {
         channel.sell(i, order.quantity);
         this.restale(c, i);
       } else {
@@ -228,6 +335,7 @@ export class Generation implements ChannelHost {
       sourceChannel: channelId,
       orderId: order.orderId,
     });
+    if (firstSight && outcome.status === 'duplicate') this.decidedElsewhere(tracked);
     this.recordOutcome(tracked, outcome);
     return resultBody(outcome);
   }
@@ -237,7 +345,7 @@ export class Generation implements ChannelHost {
     let tracked = this.ledger.get(body.mutationId);
     if (tracked === undefined) {
       if (this.indexOf(sku) === undefined) throw new ServiceLimitError(`SKU capacity reached: this service tracks at most ${this.opts.maxSkus} SKUs (--max-skus)`);
-      tracked = this.track(body.mutationId, { kind: ADJUSTMENT, sku, channel: -1, delta: body.quantityDelta, shown: 0, status: PENDING, applyCount: 0 });
+      tracked = this.track(body.mutationId, { kind: ADJUSTMENT, sku, channel: -1, delta: body.quantityDelta, shown: 0, status: PENDING, applyCount: 0, sold: false });
     }
     const mutation: InventoryMutation = { mutationId: body.mutationId, sku, quantityDelta: body.quantityDelta, sourceChannel: 'admin', orderId: `adjustment:${body.mutationId}` };
     const outcome = await this.intake.submit(mutation);
@@ -247,7 +355,9 @@ export class Generation implements ChannelHost {
 
   /** The source of truth and every channel's listing; undefined for a SKU never seen. */
   async inventory(sku: string): Promise<{ quantity: number; version: number; channels: ChannelListingBody[] } | undefined> {
-    const i = this.skuIndex.get(sku);
+    let i = this.skuIndex.get(sku);
+    // On a shared store another instance may have stocked or sold it: the store decides.
+    if (i === undefined && this.shared) i = (await this.store.read(sku)).version > 0 ? this.indexOf(sku) : undefined;
     if (i === undefined) return undefined;
     const level = await this.store.read(sku);
     const channels = this.channels.map((channel, c): ChannelListingBody => {
@@ -277,7 +387,8 @@ export class Generation implements ChannelHost {
 
   async audit(scenarioName: string, storeName: string): Promise<AuditBody> {
     const settled = this.isSettled();
-    if (settled) await this.checkLevels();
+    // On a shared store the level check is the cluster's (see the file comment).
+    if (settled && !this.shared) await this.checkLevels();
     const dlqDepth = (await this.store.listDeadLetters()).length;
     const byChannel: Record<string, LatencySnapshotBody> = {};
     const apiByChannel: AuditBody['channels'] = {};
@@ -303,9 +414,16 @@ export class Generation implements ChannelHost {
         rejected: k.ordersRejected,
         rejectedByReason: { ...this.rejectedByReason },
         notListed: k.ordersNotListed,
-        pending: k.ordersDistinct - k.ordersApplied - k.ordersRejected,
+        decidedElsewhere: k.ordersDecidedElsewhere,
+        pending: k.ordersDistinct - k.ordersApplied - k.ordersRejected - k.ordersDecidedElsewhere,
       },
       adjustments: { received: k.adjustmentsReceived, applied: k.adjustmentsApplied, duplicates: k.adjustmentsDuplicates, rejected: k.adjustmentsRejected },
+      commits: { applied: k.commitsApplied, unitsDelta: k.commitsUnitsDelta },
+      instance: {
+        id: this.opts.instanceId,
+        sharedStore: this.shared,
+        reconciliation: { passes: k.reconcilePasses, corrections: k.reconcileCorrections },
+      },
       oversells: k.oversells,
       oversellsByChannel,
       integrityViolations: this.violationCount,
@@ -346,6 +464,8 @@ export class Generation implements ChannelHost {
     this.stopped = true;
     this.intake.close();
     this.dispatcher.stop();
+    await this.flushAcks();
+    this.channelTime.dispose();
     this.time.dispose();
     await this.opts.storeFactory.dispose?.(this.rawStore);
   }
@@ -401,7 +521,7 @@ export class Generation implements ChannelHost {
       };
       this.channelIndex.set(spec.id, index);
       this.channels.push(
-        new SimChannel(this.time, streams.stream(`channel:${spec.id}`), this, faults, {
+        new SimChannel(this.channelTime, streams.stream(`channel:${spec.id}`), this, faults, {
           id: spec.id,
           index,
           preset,
@@ -418,12 +538,184 @@ export class Generation implements ChannelHost {
     const everyMs = (everyS * 1000) / this.opts.speedup;
     const tick = (): void => {
       if (this.stopped) return;
-      void this.dispatcher.redrive().then((n) => {
-        this.counts.redriven += n;
-      });
+      void this.dispatcher.redrive().then(
+        (n) => {
+          this.counts.redriven += n;
+        },
+        (error: unknown) => this.storeTrouble('dead-letter redrive', error),
+      );
       this.time.schedule(everyMs, tick);
     };
     this.time.schedule(everyMs, tick);
+  }
+
+  // ---- the outbox pump and, on a shared store, the heartbeat and the reconciler -----------
+
+  /** Memory: pump at once (as the engine does). Shared: at most one claim every SHARED_PUMP_INTERVAL_MS. */
+  private requestPump(): void {
+    if (!this.shared) {
+      void this.dispatcher.pump();
+      return;
+    }
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    const intervalMs = Math.min(MAX_HEARTBEAT_MS, Math.max(SHARED_PUMP_INTERVAL_MS, SHARED_PUMP_DUTY * this.lastPumpDurationMs));
+    this.time.schedule(Math.max(0, this.lastPumpMs + intervalMs - this.time.nowMs()), () => {
+      this.pumpScheduled = false;
+      void this.pumpNow();
+    });
+  }
+
+  /** One pump; a failure (store unreachable) is reported and left to the next pump. */
+  private pumpNow(): Promise<void> {
+    const started = this.time.nowMs();
+    this.lastPumpMs = started;
+    return this.dispatcher.pump().then(
+      () => {
+        this.lastPumpDurationMs = this.time.nowMs() - started;
+      },
+      (error: unknown) => this.storeTrouble('outbox claim', error),
+    );
+  }
+
+  private scheduleSharedLoops(): void {
+    const claimIdleMs = this.opts.storeFactory.claimIdleMs ?? MAX_HEARTBEAT_MS * 3;
+    const heartbeatMs = Math.min(MAX_HEARTBEAT_MS, claimIdleMs / 3);
+    const beat = (): void => {
+      if (this.stopped) return;
+      void this.pumpNow();
+      this.time.schedule(heartbeatMs, beat);
+    };
+    this.time.schedule(heartbeatMs, beat);
+    void this.catchUp();
+  }
+
+  /** After a (re)start: learn the store's SKUs, reconcile them all once, then every reconcileEveryMs. */
+  private async catchUp(): Promise<void> {
+    try {
+      const skus = await this.store.skus();
+      let untracked = 0;
+      for (const sku of skus) if (this.indexOf(sku) === undefined) untracked++;
+      if (untracked > 0) this.opts.warn(`${untracked} SKUs of the store exceed --max-skus ${this.opts.maxSkus}: their listings are not simulated here`);
+    } catch (error) {
+      this.storeTrouble('SKU list', error);
+    }
+    // One full round at once (bounded: a failing store does not make it spin), then the periodic passes.
+    const rounds = Math.ceil(this.skuNames.length / RECONCILE_BATCH);
+    for (let r = 1; r < rounds && !this.stopped; r++) await this.reconcile(RECONCILE_BATCH);
+    const tick = (): void => {
+      if (this.stopped) return;
+      void this.reconcile().finally(() => this.time.schedule(this.opts.reconcileEveryMs, tick));
+    };
+    tick();
+  }
+
+  /**
+   * One reconciler pass over the next SKUs (RECONCILE_BATCH, or RECONCILE_BATCH_BUSY while
+   * mutations are in flight): read each level (which also advances the source of truth known
+   * here) and resend it to every channel model whose listing is older, or, at the same version
+   * and with nothing in flight here, shows another quantity (a local sale the store rejected).
+   * Listings newer than the level read are left alone; corrections go through the dispatcher's
+   * lanes, which never send anything older than what is in flight or acknowledged.
+   */
+  private async reconcile(batch?: number): Promise<void> {
+    if (this.reconciling) return;
+    this.reconciling = true;
+    try {
+      const n = this.skuNames.length;
+      const count = Math.min(n, batch ?? (this.intake.inFlight === 0 ? RECONCILE_BATCH : RECONCILE_BATCH_BUSY));
+      for (let k = 0; k < count && !this.stopped; k += RECONCILE_READS_IN_FLIGHT) {
+        const indices: number[] = [];
+        for (let j = k; j < Math.min(count, k + RECONCILE_READS_IN_FLIGHT); j++) indices.push((this.reconcileCursor + j) % n);
+        const levels = await Promise.all(indices.map((i) => this.store.read(this.skuNames[i]!)));
+        if (this.stopped) return;
+        indices.forEach((i, j) => this.correctListings(i, levels[j]!));
+      }
+      this.reconcileCursor = n === 0 ? 0 : this.reconcileCursor + count;
+      if (this.reconcileCursor >= n) this.reconcileCursor = 0;
+      this.counts.reconcilePasses++;
+    } catch (error) {
+      this.storeTrouble('reconciliation read', error);
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private correctListings(i: number, level: StockLevel): void {
+    if (level.version === 0) return;
+    const sku = this.skuNames[i]!;
+    // A listing at the store's version that shows another quantity took a local sale: once
+    // nothing is in flight here, that sale was rejected (or decided elsewhere) and the units
+    // are back. While orders are in flight it may be one about to commit: left alone.
+    const quiet = this.intake.inFlight === 0;
+    for (const channel of this.channels) {
+      const listed = channel.version[i]!;
+      if (listed > level.version) continue;
+      const quantityDrift = quiet && listed === level.version && channel.preset.updateSemantics !== 'delta' && channel.quantity[i] !== level.quantity;
+      if (listed === level.version && !quantityDrift) continue;
+      // NaN commit time: a correction carries no propagation latency of its own.
+      if (this.dispatcher.submit(channel.id, { sku, quantity: level.quantity, version: level.version }, Number.NaN, { resend: true })) this.counts.reconcileCorrections++;
+    }
+  }
+
+  /** A level read from the store or carried by a claimed outbox entry: the source of truth known here advances. */
+  private observeLevel(sku: string, level: StockLevel): void {
+    const i = this.skuIndex.get(sku) ?? this.indexOf(sku);
+    if (i === undefined || level.version < this.sotVer[i]!) return;
+    this.levelKnown[i] = 1;
+    if (level.version === this.sotVer[i]!) return;
+    this.sotQty[i] = level.quantity;
+    this.sotVer[i] = level.version;
+    for (let c = 0; c < this.channels.length; c++) this.restale(c, i);
+  }
+
+  /**
+   * Shared store: the store as the processor sees it, reading a level from what this instance
+   * knows (its own commits, the outbox entries it claimed, the levels it read) instead of the
+   * store, once it knows one. The optimistic commit checks the version anyway: a level another
+   * instance has since changed makes the commit a version conflict, after which this SKU is
+   * read from the store again, and the processor retries as it does after any lost race. So
+   * what a mutation decides always rests on a current level, and the common case (no other
+   * instance touched the SKU) takes one round trip (the commit) instead of two.
+   */
+  private knownLevels(store: InventoryStore): InventoryStore {
+    return {
+      ...store,
+      read: (sku) => {
+        const i = this.skuIndex.get(sku);
+        if (i !== undefined && this.levelKnown[i] === 1) return Promise.resolve({ quantity: this.sotQty[i]!, version: this.sotVer[i]! });
+        return store.read(sku);
+      },
+      commit: (request, nowMs) =>
+        store.commit(request, nowMs).then((result) => {
+          if (!result.ok && result.reason === 'version_conflict') {
+            const i = this.skuIndex.get(request.sku);
+            if (i !== undefined) this.levelKnown[i] = 0;
+          }
+          return result;
+        }),
+    };
+  }
+
+  private storeTrouble(what: string, error: unknown): void {
+    if (this.stopped) return;
+    this.opts.warn(`store trouble (${what}): ${errorMessage(error)}`);
+  }
+
+  /**
+   * An order this instance saw first, answered `duplicate`: another instance (or this one before
+   * a restart) decided it. Not a new sale: the channel model gets its unit back.
+   */
+  private decidedElsewhere(tracked: Tracked): void {
+    if (tracked.status !== PENDING) return;
+    tracked.status = DECIDED_ELSEWHERE;
+    this.counts.ordersDecidedElsewhere++;
+    if (!tracked.sold) return;
+    tracked.sold = false;
+    const i = this.skuIndex.get(tracked.sku);
+    if (i === undefined) return;
+    this.channels[tracked.channel]!.sell(i, tracked.delta); // delta < 0: gives the units back
+    this.restale(tracked.channel, i);
   }
 
   /** The SKU's index, allocated on first sight; undefined when the SKU capacity is used up. */
@@ -484,6 +776,8 @@ export class Generation implements ChannelHost {
     if (tracked !== undefined && ++tracked.applyCount > 1) {
       this.violate('mutation-applied-twice', `${request.mutationId} applied ${tracked.applyCount} times on ${request.sku}`);
     }
+    this.counts.commitsApplied++;
+    if (tracked !== undefined) this.counts.commitsUnitsDelta += tracked.delta;
     if (level.quantity < 0) this.violate('negative-stock', `${request.sku} at ${level.quantity}`);
     if (i === undefined) return;
     if (Number.isNaN(this.baseQty[i]!)) {
@@ -496,15 +790,19 @@ export class Generation implements ChannelHost {
       this.sotQty[i] = level.quantity;
       this.sotVer[i] = level.version;
     }
+    if (this.shared) this.levelKnown[i] = 1;
     for (let c = 0; c < this.channels.length; c++) this.restale(c, i);
   }
 
   private onParked(letter: DeadLetter): void {
     this.counts.parked++;
     this.opts.events.parked(letter.channel);
-    void this.rawStore.listDeadLetters().then((letters) => {
-      if (!letters.some((l) => l.id === letter.id)) this.violate('update-lost-without-dlq', `parked update ${letter.id} is not in the dead-letter queue`);
-    });
+    void this.rawStore.listDeadLetters().then(
+      (letters) => {
+        if (!letters.some((l) => l.id === letter.id)) this.violate('update-lost-without-dlq', `parked update ${letter.id} is not in the dead-letter queue`);
+      },
+      (error: unknown) => this.storeTrouble('dead-letter check', error),
+    );
   }
 
   private isSettled(): boolean {
@@ -563,6 +861,97 @@ function observeCommits(inner: InventoryStore, onCommitted: (request: CommitRequ
     ackOutbox: (seq) => inner.ackOutbox(seq),
     outboxCursor: () => inner.outboxCursor(),
     parkDeadLetter: (letter) => inner.parkDeadLetter(letter),
+    listDeadLetters: () => inner.listDeadLetters(),
+    removeDeadLetter: (id) => inner.removeDeadLetter(id),
+    skus: () => inner.skus(),
+  };
+}
+
+const NOT_PROCESSED: Promise<boolean> = Promise.resolve(false);
+const ACKED: Promise<void> = Promise.resolve();
+/** Shared store: outbox acknowledgements within this window go out as one. */
+const ACK_BATCH_MS = 50;
+
+interface SharedStoreHooks {
+  committed(request: CommitRequest, level: StockLevel): void;
+  /** A level the store holds (read, or carried by a claimed outbox entry). */
+  observed(sku: string, level: StockLevel): void;
+  trouble(what: string, error: unknown): void;
+  sleep(ms: number): Promise<void>;
+  schedule(ms: number, fn: () => void): void;
+  /** The engine's clock (epoch ms). */
+  nowMs(): number;
+}
+
+/**
+ * A network store as the engine may use it inside the service: a failed call on the request
+ * path becomes StoreFailureError (503; a RangeError stays a programmer error), an outbox
+ * acknowledgement that fails is reported and dropped (the entry stays claimed and is delivered
+ * again after the claim's idle time: harmless, versions are compared), and parking a dead
+ * letter is retried rather than lost. Levels read and outbox entries claimed are observed.
+ */
+function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): InventoryStore & { flushAcks(): Promise<void> } {
+  const failure = (what: string) => (error: unknown): never => {
+    if (error instanceof RangeError) throw error;
+    throw new StoreFailureError(`the store failed (${what}): ${errorMessage(error)}`, { cause: error });
+  };
+  let ackedUpTo = 0;
+  let ackPending = false;
+  const sendAck = (): Promise<void> => {
+    if (!ackPending) return ACKED;
+    ackPending = false;
+    return inner.ackOutbox(ackedUpTo).catch((error: unknown) => hooks.trouble('outbox acknowledgement', error));
+  };
+  return {
+    flushAcks: sendAck,
+    read: (sku) =>
+      inner.read(sku).then((level) => {
+        hooks.observed(sku, level);
+        return level;
+      }, failure('read')),
+    // The processor's early duplicate check costs a round trip on every new mutation; the commit
+    // checks the idempotency record itself, atomically and first (a duplicate wins over a
+    // version conflict in every store), so the answer is the same without it: a new mutation
+    // takes two round trips instead of three, a duplicate two instead of one.
+    hasProcessed: () => NOT_PROCESSED,
+    commit: (request, nowMs) =>
+      inner.commit(request, nowMs).then((result) => {
+        if (result.ok) hooks.committed(request, result.level);
+        return result;
+      }, failure('commit')),
+    readOutbox: async (afterSeq, limit) => {
+      const events = await inner.readOutbox(afterSeq, limit);
+      const now = hooks.nowMs();
+      // Another process's clock may run a little ahead of this one's: a commit time in the
+      // future would make a negative propagation latency, which the observer refuses.
+      return events.map((e) => {
+        hooks.observed(e.sku, { quantity: e.quantity, version: e.version });
+        return e.committedAtMs > now ? { ...e, committedAtMs: now } : e;
+      });
+    },
+    // Acknowledgements cover every entry up to a seq: those of a few ms go out as one call.
+    ackOutbox: (seq) => {
+      if (seq > ackedUpTo) ackedUpTo = seq;
+      if (!ackPending) {
+        ackPending = true;
+        hooks.schedule(ACK_BATCH_MS, () => void sendAck());
+      }
+      return ACKED;
+    },
+    outboxCursor: () => inner.outboxCursor(),
+    parkDeadLetter: async (letter) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await inner.parkDeadLetter(letter);
+          return;
+        } catch (error) {
+          hooks.trouble(`parking dead letter ${letter.id}, attempt ${attempt} of ${PARK_ATTEMPTS}`, error);
+          // Given up: the update is neither delivered nor parked, which the DLQ check reports.
+          if (attempt >= PARK_ATTEMPTS) return;
+          await hooks.sleep(1_000);
+        }
+      }
+    },
     listDeadLetters: () => inner.listDeadLetters(),
     removeDeadLetter: (id) => inner.removeDeadLetter(id),
     skus: () => inner.skus(),

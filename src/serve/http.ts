@@ -10,7 +10,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { IntakeClosedError, IntakeFullError } from './intake.js';
-import { ServiceLimitError } from './generation.js';
+import { ServiceLimitError, StoreFailureError } from './generation.js';
 import {
   Adjustment,
   Audit,
@@ -110,6 +110,12 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
       return problem(reply, 503, 'overloaded', error.message);
     }
     if (error instanceof IntakeClosedError || error instanceof ServiceUnavailableError) return problem(reply, 503, 'unavailable', error.message);
+    if (error instanceof StoreFailureError) {
+      // The mutation's outcome may be unknown (a commit whose answer was lost): a redelivery
+      // carries the same mutationId and gets the true answer from the idempotency record.
+      void reply.header('retry-after', '1');
+      return problem(reply, 503, 'store_unavailable', error.message);
+    }
     if (error instanceof ServiceLimitError) return problem(reply, 503, 'limit_reached', error.message);
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) process.stderr.write(`invsim serve: internal error: ${error.stack ?? error.message}\n`);

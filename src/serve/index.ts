@@ -9,8 +9,18 @@ import { InventoryService, type InventoryServiceOptions } from './service.js';
 
 export { InventoryService, type InventoryServiceOptions } from './service.js';
 export { buildHttpServer, type Secrets } from './http.js';
-export { memoryStoreFactory, resolveStoreFactory, UnsupportedStoreError, type StoreFactory, type StoreContext } from './store.js';
+export {
+  DEFAULT_CLAIM_IDLE_MS,
+  memoryStoreFactory,
+  openStoreFactory,
+  sharedStoreFactory,
+  UnsupportedStoreError,
+  type OpenStoreFactoryOptions,
+  type StoreFactory,
+  type StoreContext,
+} from './store.js';
 export { signBody, verifySignature, SIGNATURE_HEADER } from './signature.js';
+export { combineAudits, type ClusterAudit, type ClusterViolation, type StoreLevelView } from './cluster.js';
 
 export interface ServeOptions extends InventoryServiceOptions {
   readonly host: string;

@@ -103,6 +103,8 @@ export const Audit = {
     'settled',
     'orders',
     'adjustments',
+    'commits',
+    'instance',
     'oversells',
     'oversellsByChannel',
     'integrityViolations',
@@ -123,7 +125,7 @@ export const Audit = {
     orders: {
       type: 'object',
       additionalProperties: false,
-      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'pending'],
+      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'decidedElsewhere', 'pending'],
       properties: {
         received: { ...nonNegInt, description: 'Webhook deliveries, redeliveries included.' },
         distinct: { ...nonNegInt, description: 'Distinct mutationIds.' },
@@ -132,6 +134,10 @@ export const Audit = {
         rejected: nonNegInt,
         rejectedByReason: counts,
         notListed: { ...nonNegInt, description: "Orders that arrived while the channel's own listing showed fewer units (a real channel would not have taken them)." },
+        decidedElsewhere: {
+          ...nonNegInt,
+          description: 'Distinct orders first seen here and answered `duplicate`: another instance on the shared store (or this one before a restart) decided them.',
+        },
         pending: { ...nonNegInt, description: 'Distinct orders without an outcome yet.' },
       },
     },
@@ -140,6 +146,30 @@ export const Audit = {
       additionalProperties: false,
       required: ['received', 'applied', 'duplicates', 'rejected'],
       properties: { received: nonNegInt, applied: nonNegInt, duplicates: nonNegInt, rejected: nonNegInt },
+    },
+    commits: {
+      type: 'object',
+      description:
+        'Applied commits this instance made (orders and adjustments) and the sum of their deltas. On a shared store, summed over every instance since the reset, they equal the sum of the store\'s versions and of its quantities.',
+      additionalProperties: false,
+      required: ['applied', 'unitsDelta'],
+      properties: { applied: nonNegInt, unitsDelta: { type: 'integer' } },
+    },
+    instance: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'sharedStore', 'reconciliation'],
+      properties: {
+        id: { type: 'string', description: 'This instance among those sharing the store (its outbox consumer name).' },
+        sharedStore: { type: 'boolean', description: 'Other instances may share the store (Redis, PostgreSQL): the level check is then the sum of their audits.' },
+        reconciliation: {
+          type: 'object',
+          description: "Shared store: passes comparing this instance's channel models with the store, and the listings corrected.",
+          additionalProperties: false,
+          required: ['passes', 'corrections'],
+          properties: { passes: nonNegInt, corrections: nonNegInt },
+        },
+      },
     },
     oversells: { ...nonNegInt, description: 'Orders a channel took while its listing showed the units, that the source of truth could not fulfil.' },
     oversellsByChannel: counts,
@@ -310,9 +340,16 @@ export interface AuditBody {
     readonly rejected: number;
     readonly rejectedByReason: Readonly<Record<string, number>>;
     readonly notListed: number;
+    readonly decidedElsewhere: number;
     readonly pending: number;
   };
   readonly adjustments: { readonly received: number; readonly applied: number; readonly duplicates: number; readonly rejected: number };
+  readonly commits: { readonly applied: number; readonly unitsDelta: number };
+  readonly instance: {
+    readonly id: string;
+    readonly sharedStore: boolean;
+    readonly reconciliation: { readonly passes: number; readonly corrections: number };
+  };
   readonly oversells: number;
   readonly oversellsByChannel: Readonly<Record<string, number>>;
   readonly integrityViolations: number;

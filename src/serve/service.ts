@@ -9,17 +9,26 @@
  * and fault draws is reproducible; real time still interleaves requests differently on each run,
  * so a live run is not byte-reproducible the way a simulated one is.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { consoleAlertSink } from '../adapters/system.js';
 import type { Alert, AlertSink } from '../engine/ports.js';
 import type { Scenario } from '../scenarios/schema.js';
-import { Generation } from './generation.js';
+import { Generation, StoreFailureError } from './generation.js';
 import { ServiceMetrics } from './metrics.js';
 import type { AdjustmentBody, AuditBody, InventoryViewBody, MutationResultBody, OrderWebhookBody } from './schemas.js';
 import { memoryStoreFactory, type StoreFactory } from './store.js';
 
 export interface InventoryServiceOptions {
   readonly scenario: Scenario;
+  /** Where the source of truth lives (default: a fresh in-memory store). The service closes it. */
   readonly store?: StoreFactory;
+  /** This instance's name among those sharing a store (default: host, pid and a random suffix). */
+  readonly instanceId?: string;
+  /** Shared store: how often the channel models are reconciled with the store (default 2 000 ms). */
+  readonly reconcileEveryMs?: number;
+  /** Operational warnings (store trouble): default stderr, at most one line every 10 s. */
+  readonly warn?: (message: string) => void;
   /** Root seed of the channel and jitter streams (default 1). */
   readonly seed?: number;
   /** Scenario seconds per real second for fault windows and the DLQ redrive cadence (default 1). */
@@ -37,15 +46,25 @@ export interface InventoryServiceOptions {
 }
 
 const ALERT_LOG_INTERVAL_MS = 10_000;
+const DEFAULT_RECONCILE_EVERY_MS = 2_000;
+
+/** `host:pid:random`: unique among the instances sharing a store, and says where it runs. */
+export function defaultInstanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
 
 export class InventoryService {
   readonly scenario: Scenario;
   readonly storeName: string;
+  readonly instanceId: string;
   readonly channelIds: readonly string[];
   readonly metrics: ServiceMetrics;
   private readonly options: InventoryServiceOptions;
   private readonly alertCounts: Record<string, number> = {};
   private readonly alertSink: AlertSink;
+  private readonly warn: (message: string) => void;
+  private readonly storeFactory: StoreFactory;
+  private generations = 0;
   private generation: Generation | undefined;
   private resetting: Promise<void> | undefined;
   private closed = false;
@@ -53,19 +72,31 @@ export class InventoryService {
   private constructor(options: InventoryServiceOptions) {
     const speedup = options.speedup ?? 1;
     if (!(speedup > 0) || !Number.isFinite(speedup)) throw new RangeError(`speedup must be a finite number > 0, got ${speedup}`);
+    const reconcileEveryMs = options.reconcileEveryMs ?? DEFAULT_RECONCILE_EVERY_MS;
+    if (!(reconcileEveryMs > 0) || !Number.isFinite(reconcileEveryMs)) throw new RangeError(`reconcileEveryMs must be a finite number > 0, got ${reconcileEveryMs}`);
     this.options = options;
     this.scenario = options.scenario;
-    this.storeName = (options.store ?? memoryStoreFactory).name;
+    this.storeFactory = options.store ?? memoryStoreFactory;
+    this.storeName = this.storeFactory.name;
+    this.instanceId = options.instanceId ?? defaultInstanceId();
+    this.warn = options.warn ?? throttledLines((line) => process.stderr.write(`invsim serve: ${line}\n`), ALERT_LOG_INTERVAL_MS);
     this.channelIds = options.scenario.channels.map((c) => c.id);
     this.metrics = new ServiceMetrics(() => this.generation, this.channelIds);
     this.alertSink = this.countingAlerts(options.alerts ?? throttledAlerts(consoleAlertSink, ALERT_LOG_INTERVAL_MS));
   }
 
+  /** Starts the first generation on the store as it is (a shared store is not cleared). */
   static async create(options: InventoryServiceOptions): Promise<InventoryService> {
     const service = new InventoryService(options);
-    service.generation = await service.newGeneration();
+    try {
+      service.generation = await service.newGeneration();
+    } catch (error) {
+      await service.storeFactory.close?.();
+      throw error;
+    }
     return service;
   }
+
 
   hasChannel(id: string): boolean {
     return this.channelIds.includes(id);
@@ -93,7 +124,11 @@ export class InventoryService {
     return this.generation === undefined ? 0 : Math.round(this.generation.time.nowMs()) / 1000;
   }
 
-  /** Replaces every piece of state with a fresh generation; answers in flight fail with 503. */
+  /**
+   * Replaces every piece of state with a fresh generation; answers in flight fail with 503. A
+   * shared store is cleared for every instance on it: reset each of them (their own counts and
+   * channel models), before sending traffic again.
+   */
   async reset(): Promise<void> {
     if (this.resetting !== undefined) return this.resetting;
     this.resetting = (async () => {
@@ -102,7 +137,15 @@ export class InventoryService {
       await old?.stop();
       for (const key of Object.keys(this.alertCounts)) delete this.alertCounts[key];
       this.metrics.reset();
-      if (!this.closed) this.generation = await this.newGeneration();
+      if (this.closed) return;
+      try {
+        await this.storeFactory.clear?.();
+      } catch (error) {
+        throw new StoreFailureError(`could not clear the store: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      } finally {
+        // Whatever happened to the store, the service keeps serving (a failed clear is retried by another reset).
+        if (!this.closed) this.generation = await this.newGeneration();
+      }
     })();
     try {
       await this.resetting;
@@ -118,10 +161,11 @@ export class InventoryService {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.resetting;
+    await this.resetting?.catch(() => undefined);
     const g = this.generation;
     this.generation = undefined;
     await g?.stop();
+    await this.storeFactory.close?.();
   }
 
   private current(): Generation {
@@ -133,7 +177,11 @@ export class InventoryService {
     const o = this.options;
     return Generation.start({
       scenario: o.scenario,
-      storeFactory: o.store ?? memoryStoreFactory,
+      storeFactory: this.storeFactory,
+      instanceId: this.instanceId,
+      generation: ++this.generations,
+      reconcileEveryMs: o.reconcileEveryMs ?? DEFAULT_RECONCILE_EVERY_MS,
+      warn: this.warn,
       seed: o.seed ?? 1,
       speedup: o.speedup ?? 1,
       faults: o.faults ?? true,
@@ -176,5 +224,21 @@ export function throttledAlerts(next: AlertSink, intervalMs: number, now: () => 
       held.delete(alert.kind);
       next.raise(skipped === 0 ? alert : { ...alert, message: `${alert.message} (+${skipped} similar alerts held back)` });
     },
+  };
+}
+
+/** Passes on at most one line per interval, saying how many it held back. */
+export function throttledLines(next: (line: string) => void, intervalMs: number, now: () => number = () => performance.now()): (line: string) => void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let held = 0;
+  return (line) => {
+    const t = now();
+    if (t - lastAt < intervalMs) {
+      held++;
+      return;
+    }
+    lastAt = t;
+    next(held === 0 ? line : `${line} (+${held} similar lines held back)`);
+    held = 0;
   };
 }

@@ -1,5 +1,5 @@
 // Proves the `serve` and `k6` command modules as main.ts will wire them: `serve` refuses to start
-// without its secrets (unless --insecure-dev, which warns), refuses stores other than memory with
+// without its secrets (unless --insecure-dev, which warns), refuses a bad or unreachable --store with
 // exit 2, and on SIGTERM answers every request in flight before it stops; `k6` writes the script
 // and prints the `k6 run` line.
 import { EventEmitter } from 'node:events';
@@ -45,13 +45,21 @@ describe('invsim serve', () => {
     await expect(serve(['serve', SCENARIOS, '--scenario', 'flash-sale', '--port', '0'], io, { env: { INVSIM_WEBHOOK_SECRET: 's' } })).rejects.toThrow(/^INVSIM_ADMIN_TOKEN not set/);
   });
 
-  it('refuses a store other than memory with a usage error that leaks no credentials', async () => {
-    const io = captureIo();
+  it('refuses a bad --store string and an unreachable store at start with a usage error that leaks no credentials', async () => {
     const env = { INVSIM_WEBHOOK_SECRET: 's', INVSIM_ADMIN_TOKEN: 't' };
-    const attempt = serve(['serve', SCENARIOS, '--scenario', 'flash-sale', '--port', '0', '--store', 'redis://admin:hunter2@10.0.0.1:6379'], io, { env });
-    await expect(attempt).rejects.toBeInstanceOf(UsageError);
-    await expect(attempt).rejects.toThrow(/--store: redis:\/\/ stores not supported yet; the only store today is "memory"/);
-    await expect(attempt).rejects.not.toThrow(/hunter2/);
+    const base = ['serve', SCENARIOS, '--scenario', 'flash-sale', '--port', '0'];
+    const bad = serve([...base, '--store', 'mysql://admin:hunter2@10.0.0.1:3306/db'], captureIo(), { env });
+    await expect(bad).rejects.toBeInstanceOf(UsageError);
+    await expect(bad).rejects.toThrow(/--store: bad connection string .*unknown scheme 'mysql:'/);
+    await expect(bad).rejects.not.toThrow(/hunter2/);
+    // Port 1 on the loopback refuses at once: the start fails before anything listens.
+    const down = serve([...base, '--store', 'redis://admin:hunter2@127.0.0.1:1'], captureIo(), { env });
+    await expect(down).rejects.toBeInstanceOf(UsageError);
+    await expect(down).rejects.toThrow(/--store: the store is not usable, not starting: cannot reach redis at 127\.0\.0\.1:1: ECONNREFUSED/);
+    await expect(down).rejects.not.toThrow(/hunter2/);
+    // INVSIM_STORE is read when --store is absent.
+    const fromEnv = serve(base, captureIo(), { env: { ...env, INVSIM_STORE: 'postgres://u:hunter2@127.0.0.1:1/db' } });
+    await expect(fromEnv).rejects.toThrow(/--store: the store is not usable, not starting: cannot reach postgres at 127\.0\.0\.1:1\/db: ECONNREFUSED/);
   });
 
   it('turns a port already in use into a usage error', async () => {
@@ -72,7 +80,8 @@ describe('invsim serve', () => {
     const signals = new EventEmitter();
     const done = deferred<number>();
     const listening = new Promise<RunningServer>((resolve) => {
-      void serve(['serve', SCENARIOS, '--scenario', 'flash-sale', '--port', '0', '--insecure-dev', '--no-faults', '--drain-timeout-s', '20'], io, {
+      // A store slow enough that most orders are still queued when the SIGTERM comes.
+      void serve(['serve', join(ROOT, 'test/serve/slow-store.yaml'), '--scenario', 'slow-store', '--port', '0', '--insecure-dev', '--no-faults', '--drain-timeout-s', '20'], io, {
         env: {},
         signals,
         onListening: (s) => resolve(s),

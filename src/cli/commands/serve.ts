@@ -1,8 +1,14 @@
-/** `invsim serve`: the reference service the k6 scripts aim at, running one scenario's channels. */
+/**
+ * `invsim serve`: the reference service the k6 scripts aim at, running one scenario's channels.
+ * With `--store redis://…` or `postgres://…` (or INVSIM_STORE) several instances share one store;
+ * the store is opened before the port, so a bad connection string or an unreachable server stops
+ * the start with exit 2 and a message saying which.
+ */
 import type { Argv } from 'yargs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { startServer, type RunningServer } from '../../serve/index.js';
-import { resolveStoreFactory, UnsupportedStoreError, type StoreFactory } from '../../serve/store.js';
+import { DEFAULT_CLAIM_IDLE_MS, openStoreFactory, UnsupportedStoreError, type StoreFactory } from '../../serve/store.js';
+import { StoreUnavailableError, StoreUrlError } from '../../stores/errors.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../main.js';
 
@@ -11,7 +17,10 @@ export interface ServeArgs {
   scenario: string;
   port: number;
   host: string;
-  store: string;
+  store: string | undefined;
+  claimIdleS: number;
+  reconcileEveryS: number;
+  instance: string | undefined;
   seed: number;
   speedup: number;
   faults: boolean;
@@ -30,7 +39,18 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
     .option('scenario', { type: 'string', describe: "scenario whose channels, faults and engine settings the service runs", demandOption: true })
     .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
-    .option('store', { type: 'string', default: 'memory', describe: 'source-of-truth store (only "memory" today)' })
+    .option('store', {
+      type: 'string',
+      describe: 'source-of-truth store: memory, redis://host:6379[/db][?namespace=NAME] or postgres://user@host:5432/db[?schema=NAME&pool=N]; instances on one Redis or PostgreSQL store share it',
+      defaultDescription: '$INVSIM_STORE, else memory',
+    })
+    .option('claim-idle-s', {
+      type: 'number',
+      default: DEFAULT_CLAIM_IDLE_MS / 1000,
+      describe: 'shared store: an outbox entry another instance claimed and left unacknowledged this long (it died) is taken over',
+    })
+    .option('reconcile-every-s', { type: 'number', default: 2, describe: "shared store: how often this instance's channel models are reconciled with the store" })
+    .option('instance', { type: 'string', describe: 'this instance\'s name among those sharing the store (default: host:pid:random)' })
     .option('seed', { type: 'number', default: 1, describe: "root seed of the channels' latency and fault draws" })
     .option('speedup', { type: 'number', default: 1, describe: 'scenario seconds per real second for fault windows and DLQ redrives (match `invsim k6 --speedup`)' })
     .option('faults', { type: 'boolean', default: true, describe: "inject the scenario's channel faults (--no-faults: none)" })
@@ -43,7 +63,8 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
     .option('max-skus', { type: 'number', describe: 'SKUs tracked at most (default: the catalog size, at least 100000)' })
     .option('max-mutations', { type: 'number', describe: 'mutations the audit ledger tracks at most (default 1000000)' })
     .example('INVSIM_WEBHOOK_SECRET=… INVSIM_ADMIN_TOKEN=… $0 serve scenarios.yaml --scenario flash-sale', 'serve on 127.0.0.1:8080')
-    .example('$0 serve scenarios.yaml --scenario flash-sale --insecure-dev --speedup 60', 'a local try-out, fault windows 60x faster') as unknown as Argv<ServeArgs>;
+    .example('$0 serve scenarios.yaml --scenario flash-sale --insecure-dev --speedup 60', 'a local try-out, fault windows 60x faster')
+    .example("$0 serve scenarios.yaml --scenario flash-sale --port 8081 --store 'redis://127.0.0.1:6379?namespace=staging'", 'one of several instances sharing a Redis store') as unknown as Argv<ServeArgs>;
 }
 
 export interface SignalSource {
@@ -69,14 +90,11 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   checkNumber('--drain-timeout-s', args.drainTimeoutS, (s) => Number.isFinite(s) && s >= 0, 'a number >= 0');
   if (args.maxSkus !== undefined) checkNumber('--max-skus', args.maxSkus, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
   if (args.maxMutations !== undefined) checkNumber('--max-mutations', args.maxMutations, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
-  let store: StoreFactory;
-  try {
-    store = resolveStoreFactory(args.store);
-  } catch (error) {
-    if (error instanceof UnsupportedStoreError) throw new UsageError(error.message);
-    throw error;
-  }
+  checkNumber('--claim-idle-s', args.claimIdleS, (s) => Number.isFinite(s) && s > 0, 'a number > 0');
+  checkNumber('--reconcile-every-s', args.reconcileEveryS, (s) => Number.isFinite(s) && s > 0, 'a number > 0');
+  if (args.instance !== undefined && args.instance.trim() === '') throw new UsageError('--instance must not be empty');
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
+  const store = await openStore(nonEmpty(args.store) ?? nonEmpty(env['INVSIM_STORE']) ?? 'memory', args.claimIdleS * 1000);
 
   let server: RunningServer;
   try {
@@ -86,6 +104,8 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
       port: args.port,
       secrets,
       store,
+      reconcileEveryMs: args.reconcileEveryS * 1000,
+      ...(args.instance === undefined ? {} : { instanceId: args.instance }),
       seed: args.seed,
       speedup: args.speedup,
       faults: args.faults,
@@ -102,7 +122,7 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   const channels = scenario.channels.map((c) => `${c.id} (${c.preset})`).join(', ');
   io.err(
     `invsim serve: listening on ${server.url}\n` +
-      `  scenario ${scenario.name}: ${channels}; store ${store.name}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}; seed ${args.seed}\n` +
+      `  scenario ${scenario.name}: ${channels}; store ${store.name}${store.shared ? ` (shared; this instance: ${server.service.instanceId})` : ''}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}; seed ${args.seed}\n` +
       `  POST /webhooks/orders/{channel}, GET /inventory/{sku}, GET /metrics, GET /healthz; admin: POST /inventory/{sku}/adjustments, GET /audit, POST /reset\n`,
   );
   context.onListening?.(server);
@@ -127,6 +147,17 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
         `oversells ${audit.oversells}, integrity violations ${audit.integrityViolations}`;
   io.err(`invsim serve: stopped (${drained ? 'every request answered' : 'drain timed out: connections closed'}; ${settled ? 'propagation settled' : 'propagation still pending'})${totals}\n`);
   return drained ? EXIT.ok : EXIT.failed;
+}
+
+/** Opens the store now: a bad string or an unreachable server is bad usage (exit 2), said plainly. */
+async function openStore(spec: string, claimIdleMs: number): Promise<StoreFactory> {
+  try {
+    return await openStoreFactory(spec, { claimIdleMs });
+  } catch (error) {
+    if (error instanceof StoreUrlError || error instanceof UnsupportedStoreError) throw new UsageError(`--store: ${error.message}`);
+    if (error instanceof StoreUnavailableError) throw new UsageError(`--store: the store is not usable, not starting: ${error.message}`);
+    throw error;
+  }
 }
 
 function resolveSecrets(env: NodeJS.ProcessEnv, insecureDev: boolean, io: Io): { webhookSecret: string; adminToken: string } {
