@@ -40,7 +40,7 @@ import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, Invent
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import { RealTimeSource } from '../adapters/realtime.js';
 import type { Scenario } from '../scenarios/schema.js';
-import { SimChannel, type ChannelFaults, type ChannelHost } from '../sim/channel.js';
+import { scenarioChannelFaults, SimChannel, type ChannelHost } from '../sim/channel.js';
 import { RandomStreams } from '../sim/random.js';
 import { effectivePreset, engineConfig } from '../sim/world.js';
 import { errorMessage } from '../stores/errors.js';
@@ -498,27 +498,7 @@ export class Generation implements ChannelHost {
     sc.channels.forEach((spec, index) => {
       const preset = effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined);
       // Scenario time = real time since the start × speedup.
-      const outages = f.outages.filter((o) => o.channel === spec.id).map((o) => [o.startS * 1000, (o.startS + o.durationS) * 1000] as const);
-      const spikes = f.latencySpikes
-        .filter((s) => s.channel === undefined || s.channel === spec.id)
-        .map((s) => [s.startS * 1000, (s.startS + s.durationS) * 1000, s.multiplier] as const);
-      const faults: ChannelFaults = {
-        active: () => faultsOn,
-        serverErrorRate: f.serverErrorRate,
-        throttleRate: f.throttleRate,
-        throttleRetryAfterMs: f.throttleRetryAfterMs,
-        timeoutRate: f.timeoutRate,
-        timeoutMs: f.timeoutMs,
-        timeoutAppliedShare: f.timeoutAppliedShare,
-        latencyMultiplier: (now) => {
-          if (!faultsOn) return 1;
-          const t = now * speedup;
-          let m = 1;
-          for (const [from, to, mult] of spikes) if (t >= from && t < to) m *= mult;
-          return m;
-        },
-        inOutage: (now) => outages.some(([from, to]) => now * speedup >= from && now * speedup < to),
-      };
+      const faults = scenarioChannelFaults(f, spec.id, () => faultsOn, speedup);
       this.channelIndex.set(spec.id, index);
       this.channels.push(
         new SimChannel(this.channelTime, streams.stream(`channel:${spec.id}`), this, faults, {

@@ -21,7 +21,7 @@ import { Reconciler } from '../engine/reconciler.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.js';
 import type { Scenario, StrategySpec } from '../scenarios/schema.js';
 import { closestMatch } from '../scenarios/suggest.js';
-import { SimChannel, type ChannelFaults, type ChannelHost } from './channel.js';
+import { scenarioChannelFaults, SimChannel, type ChannelHost } from './channel.js';
 import { sampleLatencyMs } from './channels/latency.js';
 import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from './channels/presets.js';
 import { Kernel } from './kernel.js';
@@ -275,26 +275,7 @@ class World implements ChannelHost {
     const f = sc.faults;
     sc.channels.forEach((spec, index) => {
       const preset = effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined);
-      const outages = f.outages.filter((o) => o.channel === spec.id).map((o) => [o.startS * 1000, (o.startS + o.durationS) * 1000] as const);
-      const spikes = f.latencySpikes
-        .filter((s) => s.channel === undefined || s.channel === spec.id)
-        .map((s) => [s.startS * 1000, (s.startS + s.durationS) * 1000, s.multiplier] as const);
-      const faults: ChannelFaults = {
-        active: () => this.faultsOn,
-        serverErrorRate: f.serverErrorRate,
-        throttleRate: f.throttleRate,
-        throttleRetryAfterMs: f.throttleRetryAfterMs,
-        timeoutRate: f.timeoutRate,
-        timeoutMs: f.timeoutMs,
-        timeoutAppliedShare: f.timeoutAppliedShare,
-        latencyMultiplier: (now) => {
-          if (!this.faultsOn) return 1;
-          let m = 1;
-          for (const [from, to, mult] of spikes) if (now >= from && now < to) m *= mult;
-          return m;
-        },
-        inOutage: (now) => outages.some(([from, to]) => now >= from && now < to),
-      };
+      const faults = scenarioChannelFaults(f, spec.id, () => this.faultsOn);
       const maxConcurrency = spec.overrides?.maxConcurrency ?? sc.engine.dispatcherConcurrency;
       this.channels.push(
         new SimChannel(this.kernel, this.streams.stream(`channel:${spec.id}`), this, faults, {
