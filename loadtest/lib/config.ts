@@ -8,6 +8,9 @@ export interface ChannelConfig {
   readonly id: string;
   /** Probability an order is delivered once more with the same mutationId (the scenario's rate). */
   readonly duplicateRate: number;
+  /** A redelivery follows its original after max(redeliveryMinMs, u · redeliverySpreadMs), u uniform in [0, 1). */
+  readonly redeliveryMinMs: number;
+  readonly redeliverySpreadMs: number;
 }
 
 /** A piecewise-constant arrival rate: `target` iterations per `timeUnit`, held for `durationMs`. */
@@ -30,7 +33,7 @@ export interface BurstConfig {
   readonly orders: number;
   /** Orders fall uniformly on the first `hotSkus` SKUs (the most popular). */
   readonly hotSkus: number;
-  /** Orders arrive uniformly over this window (not compressed: a flash sale is concurrent). */
+  /** Orders arrive uniformly over this window (compressed like everything else). */
   readonly spreadMs: number;
   /** Indices into `channels`. */
   readonly channels: readonly number[];
@@ -58,6 +61,8 @@ export interface ScriptConfig {
   /** The command that generated the script. */
   readonly generatedBy: string;
   readonly speedup: number;
+  /** Root seed of the load: iteration n of a stream draws from randomSeed(iterationSeed(seed, stream, n)). */
+  readonly seed: number;
   readonly durationMs: number;
   readonly channels: readonly ChannelConfig[];
   /** Cumulative demand weights of `channels` (last entry 1). */
@@ -72,12 +77,12 @@ export interface ScriptConfig {
   readonly bursts: readonly BurstConfig[];
   readonly surge: SurgeConfig | null;
   readonly restock: RestockConfig | null;
-  /** A redelivery follows its original after a uniform delay in [0, this]. */
-  readonly duplicateDelayMaxMs: number;
+  /** Real ms setup waits for the stock to reach the channels, and teardown for the service to settle (SETTLE_TIMEOUT_S overrides). */
+  readonly settleTimeoutMs: number;
+  /** Real ms an iteration may still run after its scenario ends (a redelivery's wait). */
+  readonly gracefulStopMs: number;
   /** k6 thresholds, metric name → expressions. */
   readonly thresholds: Readonly<Record<string, readonly string[]>>;
   /** Assert-block metrics a live run cannot measure, with why. */
   readonly notMirrored: readonly string[];
-  /** Where handleSummary writes the JSON summary (SUMMARY_JSON overrides). */
-  readonly summaryFile: string;
 }

@@ -51,7 +51,6 @@ export interface OptionsSpec {
 const RAMP_MS_MAX = 1_000;
 /** VUs k6 allocates up front for a burst, at most (each VU is a JS runtime). */
 const BURST_VUS_MAX = 500;
-const GRACEFUL_STOP = '10s';
 
 export function ms(value: number): string {
   return `${Math.max(0, Math.round(value))}ms`;
@@ -72,6 +71,7 @@ export function stagesOf(steps: readonly RateStep[]): { duration: string; target
 
 export function buildOptions(config: ScriptConfig): OptionsSpec {
   const scenarios: Record<string, ScenarioSpec> = {};
+  const GRACEFUL_STOP = ms(config.gracefulStopMs);
   const d = config.demand;
   if (d !== null && d.steps.length > 0) {
     scenarios['orders'] = {
@@ -149,9 +149,10 @@ export function buildOptions(config: ScriptConfig): OptionsSpec {
   return {
     scenarios,
     thresholds,
-    // Loading stock takes two requests per SKU, 50 at a time.
-    setupTimeout: ms(Math.max(60_000, config.skus.length * 40)),
-    teardownTimeout: '60s',
+    // Loading stock takes two requests per SKU, 50 at a time; then the stock must reach the channels.
+    setupTimeout: ms(Math.max(60_000, config.skus.length * 40) + config.settleTimeoutMs),
+    // Teardown waits for the service to settle before it reads the audit.
+    teardownTimeout: ms(60_000 + config.settleTimeoutMs),
     summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'],
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Request building and signing for the k6 scripts, with no k6 import: the HMAC function is passed
  * in (k6/crypto's `hmac` in a script, node:crypto in the tests), so vitest tests this module
- * directly and the service checks the signatures it makes. ES2019 only (k6 v0.48 runs it as is).
+ * directly and the service checks the signatures it makes. Bundled to ES2017: k6 v0.48's Babel 6
+ * rejects later syntax (optional catch binding, object rest and spread), which esbuild rewrites.
  */
 
 /** Lowercase hex HMAC-SHA256 of `message` keyed with `secret`. */
@@ -95,6 +96,36 @@ export function mutationIdOf(runId: string, stream: string, iteration: number): 
   return `${runId}-${stream}-${iteration}`;
 }
 
+/**
+ * The seed of one iteration: k6's `randomSeed` is per VU, and which VU runs an iteration depends
+ * on timing, so each iteration re-seeds from (root seed, stream, iteration number). The same
+ * `--seed` then gives every iteration the same channel, SKU, quantity and redelivery on every run
+ * and on every split of the test over instances. A 32-bit FNV-1a mix, then kept positive.
+ */
+export function iterationSeed(seed: number, stream: string, iteration: number): number {
+  let h = 0x811c9dc5;
+  const text = `${seed}:${stream}:${iteration}`;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 1) + 1;
+}
+
+/** The wait before a redelivery: at least `minMs`, spread over `spreadMs` (u uniform in [0, 1)). */
+export function redeliveryDelayMs(minMs: number, spreadMs: number, u: number): number {
+  return Math.max(minMs, u * spreadMs);
+}
+
+/**
+ * Whether this k6 instance is the first of an execution-segmented run (or the only one): the
+ * one that resets the service and loads the stock. `segment` is k6's `executionSegment`
+ * (e.g. "0:1/4", "1/4:1/2"), absent when the test is not split.
+ */
+export function isFirstSegment(segment: string | null | undefined): boolean {
+  return segment === null || segment === undefined || segment === '' || /^0(\/\d+)?:/.test(segment);
+}
+
 /** The stock-load step: the adjustment that brings `current` to `target`, or null when equal. */
 export function stockDelta(current: number, target: number): number | null {
   return current === target ? null : target - current;
@@ -116,6 +147,16 @@ export function isAcknowledgement(status: number, body: string | null): boolean 
     return typeof parsed.status === 'string' && (MUTATION_STATUSES as readonly string[]).indexOf(parsed.status) >= 0;
   } catch {
     return false;
+  }
+}
+
+export function reasonOf(body: string | null): string | undefined {
+  if (body === null) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { reason?: unknown };
+    return typeof parsed.reason === 'string' ? parsed.reason : undefined;
+  } catch {
+    return undefined;
   }
 }
 

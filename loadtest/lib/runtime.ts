@@ -1,13 +1,27 @@
 /**
  * The k6 side of a generated script: turns a ScriptConfig into k6's `options`, `setup`, the
- * scenario functions, `teardown` and `handleSummary`. Written for k6 v0.48 and later (v1.x
- * included): `k6/crypto`'s `hmac` rather than the global WebCrypto `crypto`, `k6/execution` for
- * iteration numbers, bundled to ES2019.
+ * scenario functions and `teardown`. Written for k6 v0.48 and later (v1.x included) and checked
+ * against both versions' type definitions: `k6/crypto`'s `hmac` rather than the global WebCrypto
+ * `crypto`, `k6/execution` for iteration numbers and the execution segment, bundled to ES2017
+ * (k6 v0.48 compiles with Babel 6).
+ *
+ * There is no `handleSummary`: k6 prints its own end-of-test summary (checks tree, units,
+ * thresholds), and `k6 run --summary-export FILE` writes the JSON the live report reads.
+ *
+ * Reproducible load: every iteration re-seeds `Math.random` from `--seed`, its stream and its
+ * iteration number (`randomSeed`), so it draws the same channel, SKU, quantity and redelivery
+ * whichever VU or instance runs it.
+ *
+ * Split over instances (k6 execution segments, as k6-operator runs a test): every instance runs
+ * setup and teardown, but only the first segment resets the service and loads the stock; the
+ * others wait until every SKU is loaded. Orders are numbered by `iterationInTest`, unique across
+ * the instances, so they are divided, not duplicated.
  *
  * BASE_URL, WEBHOOK_SECRET and ADMIN_TOKEN come from `__ENV`; RESET=1 resets the service in
- * setup (a local try-out); SUMMARY_JSON names the JSON summary file.
+ * setup (a local try-out against `invsim serve`); SETTLE_TIMEOUT_S bounds the waits for the
+ * service to settle.
  */
-import { check, sleep } from 'k6';
+import { check, randomSeed, sleep } from 'k6';
 import { hmac } from 'k6/crypto';
 import exec from 'k6/execution';
 import http from 'k6/http';
@@ -21,10 +35,14 @@ import {
   baseUrlOf,
   inventoryRequest,
   isAcknowledgement,
+  isFirstSegment,
+  iterationSeed,
   mutationIdOf,
   orderRequest,
   pickIndex,
   pickUniform,
+  reasonOf,
+  redeliveryDelayMs,
   requireEnv,
   resetRequest,
   statusOf,
@@ -32,12 +50,14 @@ import {
   type HmacSha256Hex,
   type PreparedRequest,
 } from './requests.js';
-import { renderTextSummary, type SummaryData } from './summary.js';
 
 export interface SetupData {
   readonly runId: string;
   readonly startedAt: string;
+  /** SKUs whose stock this instance loaded (0 on every instance but the first segment's). */
   readonly stockLoaded: number;
+  /** Whether the stock had reached every channel before the load began. */
+  readonly settled: boolean;
 }
 
 export interface Script {
@@ -48,11 +68,10 @@ export interface Script {
   surge(data: SetupData): void;
   restock(data: SetupData): void;
   teardown(data: SetupData): void;
-  handleSummary(data: SummaryData): Record<string, string>;
 }
 
 /** k6 provides `console`; @types/k6 does not declare it (and the DOM lib would declare too much). */
-declare const console: { log(...args: unknown[]): void; error(...args: unknown[]): void };
+declare const console: { log(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
 
 /** Requests per http.batch call in setup and restocks. */
 const BATCH = 50;
@@ -74,11 +93,12 @@ const auditGauges = {
 };
 
 interface AuditView {
+  settled: boolean;
   integrityViolations: number;
   oversells: number;
   dlq: { parked: number; depth: number };
   latencyMs: { p99: number };
-  freshness: { meanConfidence: number };
+  freshness: { meanConfidence: number; integrated?: { meanConfidence: number | null } };
 }
 
 function send(request: PreparedRequest, tags: Record<string, string>, expected?: readonly number[]): { status: number; body: string | null } {
@@ -96,6 +116,12 @@ export function createScript(config: ScriptConfig): Script {
   const baseUrl = baseUrlOf(requireEnv(__ENV, 'BASE_URL', 'the service under test'));
   const secret = requireEnv(__ENV, 'WEBHOOK_SECRET', "the service's INVSIM_WEBHOOK_SECRET");
   const adminToken = requireEnv(__ENV, 'ADMIN_TOKEN', "the service's INVSIM_ADMIN_TOKEN");
+  const settleTimeoutMs = settleTimeoutOf(__ENV['SETTLE_TIMEOUT_S'], config.settleTimeoutMs);
+
+  /** Re-seeds Math.random for this iteration of `stream` (see the file comment). */
+  function seedIteration(stream: string): void {
+    randomSeed(iterationSeed(config.seed, stream, exec.scenario.iterationInTest));
+  }
 
   /** One order delivered by webhook, and at the scenario's duplicate rate delivered once more. */
   function deliver(data: SetupData, stream: string, channelIndex: number, skuIndex: number, quantity: number): void {
@@ -110,8 +136,12 @@ export function createScript(config: ScriptConfig): Script {
     if (status === 'applied') applied.add(1, { channel: channel.id });
     else if (status === 'rejected') rejected.add(1, { channel: channel.id });
     else if (status === 'duplicate') duplicates.add(1, { channel: channel.id });
-    if (Math.random() >= channel.duplicateRate) return;
-    sleep((Math.random() * config.duplicateDelayMaxMs) / 1000);
+    // Drawn whatever the answer, so an iteration's draws do not depend on the service.
+    const redeliver = Math.random() < channel.duplicateRate;
+    const waitMs = redeliveryDelayMs(channel.redeliveryMinMs, channel.redeliverySpreadMs, Math.random());
+    // A channel whose listing could not show the units took no order, so it sends nothing again.
+    if (!redeliver || reasonOf(first.body) === 'not_listed') return;
+    sleep(waitMs / 1000);
     const again = send(request, { ...tags, redelivery: 'true' });
     redeliveries.add(1, { channel: channel.id });
     check(again, { 'redelivery answered duplicate': (r) => r.status === 200 && statusOf(r.body) === 'duplicate' });
@@ -121,27 +151,33 @@ export function createScript(config: ScriptConfig): Script {
     return 1 + pickUniform(config.unitsPerOrderMax, Math.random());
   }
 
-  /** Brings every SKU below `target(i)` (or every SKU, when `exact`) to it through the admin API. */
-  function loadStock(data: { runId: string }, tag: string, target: (i: number) => number, exact: boolean): number {
-    let adjusted = 0;
+  /** Reads every SKU's level, `BATCH` at a time. */
+  function readLevels(): ({ quantity: number; version: number } | null)[] {
+    const levels: ({ quantity: number; version: number } | null)[] = [];
     for (let from = 0; from < config.skus.length; from += BATCH) {
-      const indices: number[] = [];
-      for (let i = from; i < Math.min(config.skus.length, from + BATCH); i++) indices.push(i);
       const reads = http.batch(
-        indices.map((i) => {
-          const r = inventoryRequest(baseUrl, config.skus[i]!);
+        config.skus.slice(from, from + BATCH).map((sku) => {
+          const r = inventoryRequest(baseUrl, sku);
           return { method: 'GET', url: r.url, params: { tags: { kind: 'admin', name: 'GET /inventory/{sku}' }, responseCallback: http.expectedStatuses(200, 404) } };
         }),
       );
+      for (const res of reads) levels.push(res.status === 200 ? (JSON.parse(res.body as string) as { quantity: number; version: number }) : null);
+    }
+    return levels;
+  }
+
+  /** Brings every SKU below `target(i)` (or every SKU, when `exact`) to it through the admin API. */
+  function loadStock(runId: string, tag: string, target: (i: number) => number, exact: boolean): number {
+    const levels = readLevels();
+    let adjusted = 0;
+    for (let from = 0; from < config.skus.length; from += BATCH) {
       const writes: { method: string; url: string; body: string; params: object }[] = [];
-      indices.forEach((i, k) => {
-        const res = reads[k]!;
-        const current = res.status === 200 ? (JSON.parse(res.body as string) as { quantity: number }).quantity : 0;
-        const delta = stockDelta(current, target(i));
-        if (delta === null || (!exact && delta < 0)) return;
-        const r = adjustmentRequest(baseUrl, config.skus[i]!, `${data.runId}-${tag}-${config.skus[i]!}`, delta, adminToken);
+      for (let i = from; i < Math.min(config.skus.length, from + BATCH); i++) {
+        const delta = stockDelta(levels[i]?.quantity ?? 0, target(i));
+        if (delta === null || (!exact && delta < 0)) continue;
+        const r = adjustmentRequest(baseUrl, config.skus[i]!, `${runId}-${tag}-${config.skus[i]!}`, delta, adminToken);
         writes.push({ method: 'POST', url: r.url, body: r.body!, params: { headers: r.headers, tags: { kind: 'admin', name: 'POST /inventory/{sku}/adjustments' } } });
-      });
+      }
       if (writes.length === 0) continue;
       const answers = http.batch(writes);
       for (const res of answers) {
@@ -152,34 +188,78 @@ export function createScript(config: ScriptConfig): Script {
     return adjusted;
   }
 
+  /** Reads /audit until it says `settled` or `timeoutMs` passed; null when it cannot be read. */
+  function settledAudit(timeoutMs: number): { audit: AuditView; body: string; waitedMs: number } | null {
+    const started = Date.now();
+    for (;;) {
+      const res = send(auditRequest(baseUrl, adminToken), { kind: 'admin', name: 'GET /audit' });
+      if (res.status !== 200 || res.body === null) return null;
+      const audit = JSON.parse(res.body) as AuditView;
+      const waitedMs = Date.now() - started;
+      if (audit.settled || waitedMs >= timeoutMs) return { audit, body: res.body, waitedMs };
+      sleep(Math.min(0.5, (timeoutMs - waitedMs) / 1000));
+    }
+  }
+
+  /** Non-first instances: wait (bounded) until the first one's reset and stock load are visible. */
+  function awaitStock(setupStartedMs: number): boolean {
+    for (;;) {
+      const health = http.get(`${baseUrl}/healthz`, { tags: { kind: 'admin', name: 'GET /healthz' } });
+      const uptimeS = health.status === 200 ? (JSON.parse(health.body as string) as { uptimeS?: number }).uptimeS : undefined;
+      // With RESET=1 the first instance resets the service: its uptime restarts after we began.
+      const resetSeen = __ENV['RESET'] !== '1' || (typeof uptimeS === 'number' && uptimeS * 1000 < Date.now() - setupStartedMs);
+      if (resetSeen && readLevels().every((l) => l !== null && l.version > 0)) return true;
+      if (Date.now() - setupStartedMs >= settleTimeoutMs) return false;
+      sleep(0.25);
+    }
+  }
+
   return {
     options,
 
     setup(): SetupData {
+      const setupStartedMs = Date.now();
       const health = http.get(`${baseUrl}/healthz`, { tags: { kind: 'admin', name: 'GET /healthz' } });
       if (health.status !== 200) throw new Error(`${baseUrl}/healthz answered ${health.status}: is the service up?`);
-      if (__ENV['RESET'] === '1') {
-        const r = resetRequest(baseUrl, adminToken);
-        const res = send(r, { kind: 'admin', name: 'POST /reset' });
-        if (res.status !== 200) throw new Error(`POST /reset answered ${res.status}: check ADMIN_TOKEN`);
+      const segment = (exec.test.options as { executionSegment?: string | null }).executionSegment;
+      const first = isFirstSegment(segment);
+      const runId = `k6${Date.now().toString(36)}${first ? '' : `s${String(segment).replace(/[^0-9]+/g, '_')}`}`;
+      let stockLoaded = 0;
+      if (first) {
+        if (__ENV['RESET'] === '1') {
+          const res = send(resetRequest(baseUrl, adminToken), { kind: 'admin', name: 'POST /reset' });
+          if (res.status !== 200) throw new Error(`POST /reset answered ${res.status}: check ADMIN_TOKEN`);
+        }
+        stockLoaded = loadStock(runId, 'stock', (i) => config.initialStock[i]!, true);
+      } else if (!awaitStock(setupStartedMs)) {
+        console.warn(`invsim: segment ${String(segment)}: the first instance's stock load was not visible within ${settleTimeoutMs / 1000} s; starting anyway`);
       }
-      const runId = `k6${Date.now().toString(36)}`;
-      const stockLoaded = loadStock({ runId }, 'stock', (i) => config.initialStock[i]!, true);
-      console.log(`invsim: ${config.scenario} (${config.strategy}): stock loaded on ${stockLoaded} SKUs; run ${runId}; ${config.generatedBy}`);
-      return { runId, startedAt: new Date().toISOString(), stockLoaded };
+      // The simulation starts with every listing showing its stock: so does the load.
+      const audit = settledAudit(Math.max(0, settleTimeoutMs - (Date.now() - setupStartedMs)));
+      const settled = audit !== null && audit.audit.settled;
+      if (audit !== null && !settled) console.warn(`invsim: the stock had not reached every channel after ${audit.waitedMs} ms (SETTLE_TIMEOUT_S); starting anyway`);
+      console.log(
+        `invsim: ${config.scenario} (${config.strategy}), speedup ${config.speedup}, seed ${config.seed}${segment === null || segment === undefined ? '' : `, segment ${segment}`}: ` +
+          `${first ? `stock loaded on ${stockLoaded} SKUs` : 'stock loaded by the first segment'}; run ${runId}; ${config.generatedBy}`,
+      );
+      if (config.notMirrored.length > 0) console.log(`invsim: not mirrored by a k6 threshold: ${config.notMirrored.join('; ')}`);
+      return { runId, startedAt: new Date().toISOString(), stockLoaded, settled };
     },
 
     orders(data: SetupData): void {
+      seedIteration('o');
       deliver(data, 'o', pickIndex(config.channelCdf, Math.random()), pickIndex(config.skuCdf, Math.random()), units());
     },
 
     burst(data: SetupData): void {
       const b = config.bursts.find((x) => x.name === exec.scenario.name) ?? config.bursts[0]!;
+      seedIteration(b.name);
       const channel = b.channels[pickUniform(b.channels.length, Math.random())]!;
       deliver(data, b.name, channel, pickUniform(b.hotSkus, Math.random()), 1);
     },
 
     surge(data: SetupData): void {
+      seedIteration('s');
       const hot = config.surge === null ? 1 : config.surge.hotSkus;
       deliver(data, 's', pickIndex(config.channelCdf, Math.random()), pickUniform(hot, Math.random()), 1);
     },
@@ -187,31 +267,35 @@ export function createScript(config: ScriptConfig): Script {
     restock(data: SetupData): void {
       const r = config.restock;
       if (r === null) return;
-      loadStock({ runId: `${data.runId}-r${exec.scenario.iterationInTest}` }, 'restock', () => r.upToUnits, false);
+      loadStock(`${data.runId}-r${exec.scenario.iterationInTest}`, 'restock', () => r.upToUnits, false);
     },
 
     teardown(): void {
-      const res = send(auditRequest(baseUrl, adminToken), { kind: 'admin', name: 'GET /audit' });
-      const ok = check(res, { 'audit read': (r) => r.status === 200 });
-      if (!ok || res.body === null) {
-        console.error(`invsim: GET /audit answered ${res.status}; the audit thresholds have no value`);
+      // The integrity thresholds are judged on a settled audit: wait for the service, bounded.
+      const read = settledAudit(settleTimeoutMs);
+      const ok = check(read, { 'audit read': (r) => r !== null });
+      if (!ok || read === null) {
+        console.error('invsim: GET /audit could not be read; the audit thresholds have no value');
         return;
       }
-      const audit = JSON.parse(res.body) as AuditView;
+      const { audit, body, waitedMs } = read;
+      check(audit, { 'service settled before the audit': (a) => a.settled });
+      if (!audit.settled) console.warn(`invsim: the service had not settled after ${waitedMs} ms (SETTLE_TIMEOUT_S=${settleTimeoutMs / 1000}); judging the audit as it is`);
       auditGauges.integrityViolations.add(audit.integrityViolations);
       auditGauges.oversells.add(audit.oversells);
       auditGauges.dlqParked.add(audit.dlq.parked);
       auditGauges.dlqDepth.add(audit.dlq.depth);
       auditGauges.latencyMsP99.add(audit.latencyMs.p99);
-      auditGauges.meanConfidence.add(audit.freshness.meanConfidence);
-      console.log(`invsim-audit ${res.body}`);
-    },
-
-    handleSummary(data: SummaryData): Record<string, string> {
-      const file = __ENV['SUMMARY_JSON'] !== undefined && __ENV['SUMMARY_JSON'] !== '' ? __ENV['SUMMARY_JSON'] : config.summaryFile;
-      const text = renderTextSummary(data, `invsim k6: ${config.scenario} (thresholds from strategy ${config.strategy}, speedup ${config.speedup})`);
-      const notMirrored = config.notMirrored.length === 0 ? '' : `  not mirrored (no live equivalent): ${config.notMirrored.join('; ')}\n`;
-      return { stdout: `${text}${notMirrored}  JSON summary: ${file}\n`, [file]: JSON.stringify(data, null, 2) };
+      auditGauges.meanConfidence.add(audit.freshness.integrated?.meanConfidence ?? audit.freshness.meanConfidence);
+      console.log(`invsim-audit ${body}`);
     },
   };
+}
+
+/** SETTLE_TIMEOUT_S in real ms, or the configured default. */
+function settleTimeoutOf(raw: string | undefined, fallbackMs: number): number {
+  if (raw === undefined || raw.trim() === '') return fallbackMs;
+  const s = Number(raw);
+  if (!(s >= 0) || !Number.isFinite(s)) throw new Error(`SETTLE_TIMEOUT_S must be a number of seconds >= 0, got "${raw}"`);
+  return s * 1000;
 }

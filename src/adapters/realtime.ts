@@ -8,6 +8,14 @@
  * windows (`outages[].startS`) mean "seconds after the service started". `wallClockMs` turns a
  * reading back into epoch milliseconds for display.
  *
+ * `speedup` is the live path's one definition of time compression: the source reads and waits
+ * in scenario milliseconds, and N of them pass in each real millisecond. Everything that runs on
+ * it (the engine's retry and conflict backoff, the DLQ redrive, the channels' latencies, feed
+ * delays, rate-limit refill and fault windows, the store's operation latency) is compressed the
+ * same way, and what it measures (propagation latency, staleness) is in scenario time, the
+ * simulator's unit. A wait shorter than a real millisecond is not given to `setTimeout` (which
+ * rounds it up to one, i.e. N scenario ms) but to `setImmediate`.
+ *
  * Every pending timer is tracked, bounded by `maxPendingTimers`, and cancelled by `dispose()`,
  * so a stopped service leaves nothing behind that keeps the process alive; a sleep cancelled by
  * `dispose()` never resolves (what was waiting on it belongs to a stopped generation).
@@ -24,6 +32,8 @@ export interface RealTimeSourceOptions {
   readonly maxPendingTimers?: number;
   /** `performance.now()` reading taken as time 0 (default: at construction). */
   readonly originMs?: number;
+  /** Scenario milliseconds per real millisecond (default 1). */
+  readonly speedup?: number;
 }
 
 const DEFAULT_MAX_PENDING_TIMERS = 1_000_000;
@@ -31,10 +41,12 @@ const DEFAULT_MAX_PENDING_TIMERS = 1_000_000;
 export class RealTimeSource implements TimeSource {
   readonly clock: Clock;
   readonly timers: Timers;
-  private readonly originPerfMs: number;
+  /** The `performance.now()` reading taken as time 0. */
+  readonly originMs: number;
   private readonly originWallMs: number;
   private readonly maxPending: number;
-  private readonly pending = new Set<ReturnType<typeof setTimeout>>();
+  readonly speedup: number;
+  private readonly pending = new Map<object, () => void>();
   private disposed = false;
 
   constructor(options: RealTimeSourceOptions = {}) {
@@ -42,20 +54,36 @@ export class RealTimeSource implements TimeSource {
     if (!Number.isSafeInteger(this.maxPending) || this.maxPending < 1) {
       throw new RangeError(`maxPendingTimers must be an integer >= 1, got ${this.maxPending}`);
     }
+    this.speedup = options.speedup ?? 1;
+    if (!(this.speedup > 0) || !Number.isFinite(this.speedup)) throw new RangeError(`speedup must be a finite number > 0, got ${this.speedup}`);
     const perfNow = performance.now();
-    this.originPerfMs = options.originMs ?? perfNow;
-    this.originWallMs = Date.now() - (perfNow - this.originPerfMs);
+    this.originMs = options.originMs ?? perfNow;
+    this.originWallMs = Date.now() - (perfNow - this.originMs);
     this.clock = { nowMs: () => this.nowMs() };
     this.timers = { sleep: (ms) => this.sleep(ms) };
   }
 
+  /** Scenario milliseconds since the origin. */
   nowMs(): number {
-    return performance.now() - this.originPerfMs;
+    return (performance.now() - this.originMs) * this.speedup;
+  }
+
+  /** Real milliseconds since the origin. */
+  realNowMs(): number {
+    return performance.now() - this.originMs;
+  }
+
+  /**
+   * Epoch milliseconds now, times the speedup: a clock that processes started at different times
+   * agree on (given the same speedup), advancing in scenario milliseconds.
+   */
+  epochMs(): number {
+    return (this.originWallMs + this.realNowMs()) * this.speedup;
   }
 
   /** Epoch milliseconds of a reading of `nowMs()`. */
   wallClockMs(timeMs: number): number {
-    return this.originWallMs + timeMs;
+    return this.originWallMs + timeMs / this.speedup;
   }
 
   get pendingTimers(): number {
@@ -87,7 +115,7 @@ export class RealTimeSource implements TimeSource {
   /** Cancels every pending timer; later calls to schedule or sleep are ignored (never fire). */
   dispose(): void {
     this.disposed = true;
-    for (const handle of this.pending) clearTimeout(handle);
+    for (const cancel of this.pending.values()) cancel();
     this.pending.clear();
   }
 
@@ -96,10 +124,27 @@ export class RealTimeSource implements TimeSource {
     if (this.pending.size >= this.maxPending) {
       throw new TimerLimitError(`more than ${this.maxPending} timers pending at once (is something scheduling in a loop?)`);
     }
-    const handle = setTimeout(() => {
-      this.pending.delete(handle);
-      fn();
-    }, delayMs);
-    this.pending.add(handle);
+    const key = {};
+    this.pending.set(
+      key,
+      afterRealMs(delayMs / this.speedup, () => {
+        this.pending.delete(key);
+        fn();
+      }),
+    );
   }
+}
+
+/**
+ * Runs `fn` after `realMs` real milliseconds and returns its cancellation. Under a millisecond it
+ * goes to `setImmediate`: `setTimeout` would wait a whole millisecond, which under a speedup of N
+ * is N scenario milliseconds added to every short wait.
+ */
+export function afterRealMs(realMs: number, fn: () => void): () => void {
+  if (realMs < 1) {
+    const handle = setImmediate(fn);
+    return () => clearImmediate(handle);
+  }
+  const handle = setTimeout(fn, realMs);
+  return () => clearTimeout(handle);
 }

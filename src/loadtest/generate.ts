@@ -1,12 +1,19 @@
 /**
  * `invsim k6`'s library function: writes DIR/<scenario>.ts (typed with @types/k6), the k6 library
  * it imports (DIR/lib/*.ts, copied from loadtest/lib), a DIR/tsconfig.json for editors and tsc,
- * and DIR/<scenario>.js, the esbuild bundle k6 runs (ES2019, `k6` and `k6/*` left as imports).
+ * and DIR/<scenario>.js, the esbuild bundle k6 runs (ES2017, `k6` and `k6/*` left as imports).
+ *
+ * Why ES2017: k6 v0.48 compiles every script with an embedded Babel 6.26 (only the plugin
+ * `transform-es2015-modules-commonjs`), which rejects optional catch binding (ES2019) and object
+ * rest/spread (ES2018); esbuild rewrites both for es2017. Every bundle is checked with that Babel
+ * (`babel-standalone@6.26.0`) in the test suite, and the sources type-check against @types/k6 for
+ * v0.48 and for the current k6.
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import type { Scenario } from '../scenarios/schema.js';
 import { planScript, type K6ScriptConfig, type PlanOptions } from './plan.js';
 
@@ -15,6 +22,8 @@ export const K6_LIB_DIR = fileURLToPath(new URL('../../loadtest/lib/', import.me
 
 export interface GenerateOptions extends PlanOptions {
   readonly outDir: string;
+  /** k6 instances to split the test over: with 2 or more, a k6-operator TestRun manifest is written too. */
+  readonly parallelism?: number;
 }
 
 export interface GeneratedScript {
@@ -24,12 +33,19 @@ export interface GeneratedScript {
   readonly tsconfigFile: string;
   readonly config: K6ScriptConfig;
   readonly bundleBytes: number;
+  /** Where `k6 run --summary-export` should write the JSON summary: beside the script. */
+  readonly summaryFile: string;
+  /** The k6-operator manifest (ConfigMap with the bundle, and a TestRun), when parallelism ≥ 2. */
+  readonly manifestFile: string | null;
 }
+
+/** A ConfigMap holds at most 1 MiB (Kubernetes' limit on an object in etcd). */
+export const CONFIGMAP_MAX_BYTES = 1_048_576;
 
 export const GENERATED_TSCONFIG = {
   compilerOptions: {
-    target: 'ES2019',
-    lib: ['ES2019'],
+    target: 'ES2017',
+    lib: ['ES2017'],
     module: 'ESNext',
     moduleResolution: 'Bundler',
     types: ['k6'],
@@ -46,6 +62,8 @@ export const GENERATED_TSCONFIG = {
 } as const;
 
 export async function generateK6Script(scenario: Scenario, options: GenerateOptions): Promise<GeneratedScript> {
+  const parallelism = options.parallelism ?? 1;
+  if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new RangeError(`--parallelism must be an integer >= 1, got ${parallelism}`);
   const config = planScript(scenario, options);
   const outDir = resolve(options.outDir);
   const libDir = join(outDir, 'lib');
@@ -64,16 +82,70 @@ export async function generateK6Script(scenario: Scenario, options: GenerateOpti
     bundle: true,
     format: 'esm',
     platform: 'neutral',
-    target: 'es2019',
+    target: 'es2017',
     external: ['k6', 'k6/*'],
     charset: 'utf8',
     legalComments: 'none',
     logLevel: 'silent',
     metafile: true,
-    banner: { js: `// Bundled by esbuild from ${scenario.name}.ts (${config.generatedBy}). Run: k6 run ${scenario.name}.js -e BASE_URL=… -e WEBHOOK_SECRET=… -e ADMIN_TOKEN=…` },
+    banner: { js: `// Bundled by esbuild from ${scenario.name}.ts (${config.generatedBy}). Run: k6 run --summary-export ${scenario.name}.summary.json ${scenario.name}.js -e BASE_URL=… -e WEBHOOK_SECRET=… -e ADMIN_TOKEN=…` },
   });
   const bundleBytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  return { tsFile, jsFile, libDir, tsconfigFile, config, bundleBytes };
+  let manifestFile: string | null = null;
+  if (parallelism >= 2) {
+    const bundle = readFileSync(jsFile, 'utf8');
+    if (Buffer.byteLength(bundle) > CONFIGMAP_MAX_BYTES) {
+      throw new RangeError(`--parallelism: the bundle is ${Buffer.byteLength(bundle)} bytes, more than a ConfigMap holds (${CONFIGMAP_MAX_BYTES}); mount it from a volume instead`);
+    }
+    manifestFile = join(outDir, `${scenario.name}.testrun.yaml`);
+    writeFileSync(manifestFile, testRunManifest(scenario.name, bundle, parallelism, config));
+  }
+  return { tsFile, jsFile, libDir, tsconfigFile, config, bundleBytes, summaryFile: join(outDir, `${scenario.name}.summary.json`), manifestFile };
+}
+
+/** A Kubernetes name: lowercase alphanumerics and '-', at most 63 characters. */
+function k8sName(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'invsim';
+}
+
+/**
+ * The k6-operator manifest for a test split over `parallelism` runners: a ConfigMap holding the
+ * bundle and a TestRun (k6.io/v1alpha1) that runs it. The operator gives each runner its
+ * execution segment; the script divides the orders and loads the stock once (runtime.ts). The
+ * secrets come from a Secret the user creates (named in the comment); BASE_URL is to be set.
+ */
+export function testRunManifest(scenarioName: string, bundle: string, parallelism: number, config: K6ScriptConfig): string {
+  const name = k8sName(`invsim-${scenarioName}`);
+  const file = `${scenarioName}.js`;
+  const secret = `${name}-secrets`;
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-script` }, data: { [file]: bundle } };
+  const testRun = {
+    apiVersion: 'k6.io/v1alpha1',
+    kind: 'TestRun',
+    metadata: { name },
+    spec: {
+      parallelism,
+      script: { configMap: { name: `${name}-script`, file } },
+      arguments: `--tag testid=${name}`,
+      separate: false,
+      runner: {
+        env: [
+          { name: 'BASE_URL', value: 'http://invsim.staging.svc:8080' },
+          { name: 'WEBHOOK_SECRET', valueFrom: { secretKeyRef: { name: secret, key: 'webhook-secret' } } },
+          { name: 'ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: secret, key: 'admin-token' } } },
+        ],
+      },
+    },
+  };
+  const header = [
+    `# k6-operator manifest: scenario ${scenarioName} split over ${parallelism} runners (${config.generatedBy}).`,
+    '# Each runner gets its execution segment from the operator; the script divides the orders among',
+    '# them and the first segment alone resets (RESET=1) and loads the stock. Before applying:',
+    `#   kubectl create secret generic ${secret} --from-literal=webhook-secret=… --from-literal=admin-token=…`,
+    '#   and set BASE_URL below to the service under test. Then: kubectl apply -f this file.',
+    '',
+  ].join('\n');
+  return `${header}${stringify(configMap, { lineWidth: 0 })}---\n${stringify(testRun, { lineWidth: 0 })}`;
 }
 
 /** The generated script: the config as a typed literal, and k6's exports wired to the runtime. */
@@ -81,7 +153,7 @@ export function scriptSource(config: K6ScriptConfig): string {
   return `// Generated by \`${config.generatedBy}\`: regenerate rather than edit.
 // k6 script for scenario ${config.scenario}; thresholds mirror the assert blocks of strategy ${config.strategy}.
 // Written for k6 v0.48 and later (v1.x included). Run the bundle beside this file:
-//   k6 run ${config.scenario}.js -e BASE_URL=http://127.0.0.1:8080 -e WEBHOOK_SECRET=… -e ADMIN_TOKEN=…
+//   k6 run --summary-export ${config.scenario}.summary.json ${config.scenario}.js -e BASE_URL=http://127.0.0.1:8080 -e WEBHOOK_SECRET=… -e ADMIN_TOKEN=…
 import type { ScriptConfig } from './lib/config.js';
 import { createScript } from './lib/runtime.js';
 
@@ -92,7 +164,6 @@ const script = createScript(config);
 export const options = script.options;
 export const setup = script.setup;
 export const teardown = script.teardown;
-export const handleSummary = script.handleSummary;
 export const orders = script.orders;
 export const burst = script.burst;
 export const surge = script.surge;

@@ -2,11 +2,15 @@
  * A scenario as a k6 load: the data a generated script runs on (loadtest/lib/config.ts has the
  * same shape; the type-check of every generated script holds the two together).
  *
- * Time is compressed by `speedup`: a scenario hour lasts 3600/speedup real seconds, and every
- * arrival rate is multiplied by `speedup`, so the orders and their mix are the simulation's, only
- * sooner. What is not compressed: a burst's spread (a flash sale is concurrent), channel
- * latencies (the service's channel models run in real time; give `invsim serve --speedup` the
- * same value so its fault windows line up).
+ * Time is compressed by `speedup`, the same way `invsim serve --speedup` compresses it
+ * (src/adapters/realtime.ts): a scenario hour lasts 3600/speedup real seconds, every arrival rate
+ * is multiplied by `speedup`, and every duration the script waits (a burst's spread, a
+ * redelivery's delay, the restock period) is divided by it. The orders and their mix are the
+ * simulation's, only sooner; what the script sends is the live world of live-world.ts.
+ *
+ * Not every speedup can be honoured: `speedupLimits` says which the scenario allows and why
+ * (timer resolution against the channels' latencies, the target's capacity against the peak
+ * order rate and the bursts), and `planScript` refuses a speedup above them.
  *
  * The catalog (SKU names, Zipf popularity, initial stock) is the simulator's for the same seed:
  * the stock comes from the same named stream (`catalog.stock`), so a live run starts where
@@ -14,16 +18,20 @@
  */
 import { scenarioAssertions, type Bound } from '../analysis/check.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
+import type { ChannelPreset } from '../sim/channels/presets.js';
 import { RandomStreams, ZipfSampler } from '../sim/random.js';
 import { effectivePreset } from '../sim/world.js';
+import { liveRedeliveries } from './live-world.js';
 
 export interface K6ScriptConfig {
   readonly scenario: string;
   readonly strategy: string;
   readonly generatedBy: string;
   readonly speedup: number;
+  /** Root seed of the load: each iteration draws from randomSeed(f(seed, scenario, iteration)). */
+  readonly seed: number;
   readonly durationMs: number;
-  readonly channels: readonly { readonly id: string; readonly duplicateRate: number }[];
+  readonly channels: readonly { readonly id: string; readonly duplicateRate: number; readonly redeliveryMinMs: number; readonly redeliverySpreadMs: number }[];
   readonly channelCdf: readonly number[];
   readonly skus: readonly string[];
   readonly skuCdf: readonly number[];
@@ -53,10 +61,12 @@ export interface K6ScriptConfig {
     readonly maxVUs: number;
   } | null;
   readonly restock: { readonly everyMs: number; readonly upToUnits: number } | null;
-  readonly duplicateDelayMaxMs: number;
+  /** Real ms setup waits for the stock to reach the channels, and teardown for the service to settle. */
+  readonly settleTimeoutMs: number;
+  /** Real ms an iteration may still run after its scenario ends (a redelivery's wait). */
+  readonly gracefulStopMs: number;
   readonly thresholds: Readonly<Record<string, readonly string[]>>;
   readonly notMirrored: readonly string[];
-  readonly summaryFile: string;
 }
 
 export interface PlanOptions {
@@ -67,7 +77,100 @@ export interface PlanOptions {
   readonly strategy?: string;
   /** Bound on the webhooks' p(99) acknowledgement time. */
   readonly httpP99Ms: number;
+  /** Orders per real second the target sustains (bounds the speedup; default DEFAULT_TARGET_CAPACITY_PER_S). */
+  readonly targetCapacityPerS?: number;
+  /** Real ms the script waits for the service to settle (default: from the scenario, see settleTimeoutMs). */
+  readonly settleTimeoutMs?: number;
   readonly generatedBy: string;
+}
+
+/**
+ * Orders per real second the target is assumed to sustain with k6 beside it: `invsim serve` on
+ * the embedded store answered 6 854–10 753 signed webhooks/s alone on two cores (README,
+ * bench:serve); k6 generating the load on the same machine takes about half of that.
+ */
+export const DEFAULT_TARGET_CAPACITY_PER_S = 3_000;
+/**
+ * The live path's time resolution: a wait in the service or the script is good to about a real
+ * millisecond (timers, the event loop), i.e. `speedup` scenario milliseconds.
+ */
+export const LIVE_RESOLUTION_MS = 1;
+/** That resolution may shift a channel's p99 latency by at most this share. */
+const RESOLUTION_SHARE_OF_P99 = 0.05;
+/** The target runs at most this share of its capacity at the peak rate. */
+const PEAK_UTILISATION = 0.5;
+/** A burst's backlog at the target may last at most its spread, or this much scenario time. */
+const BURST_BACKLOG_MIN_MS = 1_000;
+
+export interface SpeedupLimit {
+  readonly constraint: 'timer-resolution' | 'peak-rate' | 'burst-backlog';
+  readonly maxSpeedup: number;
+  readonly reason: string;
+}
+
+/**
+ * The speedups at which the live path still measures the scenario: each limit with its reason.
+ * A speedup above the smallest is refused by planScript.
+ */
+export function speedupLimits(scenario: Scenario, targetCapacityPerS: number = DEFAULT_TARGET_CAPACITY_PER_S): SpeedupLimit[] {
+  const limits: SpeedupLimit[] = [];
+  const presets = scenario.channels.map((c) => ({ id: c.id, preset: effectivePreset(c.preset, c.overrides as Record<string, unknown> | undefined) }));
+  const p99s = presets.map(({ id, preset }) => ({ id, p99Ms: latencyP99Ms(preset.latency) }));
+  const tightest = p99s.reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a));
+  limits.push({
+    constraint: 'timer-resolution',
+    maxSpeedup: floor2((RESOLUTION_SHARE_OF_P99 * tightest.p99Ms) / LIVE_RESOLUTION_MS),
+    reason: `a real millisecond of timer resolution is N scenario ms; at most ${RESOLUTION_SHARE_OF_P99 * 100}% of ${tightest.id}'s p99 API latency of ${tightest.p99Ms} ms`,
+  });
+  const peakPerS = peakOrdersPerS(scenario);
+  if (peakPerS > 0) {
+    limits.push({
+      constraint: 'peak-rate',
+      maxSpeedup: floor2((PEAK_UTILISATION * targetCapacityPerS) / peakPerS),
+      reason: `the peak of ${round3(peakPerS)} orders per scenario second, times N, must stay within ${PEAK_UTILISATION * 100}% of the target's ${targetCapacityPerS} orders/s (--target-capacity-per-s)`,
+    });
+  }
+  for (const [n, b] of scenario.demand.bursts.entries()) {
+    const allowedMs = Math.max(b.spreadMs, BURST_BACKLOG_MIN_MS);
+    // The target takes orders/capacity real seconds for the burst: N times that in scenario time.
+    const realMs = (b.orders / targetCapacityPerS) * 1000;
+    limits.push({
+      constraint: 'burst-backlog',
+      maxSpeedup: floor2(allowedMs / realMs),
+      reason: `burst ${n}: ${b.orders} orders take the target ${round3(realMs)} real ms, N times that in scenario time, which must stay within ${allowedMs} ms (the burst's spread, at least ${BURST_BACKLOG_MIN_MS} ms)`,
+    });
+  }
+  return limits;
+}
+
+/** The largest speedup every limit allows. */
+export function maxSpeedup(limits: readonly SpeedupLimit[]): number {
+  return Math.min(...limits.map((l) => l.maxSpeedup));
+}
+
+function latencyP99Ms(spec: ChannelPreset['latency']): number {
+  switch (spec.kind) {
+    case 'fixed':
+      return spec.ms;
+    case 'lognormal':
+      return spec.p99Ms;
+    case 'uniform':
+      return spec.minMs + 0.99 * (spec.maxMs - spec.minMs);
+  }
+}
+
+/** The scenario's highest order rate outside bursts: the daily profile's peak hour plus the surge. */
+function peakOrdersPerS(scenario: Scenario): number {
+  const d = scenario.demand;
+  const raw = d.dailyProfile ?? new Array<number>(24).fill(1);
+  const mean = raw.reduce((a, b) => a + b, 0) / 24;
+  const peakMultiplier = mean > 0 ? Math.max(...raw) / mean : 0;
+  const surge = d.surge === undefined ? 0 : d.surge.ordersPerHour / 3600;
+  return (d.ordersPerDay / DAY_S) * peakMultiplier + surge;
+}
+
+function floor2(x: number): number {
+  return Math.floor(x * 100) / 100;
 }
 
 const HOUR_MS = 3_600_000;
@@ -89,13 +192,13 @@ export const LIVE_METRICS: Partial<Record<AssertableMetric, string>> = {
 };
 
 const NOT_LIVE: Partial<Record<AssertableMetric, string>> = {
-  lostSales: 'k6 cannot see a customer turned away by a listing showing 0',
+  lostSales: 'in the audit (orders.lostSales, with invsim serve --storefront) and the live report, not a k6 threshold',
   converged: 'the heal phase exists only in the simulator',
   convergenceMs: 'the heal phase exists only in the simulator',
   staleWindowMsP99: 'the service reports staleness now, not its distribution',
-  meanConfidence: 'time-integrated in the simulator; the service reports the value at the end (invsim_listing_freshness)',
-  invisibleFraction: 'time-integrated in the simulator only',
-  belowMinConfidenceFraction: 'time-integrated in the simulator only',
+  meanConfidence: 'in the audit (freshness.integrated) and the live report, not a k6 threshold',
+  invisibleFraction: 'in the audit (freshness.integrated) and the live report, not a k6 threshold',
+  belowMinConfidenceFraction: 'in the audit (freshness.integrated) and the live report, not a k6 threshold',
   totalDailyImpact: 'a money figure of the simulated day',
   apiCalls: "the service's simulated channel APIs are counted in /audit, not bounded by the scenario",
   apiThrottled: "the service's simulated channel APIs are counted in /audit, not bounded by the scenario",
@@ -126,21 +229,33 @@ export function planScript(scenario: Scenario, options: PlanOptions): K6ScriptCo
   const { speedup } = options;
   if (!(speedup > 0) || !Number.isFinite(speedup)) throw new RangeError(`--speedup must be a finite number > 0, got ${speedup}`);
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`--seed must be an integer >= 0, got ${options.seed}`);
-  if (!(options.httpP99Ms > 0)) throw new RangeError(`--http-p99-ms must be > 0, got ${options.httpP99Ms}`);
+  if (!(options.httpP99Ms > 0) || !Number.isFinite(options.httpP99Ms)) throw new RangeError(`--http-p99-ms must be a finite number > 0, got ${options.httpP99Ms}`);
+  const capacity = options.targetCapacityPerS ?? DEFAULT_TARGET_CAPACITY_PER_S;
+  if (!(capacity > 0) || !Number.isFinite(capacity)) throw new RangeError(`--target-capacity-per-s must be a finite number > 0, got ${capacity}`);
+  if (options.settleTimeoutMs !== undefined && (!(options.settleTimeoutMs >= 0) || !Number.isFinite(options.settleTimeoutMs))) {
+    throw new RangeError(`--settle-timeout-s must be a finite number >= 0, got ${options.settleTimeoutMs / 1000}`);
+  }
+  const limits = speedupLimits(scenario, capacity);
+  const broken = limits.filter((l) => speedup > l.maxSpeedup);
+  if (broken.length > 0) {
+    throw new RangeError(
+      `--speedup ${speedup}: scenario ${scenario.name} cannot be honoured live above --speedup ${maxSpeedup(limits)}:\n` +
+        broken.map((l) => `  ${l.constraint} (at most ${l.maxSpeedup}): ${l.reason}`).join('\n'),
+    );
+  }
   const strategy = options.strategy ?? defaultStrategy(scenario);
   if (scenario.strategies[strategy] === undefined) {
     throw new RangeError(`--strategy: scenario ${scenario.name} has no strategy ${strategy} (it has: ${Object.keys(scenario.strategies).join(', ')})`);
   }
   const durationMs = (scenario.durationS * 1000) / speedup;
-  const f = scenario.faults;
-  const presets = scenario.channels.map((c) => effectivePreset(c.preset, c.overrides as Record<string, unknown> | undefined));
-  const channels = scenario.channels.map((c, i) => {
-    const note = presets[i]!.orderNotification;
-    return { id: c.id, duplicateRate: note.mode === 'webhook' ? round9(Math.min(1, note.duplicateRate + f.webhookDuplicateRate)) : 0 };
-  });
-  // The simulator redelivers at least 1 s later, spread over 1% of the channel's retry window.
-  const retryWindowsS = presets.map((p) => (p.orderNotification.mode === 'webhook' ? p.orderNotification.retryWindowS : 0));
-  const duplicateDelayMaxMs = round3(Math.max(1_000, ...retryWindowsS.map((s) => s * 1000 * 0.01)) / speedup);
+  const redeliveries = liveRedeliveries(scenario);
+  const channels = redeliveries.map((r) => ({
+    id: r.channel,
+    duplicateRate: r.duplicateRate,
+    redeliveryMinMs: round3(r.minMs / speedup),
+    redeliverySpreadMs: round3(r.spreadMs / speedup),
+  }));
+  const longestRedeliveryMs = Math.max(0, ...channels.filter((c) => c.duplicateRate > 0).map((c) => Math.max(c.redeliveryMinMs, c.redeliverySpreadMs)));
 
   const cat = scenario.catalog;
   const zipf = new ZipfSampler(cat.skus, cat.zipfExponent);
@@ -152,6 +267,7 @@ export function planScript(scenario: Scenario, options: PlanOptions): K6ScriptCo
     strategy,
     generatedBy: options.generatedBy,
     speedup,
+    seed: options.seed,
     durationMs: round3(durationMs),
     channels,
     channelCdf: cumulative(scenario.channels.map((c) => c.demandWeight)),
@@ -159,21 +275,33 @@ export function planScript(scenario: Scenario, options: PlanOptions): K6ScriptCo
     skuCdf: cumulative(Array.from({ length: cat.skus }, (_, k) => zipf.probability(k))),
     initialStock,
     unitsPerOrderMax: scenario.demand.unitsPerOrderMax,
-    demand: demandPlan(scenario, speedup),
+    demand: demandPlan(scenario, speedup, longestRedeliveryMs),
     bursts: scenario.demand.bursts.map((b, n) => ({
       name: `burst_${n}`,
       startTimeMs: round3((b.atS * 1000) / speedup),
       orders: b.orders,
       hotSkus: Math.min(b.hotSkus, cat.skus),
-      spreadMs: b.spreadMs,
+      spreadMs: round3(b.spreadMs / speedup),
       channels: (b.channels ?? scenario.channels.map((c) => c.id)).map((id) => channelIndex(scenario, id)),
     })),
-    surge: surgePlan(scenario, speedup),
+    surge: surgePlan(scenario, speedup, longestRedeliveryMs),
     restock: cat.restock === undefined ? null : { everyMs: round3((cat.restock.everyS * 1000) / speedup), upToUnits: cat.restock.upToUnits },
-    duplicateDelayMaxMs,
+    settleTimeoutMs: round3(options.settleTimeoutMs ?? defaultSettleTimeoutMs(scenario, speedup)),
+    gracefulStopMs: round3(Math.max(GRACEFUL_STOP_MIN_MS, longestRedeliveryMs + GRACEFUL_STOP_MIN_MS)),
     ...thresholdPlan(scenario, strategy, options.httpP99Ms),
-    summaryFile: `${scenario.name}.summary.json`,
   };
+}
+
+/** Iterations still running when their scenario ends get at least this long (real ms). */
+const GRACEFUL_STOP_MIN_MS = 10_000;
+const SETTLE_TIMEOUT_MIN_MS = 30_000;
+
+/**
+ * How long (real ms) the script waits for propagation to settle: what the simulator's heal
+ * phase allows (`healBoundS`, scenario time, compressed), at least 30 s, at most 10 minutes.
+ */
+export function defaultSettleTimeoutMs(scenario: Scenario, speedup: number): number {
+  return Math.min(600_000, Math.max(SETTLE_TIMEOUT_MIN_MS, (scenario.healBoundS * 1000) / speedup));
 }
 
 function thresholdPlan(scenario: Scenario, strategy: string, httpP99Ms: number): { thresholds: Record<string, string[]>; notMirrored: string[] } {
@@ -203,7 +331,7 @@ function thresholdPlan(scenario: Scenario, strategy: string, httpP99Ms: number):
 }
 
 /** One step per scenario hour, at the hour's rate from the daily profile, compressed. */
-function demandPlan(scenario: Scenario, speedup: number): K6ScriptConfig['demand'] {
+function demandPlan(scenario: Scenario, speedup: number, redeliveryMs: number): K6ScriptConfig['demand'] {
   const d = scenario.demand;
   if (d.ordersPerDay <= 0) return null;
   const raw = d.dailyProfile ?? new Array<number>(24).fill(1);
@@ -221,11 +349,11 @@ function demandPlan(scenario: Scenario, speedup: number): K6ScriptConfig['demand
   return {
     timeUnit,
     steps: perHour.map((p) => ({ durationMs: round3(p.durationMs), target: Math.round(p.ratePerS * unitS) })),
-    ...vusFor(peak),
+    ...vusFor(peak, redeliveryMs),
   };
 }
 
-function surgePlan(scenario: Scenario, speedup: number): K6ScriptConfig['surge'] {
+function surgePlan(scenario: Scenario, speedup: number, redeliveryMs: number): K6ScriptConfig['surge'] {
   const s = scenario.demand.surge;
   if (s === undefined || s.ordersPerHour <= 0 || s.startS >= scenario.durationS) return null;
   const ratePerS = (s.ordersPerHour / 3600) * speedup;
@@ -236,7 +364,7 @@ function surgePlan(scenario: Scenario, speedup: number): K6ScriptConfig['surge']
     timeUnit,
     rate: Math.max(1, Math.round(ratePerS * unitS)),
     hotSkus: Math.min(s.hotSkus, scenario.catalog.skus),
-    ...vusFor(ratePerS),
+    ...vusFor(ratePerS, redeliveryMs),
   };
 }
 
@@ -244,9 +372,14 @@ function timeUnitFor(peakPerS: number): readonly [string, number] {
   return TIME_UNITS.find(([, s]) => peakPerS * s >= RATE_RESOLUTION) ?? TIME_UNITS[TIME_UNITS.length - 1]!;
 }
 
-/** An order takes well under a second; a redelivery waits up to a few seconds more. */
-function vusFor(peakPerS: number): { preAllocatedVUs: number; maxVUs: number } {
-  return { preAllocatedVUs: clamp(Math.ceil(peakPerS), 2, 200), maxVUs: clamp(Math.ceil(peakPerS * 10) + 10, 10, 2_000) };
+/**
+ * An order takes well under a second of a VU; one that is redelivered holds its VU for the
+ * redelivery's wait too (up to `redeliveryMs`). k6 drops an arrival when every VU is busy, so
+ * there are enough for ten seconds of orders, or the longest wait, whichever is more.
+ */
+function vusFor(peakPerS: number, redeliveryMs: number): { preAllocatedVUs: number; maxVUs: number } {
+  const holdS = Math.max(10, redeliveryMs / 1000 + 1);
+  return { preAllocatedVUs: clamp(Math.ceil(peakPerS), 2, 200), maxVUs: clamp(Math.ceil(peakPerS * holdS) + 10, 10, 2_000) };
 }
 
 function channelIndex(scenario: Scenario, id: string): number {

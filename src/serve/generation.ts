@@ -33,7 +33,7 @@
  * `knownLevels` and `guardSharedStore`).
  */
 import { PropagationDispatcher } from '../engine/dispatcher.js';
-import { evaluateListingFreshness } from '../engine/freshness.js';
+import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
 import { LatencyObserver, type LatencySnapshot } from '../engine/latency-observer.js';
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
 import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
@@ -62,7 +62,12 @@ export interface GenerationOptions {
   readonly scenario: Scenario;
   readonly storeFactory: StoreFactory;
   readonly seed: number;
-  /** Scenario seconds per real second, for fault windows and the DLQ redrive cadence. */
+  /**
+   * Scenario milliseconds per real millisecond: the engine, the channel models, the faults, the
+   * store's latency and the DLQ redrive run on a clock compressed by it (see realtime.ts), and
+   * the audit's times are in scenario time. The service's own operational loops (shared-store
+   * heartbeats, claims, reconciliation, settling) stay in real time.
+   */
   readonly speedup: number;
   readonly faults: boolean;
   readonly maxSkus: number;
@@ -76,6 +81,12 @@ export interface GenerationOptions {
   readonly generation: number;
   /** Shared store: how often the reconciler compares this instance's channel models with the store. */
   readonly reconcileEveryMs: number;
+  /**
+   * The channel models act as storefronts, as the simulator's customers meet them: an order its
+   * channel's listing cannot show is not taken (answered `rejected`, `not_listed`, never reaching
+   * the engine) and counts as a lost sale when the source of truth had the units.
+   */
+  readonly storefront: boolean;
   /** Operational warnings (store trouble), one line each; the caller throttles. */
   readonly warn: (message: string) => void;
 }
@@ -95,6 +106,8 @@ const PENDING = 0;
 const APPLIED = 1;
 const REJECTED = 2;
 const DECIDED_ELSEWHERE = 3;
+/** Storefront: the channel's listing could not show the units; the order never reached the engine. */
+const NOT_TAKEN = 4;
 const MAX_VIOLATIONS_LISTED = 50;
 const REDELIVERY_AFTER_CONFLICT_MS = 1_000;
 const MAX_REDELIVERIES = 10;
@@ -137,7 +150,10 @@ interface Tracked {
 }
 
 export class Generation implements ChannelHost {
+  /** Scenario time: compressed by the speedup. */
   readonly time: RealTimeSource;
+  /** Real time, same origin: for the service's operational loops. */
+  private readonly real: RealTimeSource;
   /** The channel models' clock: timers in (time, sequence) order (see ordered-time.ts). */
   private readonly channelTime: OrderedTimeSource;
   readonly startedAtMs: number;
@@ -169,6 +185,14 @@ export class Generation implements ChannelHost {
   /** Per listing (channel × SKU, c * maxSkus + i): since when it differs from the source of truth. */
   private readonly staleSince: Float64Array;
   private readonly staleSlots = new Set<number>();
+  /**
+   * Freshness integrated as the simulator integrates it, over the measured window: from the first
+   * order to the scenario's duration later (scenario time), listing by listing, exactly.
+   */
+  private windowFromMs = Number.NaN;
+  private freshnessLossMs = 0;
+  private freshnessInvisibleMs = 0;
+  private freshnessBelowMinMs = 0;
   private readonly ledger = new Map<string, Tracked>();
   private readonly counts = {
     ordersReceived: 0,
@@ -176,6 +200,7 @@ export class Generation implements ChannelHost {
     ordersDuplicates: 0,
     ordersRejected: 0,
     ordersNotListed: 0,
+    lostSales: 0,
     ordersDistinct: 0,
     ordersDecidedElsewhere: 0,
     adjustmentsReceived: 0,
@@ -204,9 +229,10 @@ export class Generation implements ChannelHost {
   private reconcileCursor = 0;
   private reconciling = false;
 
-  private constructor(options: GenerationOptions, rawStore: InventoryStore, time: RealTimeSource) {
+  private constructor(options: GenerationOptions, rawStore: InventoryStore, time: RealTimeSource, real: RealTimeSource) {
     this.opts = options;
     this.time = time;
+    this.real = real;
     this.channelTime = new OrderedTimeSource(time);
     this.startedAtMs = time.wallClockMs(0);
     this.cfg = engineConfig(options.scenario);
@@ -214,15 +240,16 @@ export class Generation implements ChannelHost {
     this.shared = options.storeFactory.shared;
     // On a shared store, times travel between processes: idempotency expiries another instance
     // checks, commit times of outbox entries another instance delivers (propagation latency).
-    // The engine then reads epoch milliseconds (monotone within the process), not time since start.
-    const engineClock: Clock = this.shared ? { nowMs: () => time.wallClockMs(time.nowMs()) } : time.clock;
+    // The engine then reads epoch milliseconds (monotone within the process), not time since
+    // start, times the speedup (every instance on a store runs the same one).
+    const engineClock: Clock = this.shared ? { nowMs: () => time.epochMs() } : time.clock;
     const guarded = this.shared
       ? guardSharedStore(rawStore, {
           committed: (request, level) => this.onCommitted(request, level),
           observed: (sku, level) => this.observeLevel(sku, level),
           trouble: (what, error) => this.storeTrouble(what, error),
-          sleep: (ms) => time.sleep(ms),
-          schedule: (ms, fn) => time.schedule(ms, fn),
+          sleep: (ms) => real.sleep(ms),
+          schedule: (ms, fn) => real.schedule(ms, fn),
           nowMs: () => engineClock.nowMs(),
         })
       : undefined;
@@ -279,7 +306,8 @@ export class Generation implements ChannelHost {
   }
 
   static async start(options: GenerationOptions): Promise<Generation> {
-    const time = new RealTimeSource();
+    const real = new RealTimeSource();
+    const time = new RealTimeSource({ speedup: options.speedup, originMs: real.originMs });
     const store = await options.storeFactory.create({
       clock: time.clock,
       timers: time.timers,
@@ -287,7 +315,7 @@ export class Generation implements ChannelHost {
       instanceId: options.instanceId,
       generation: options.generation,
     });
-    const generation = new Generation(options, store, time);
+    const generation = new Generation(options, store, time, real);
     // Events a persistent store already holds are dispatched as on a restart.
     await generation.pumpNow();
     return generation;
@@ -295,6 +323,11 @@ export class Generation implements ChannelHost {
 
   hasChannel(id: string): boolean {
     return this.channelIndex.has(id);
+  }
+
+  /** Real milliseconds since this generation started. */
+  realUptimeMs(): number {
+    return this.real.nowMs();
   }
 
   get inFlight(): number {
@@ -318,6 +351,8 @@ export class Generation implements ChannelHost {
       const channel = this.channels[c]!;
       const shown = i === undefined ? 0 : channel.quantity[i]!;
       const sold = i !== undefined && shown >= order.quantity;
+      if (Number.isNaN(this.windowFromMs)) this.windowFromMs = this.time.nowMs();
+      if (!sold && this.opts.storefront) return this.turnAway(order.mutationId, order.sku, c, i, order.quantity, shown);
       tracked = this.track(order.mutationId, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0, sold });
       this.counts.ordersDistinct++;
       // The channel took the order: it decrements its own listing at once (as in the simulator).
@@ -327,6 +362,10 @@ export class Generation implements ChannelHost {
       } else {
         this.counts.ordersNotListed++;
       }
+    }
+    if (tracked.status === NOT_TAKEN) {
+      this.counts.ordersDuplicates++;
+      return { status: 'duplicate' };
     }
     const outcome = await this.intake.submit({
       mutationId: order.mutationId,
@@ -338,6 +377,15 @@ export class Generation implements ChannelHost {
     if (firstSight && outcome.status === 'duplicate') this.decidedElsewhere(tracked);
     this.recordOutcome(tracked, outcome);
     return resultBody(outcome);
+  }
+
+  /** Storefront: the customer found too few units listed and left; the engine never hears of it. */
+  private turnAway(mutationId: string, sku: string, c: number, i: number | undefined, quantity: number, shown: number): MutationResultBody {
+    this.track(mutationId, { kind: ORDER, sku, channel: c, delta: -quantity, shown, status: NOT_TAKEN, applyCount: 0, sold: false });
+    this.counts.ordersNotListed++;
+    if (i !== undefined && this.sotQty[i]! >= quantity) this.counts.lostSales++;
+    this.opts.events.outcome('order', this.channels[c]!.id, 'rejected');
+    return { status: 'rejected', reason: 'not_listed' };
   }
 
   async adjust(sku: string, body: { mutationId: string; quantityDelta: number }): Promise<MutationResultBody> {
@@ -373,15 +421,16 @@ export class Generation implements ChannelHost {
     return { quantity: level.quantity, version: level.version, channels };
   }
 
-  /** Waits until nothing is in flight and propagation is idle, or `timeoutMs` passed. */
+  /** Waits until nothing is in flight and propagation is idle, or `timeoutMs` (real) passed. */
   async settle(timeoutMs: number): Promise<boolean> {
-    const deadline = this.time.nowMs() + timeoutMs;
+    const real = this.real;
+    const deadline = real.nowMs() + timeoutMs;
     for (;;) {
       if (this.isSettled()) return true;
-      const left = deadline - this.time.nowMs();
+      const left = deadline - real.nowMs();
       if (left <= 0) return false;
-      await Promise.race([this.dispatcher.idle(), this.time.sleep(Math.min(left, 20))]);
-      if (this.intake.inFlight > 0) await this.time.sleep(Math.min(Math.max(0, deadline - this.time.nowMs()), 5));
+      await Promise.race([this.dispatcher.idle(), real.sleep(Math.min(left, 20))]);
+      if (this.intake.inFlight > 0) await real.sleep(Math.min(Math.max(0, deadline - real.nowMs()), 5));
     }
   }
 
@@ -404,7 +453,10 @@ export class Generation implements ChannelHost {
       scenario: scenarioName,
       store: storeName,
       startedAt: new Date(this.startedAtMs).toISOString(),
-      uptimeS: round3(this.time.nowMs() / 1000),
+      uptimeS: round3(this.real.nowMs() / 1000),
+      speedup: this.opts.speedup,
+      scenarioTimeS: round3(this.time.nowMs() / 1000),
+      storefront: this.opts.storefront,
       settled,
       orders: {
         received: k.ordersReceived,
@@ -414,8 +466,9 @@ export class Generation implements ChannelHost {
         rejected: k.ordersRejected,
         rejectedByReason: { ...this.rejectedByReason },
         notListed: k.ordersNotListed,
+        lostSales: k.lostSales,
         decidedElsewhere: k.ordersDecidedElsewhere,
-        pending: k.ordersDistinct - k.ordersApplied - k.ordersRejected - k.ordersDecidedElsewhere,
+        pending: k.ordersDistinct - k.ordersApplied - k.ordersRejected - k.ordersDecidedElsewhere - (this.opts.storefront ? k.ordersNotListed : 0),
       },
       adjustments: { received: k.adjustmentsReceived, applied: k.adjustmentsApplied, duplicates: k.adjustmentsDuplicates, rejected: k.adjustmentsRejected },
       commits: { applied: k.commitsApplied, unitsDelta: k.commitsUnitsDelta },
@@ -431,7 +484,7 @@ export class Generation implements ChannelHost {
       dlq: { depth: dlqDepth, parked: k.parked, redriven: k.redriven },
       latencyMs: snapshotBody(this.observer.merged()),
       latencyMsByChannel: byChannel,
-      freshness: this.freshness(),
+      freshness: { ...this.freshness(), integrated: this.integratedFreshness() },
       channels: apiByChannel,
       alerts: {},
     };
@@ -454,6 +507,47 @@ export class Generation implements ChannelHost {
     return { listings, staleListings: stale, meanConfidence: round6(1 - loss / listings) };
   }
 
+  /**
+   * The simulator's freshness measures over the measured window so far: mean confidence,
+   * fraction of listing-time invisible (confidence 0) and below `min_confidence_score`, with the
+   * listings still stale integrated up to now.
+   */
+  integratedFreshness(): AuditBody['freshness']['integrated'] {
+    const from = this.windowFromMs;
+    const durationMs = this.opts.scenario.durationS * 1000;
+    if (Number.isNaN(from)) return { fromS: null, toS: null, windowS: 0, meanConfidence: null, invisibleFraction: null, belowMinConfidenceFraction: null };
+    const to = Math.min(this.time.nowMs(), from + durationMs);
+    let loss = this.freshnessLossMs;
+    let invisible = this.freshnessInvisibleMs;
+    let belowMin = this.freshnessBelowMinMs;
+    for (const slot of this.staleSlots) {
+      const r = this.integrateStale(this.staleSince[slot]!, to);
+      loss += r.loss;
+      invisible += r.invisible;
+      belowMin += r.belowMin;
+    }
+    const exposureMs = this.skuNames.length * this.channels.length * (to - from);
+    const share = (x: number): number | null => (exposureMs > 0 ? round6(x / exposureMs) : null);
+    const lossShare = share(loss);
+    return {
+      fromS: round3(from / 1000),
+      toS: round3(to / 1000),
+      windowS: round3((to - from) / 1000),
+      meanConfidence: lossShare === null ? null : round6(1 - lossShare),
+      invisibleFraction: share(invisible),
+      belowMinConfidenceFraction: share(belowMin),
+    };
+  }
+
+  /** One stale stretch of a listing, from `sinceMs` to `untilMs`, clipped to the measured window. */
+  private integrateStale(sinceMs: number, untilMs: number): { loss: number; invisible: number; belowMin: number } {
+    const from = Math.max(sinceMs, this.windowFromMs);
+    const to = Math.min(untilMs, this.windowFromMs + this.opts.scenario.durationS * 1000);
+    if (Number.isNaN(from) || !(to > from)) return { loss: 0, invisible: 0, belowMin: 0 };
+    const r = integrateFreshness({ fromMs: from, toMs: to, lastUpdateMs: sinceMs, maxStalenessMs: this.cfg.maxStalenessMs, minConfidence: this.cfg.minConfidence });
+    return { loss: to - from - r.confidenceIntegralMs, invisible: r.invisibleMs, belowMin: r.belowMinMs };
+  }
+
   dlqDepth(): Promise<number> {
     return this.store.listDeadLetters().then((letters) => letters.length);
   }
@@ -467,6 +561,7 @@ export class Generation implements ChannelHost {
     await this.flushAcks();
     this.channelTime.dispose();
     this.time.dispose();
+    this.real.dispose();
     await this.opts.storeFactory.dispose?.(this.rawStore);
   }
 
@@ -493,12 +588,11 @@ export class Generation implements ChannelHost {
   private buildChannels(streams: RandomStreams): void {
     const sc = this.opts.scenario;
     const f = sc.faults;
-    const speedup = this.opts.speedup;
     const faultsOn = this.opts.faults;
     sc.channels.forEach((spec, index) => {
       const preset = effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined);
-      // Scenario time = real time since the start × speedup.
-      const faults = scenarioChannelFaults(f, spec.id, () => faultsOn, speedup);
+      // The channels' clock is scenario time already (compressed by the speedup).
+      const faults = scenarioChannelFaults(f, spec.id, () => faultsOn);
       this.channelIndex.set(spec.id, index);
       this.channels.push(
         new SimChannel(this.channelTime, streams.stream(`channel:${spec.id}`), this, faults, {
@@ -515,7 +609,7 @@ export class Generation implements ChannelHost {
   private scheduleRedrive(): void {
     const everyS = this.opts.scenario.engine.redriveDlqEveryS;
     if (everyS === undefined) return;
-    const everyMs = (everyS * 1000) / this.opts.speedup;
+    const everyMs = everyS * 1000;
     const tick = (): void => {
       if (this.stopped) return;
       void this.dispatcher.redrive().then(
@@ -540,7 +634,7 @@ export class Generation implements ChannelHost {
     if (this.pumpScheduled || this.stopped) return;
     this.pumpScheduled = true;
     const intervalMs = Math.min(MAX_HEARTBEAT_MS, Math.max(SHARED_PUMP_INTERVAL_MS, SHARED_PUMP_DUTY * this.lastPumpDurationMs));
-    this.time.schedule(Math.max(0, this.lastPumpMs + intervalMs - this.time.nowMs()), () => {
+    this.real.schedule(Math.max(0, this.lastPumpMs + intervalMs - this.real.nowMs()), () => {
       this.pumpScheduled = false;
       void this.pumpNow();
     });
@@ -548,11 +642,11 @@ export class Generation implements ChannelHost {
 
   /** One pump; a failure (store unreachable) is reported and left to the next pump. */
   private pumpNow(): Promise<void> {
-    const started = this.time.nowMs();
+    const started = this.real.nowMs();
     this.lastPumpMs = started;
     return this.dispatcher.pump().then(
       () => {
-        this.lastPumpDurationMs = this.time.nowMs() - started;
+        this.lastPumpDurationMs = this.real.nowMs() - started;
       },
       (error: unknown) => this.storeTrouble('outbox claim', error),
     );
@@ -564,9 +658,9 @@ export class Generation implements ChannelHost {
     const beat = (): void => {
       if (this.stopped) return;
       void this.pumpNow();
-      this.time.schedule(heartbeatMs, beat);
+      this.real.schedule(heartbeatMs, beat);
     };
-    this.time.schedule(heartbeatMs, beat);
+    this.real.schedule(heartbeatMs, beat);
     void this.catchUp();
   }
 
@@ -585,7 +679,7 @@ export class Generation implements ChannelHost {
     for (let r = 1; r < rounds && !this.stopped; r++) await this.reconcile(RECONCILE_BATCH);
     const tick = (): void => {
       if (this.stopped) return;
-      void this.reconcile().finally(() => this.time.schedule(this.opts.reconcileEveryMs, tick));
+      void this.reconcile().finally(() => this.real.schedule(this.opts.reconcileEveryMs, tick));
     };
     tick();
   }
@@ -818,6 +912,10 @@ export class Generation implements ChannelHost {
     const fresh = this.channels[c]!.quantity[i]! === this.sotQty[i]!;
     const stale = !Number.isNaN(this.staleSince[slot]!);
     if (fresh && stale) {
+      const r = this.integrateStale(this.staleSince[slot]!, this.time.nowMs());
+      this.freshnessLossMs += r.loss;
+      this.freshnessInvisibleMs += r.invisible;
+      this.freshnessBelowMinMs += r.belowMin;
       this.staleSince[slot] = Number.NaN;
       this.staleSlots.delete(slot);
     } else if (!fresh && !stale) {

@@ -11,7 +11,7 @@
  * heap ordered by (time, sequence), and a single timer, armed for the earliest entry, runs
  * everything that is due in order. `sleep` (independent request latencies) is left as it is.
  */
-import type { RealTimeSource } from '../adapters/realtime.js';
+import { afterRealMs, type RealTimeSource } from '../adapters/realtime.js';
 import type { TimeSource } from '../sim/channel.js';
 
 export class OrderedTimerLimitError extends Error {
@@ -29,7 +29,7 @@ const DEFAULT_MAX_PENDING = 1_000_000;
 export class OrderedTimeSource implements TimeSource {
   private readonly heap: Entry[] = [];
   private seq = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private cancelTimer: (() => void) | undefined;
   private armedForMs = Number.POSITIVE_INFINITY;
   private disposed = false;
 
@@ -67,20 +67,20 @@ export class OrderedTimeSource implements TimeSource {
   dispose(): void {
     this.disposed = true;
     this.heap.length = 0;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
   }
 
   private arm(): void {
     const head = this.heap[0];
     if (head === undefined || head.atMs >= this.armedForMs) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.armedForMs = head.atMs;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, head.atMs - this.nowMs()));
+    this.cancelTimer = afterRealMs(Math.max(0, head.atMs - this.nowMs()) / this.inner.speedup, () => this.fire());
   }
 
   private fire(): void {
-    this.timer = undefined;
+    this.cancelTimer = undefined;
     this.armedForMs = Number.POSITIVE_INFINITY;
     try {
       // Everything due now, in order; what a callback schedules for now runs in this same pass.

@@ -40,7 +40,11 @@ export const MutationResult = {
   required: ['status'],
   properties: {
     status: { type: 'string', enum: ['applied', 'duplicate', 'rejected'] },
-    reason: { type: 'string', enum: ['insufficient_stock', 'conflict_retries_exhausted'] },
+    reason: {
+      type: 'string',
+      enum: ['insufficient_stock', 'conflict_retries_exhausted', 'not_listed'],
+      description: "`not_listed`: the service runs with --storefront and the channel's listing showed fewer units than ordered, so the order was not taken (it never reached the engine).",
+    },
     quantity: { ...nonNegInt, description: 'The level after the mutation (applied) or the level that refused it (rejected).' },
     version: { ...nonNegInt, description: 'The level version after an applied mutation.' },
   },
@@ -100,6 +104,9 @@ export const Audit = {
     'store',
     'startedAt',
     'uptimeS',
+    'speedup',
+    'scenarioTimeS',
+    'storefront',
     'settled',
     'orders',
     'adjustments',
@@ -120,12 +127,15 @@ export const Audit = {
     scenario: { type: 'string' },
     store: { type: 'string' },
     startedAt: { type: 'string' },
-    uptimeS: nonNeg,
+    uptimeS: { ...nonNeg, description: 'Real seconds since the start or the last reset.' },
+    speedup: { type: 'number', exclusiveMinimum: 0, description: 'Scenario seconds per real second (`invsim serve --speedup`): every time in this audit is scenario time.' },
+    scenarioTimeS: { ...nonNeg, description: 'Scenario seconds since the start or the last reset (uptimeS × speedup).' },
+    storefront: { type: 'boolean', description: "The channel models act as storefronts (`--storefront`): an order its channel's listing could not show is not taken." },
     settled: { type: 'boolean', description: 'No mutation in flight and no propagation pending when the audit ran its end-to-end checks.' },
     orders: {
       type: 'object',
       additionalProperties: false,
-      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'decidedElsewhere', 'pending'],
+      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'lostSales', 'decidedElsewhere', 'pending'],
       properties: {
         received: { ...nonNegInt, description: 'Webhook deliveries, redeliveries included.' },
         distinct: { ...nonNegInt, description: 'Distinct mutationIds.' },
@@ -133,7 +143,11 @@ export const Audit = {
         duplicates: { ...nonNegInt, description: 'Deliveries answered `duplicate`.' },
         rejected: nonNegInt,
         rejectedByReason: counts,
-        notListed: { ...nonNegInt, description: "Orders that arrived while the channel's own listing showed fewer units (a real channel would not have taken them)." },
+        notListed: {
+          ...nonNegInt,
+          description: "Orders that arrived while the channel's own listing showed fewer units (a real channel would not have taken them). With --storefront they are answered `rejected` (`not_listed`) and not counted in `rejected`.",
+        },
+        lostSales: { ...nonNegInt, description: '--storefront: orders not taken although the source of truth had the units (a customer turned away by a stale listing).' },
         decidedElsewhere: {
           ...nonNegInt,
           description: 'Distinct orders first seen here and answered `duplicate`: another instance on the shared store (or this one before a restart) decided them.',
@@ -195,8 +209,27 @@ export const Audit = {
     freshness: {
       type: 'object',
       additionalProperties: false,
-      required: ['listings', 'staleListings', 'meanConfidence'],
-      properties: { listings: nonNegInt, staleListings: nonNegInt, meanConfidence: { type: 'number', minimum: 0, maximum: 1 } },
+      required: ['listings', 'staleListings', 'meanConfidence', 'integrated'],
+      properties: {
+        listings: nonNegInt,
+        staleListings: { ...nonNegInt, description: 'Listings that differ from the source of truth now.' },
+        meanConfidence: { type: 'number', minimum: 0, maximum: 1, description: 'Mean confidence of the listings now (a snapshot).' },
+        integrated: {
+          type: 'object',
+          description:
+            "The simulator's freshness measures, integrated exactly over the measured window: from the first order for the scenario's duration (scenario time), up to now. Null before the first order.",
+          additionalProperties: false,
+          required: ['fromS', 'toS', 'windowS', 'meanConfidence', 'invisibleFraction', 'belowMinConfidenceFraction'],
+          properties: {
+            fromS: { type: ['number', 'null'] },
+            toS: { type: ['number', 'null'] },
+            windowS: nonNeg,
+            meanConfidence: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+            invisibleFraction: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+            belowMinConfidenceFraction: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+          },
+        },
+      },
     },
     channels: {
       type: 'object',
@@ -292,7 +325,7 @@ export interface AdjustmentBody {
 
 export interface MutationResultBody {
   readonly status: 'applied' | 'duplicate' | 'rejected';
-  readonly reason?: 'insufficient_stock' | 'conflict_retries_exhausted';
+  readonly reason?: 'insufficient_stock' | 'conflict_retries_exhausted' | 'not_listed';
   readonly quantity?: number;
   readonly version?: number;
 }
@@ -331,6 +364,9 @@ export interface AuditBody {
   readonly store: string;
   readonly startedAt: string;
   readonly uptimeS: number;
+  readonly speedup: number;
+  readonly scenarioTimeS: number;
+  readonly storefront: boolean;
   readonly settled: boolean;
   readonly orders: {
     readonly received: number;
@@ -340,6 +376,7 @@ export interface AuditBody {
     readonly rejected: number;
     readonly rejectedByReason: Readonly<Record<string, number>>;
     readonly notListed: number;
+    readonly lostSales: number;
     readonly decidedElsewhere: number;
     readonly pending: number;
   };
@@ -357,7 +394,19 @@ export interface AuditBody {
   readonly dlq: { readonly depth: number; readonly parked: number; readonly redriven: number };
   readonly latencyMs: LatencySnapshotBody;
   readonly latencyMsByChannel: Readonly<Record<string, LatencySnapshotBody>>;
-  readonly freshness: { readonly listings: number; readonly staleListings: number; readonly meanConfidence: number };
+  readonly freshness: {
+    readonly listings: number;
+    readonly staleListings: number;
+    readonly meanConfidence: number;
+    readonly integrated: {
+      readonly fromS: number | null;
+      readonly toS: number | null;
+      readonly windowS: number;
+      readonly meanConfidence: number | null;
+      readonly invisibleFraction: number | null;
+      readonly belowMinConfidenceFraction: number | null;
+    };
+  };
   readonly channels: Readonly<Record<string, { readonly calls: number; readonly throttled: number; readonly failed: number; readonly itemsSent: number }>>;
   readonly alerts: Readonly<Record<string, number>>;
 }

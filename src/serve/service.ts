@@ -31,8 +31,10 @@ export interface InventoryServiceOptions {
   readonly warn?: (message: string) => void;
   /** Root seed of the channel and jitter streams (default 1). */
   readonly seed?: number;
-  /** Scenario seconds per real second for fault windows and the DLQ redrive cadence (default 1). */
+  /** Scenario seconds per real second: the whole scenario world runs this much faster (default 1; see realtime.ts). */
   readonly speedup?: number;
+  /** The channel models act as storefronts: an order its channel's listing cannot show is not taken (default false). */
+  readonly storefront?: boolean;
   /** The scenario's faults (5xx, 429, timeouts, spikes, outages) on (default) or off. */
   readonly faults?: boolean;
   /** SKUs the service tracks at most (default: the catalog's size, at least 100 000). */
@@ -121,7 +123,7 @@ export class InventoryService {
   }
 
   uptimeS(): number {
-    return this.generation === undefined ? 0 : Math.round(this.generation.time.nowMs()) / 1000;
+    return this.generation === undefined ? 0 : Math.round(this.generation.realUptimeMs()) / 1000;
   }
 
   /**
@@ -184,6 +186,7 @@ export class InventoryService {
       warn: this.warn,
       seed: o.seed ?? 1,
       speedup: o.speedup ?? 1,
+      storefront: o.storefront ?? false,
       faults: o.faults ?? true,
       maxSkus: o.maxSkus ?? Math.max(o.scenario.catalog.skus, 100_000),
       maxTrackedMutations: o.maxTrackedMutations ?? 1_000_000,

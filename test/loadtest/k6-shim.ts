@@ -95,7 +95,19 @@ export function hmac(algorithm: string, secret: string, input: string, encoding:
   return createHmac(algorithm, secret).update(input).digest(encoding);
 }
 
-export const exec = { scenario: state.scenario };
+export const exec = { scenario: state.scenario, test: { options: { executionSegment: null as string | null } } };
+
+/** k6's randomSeed: re-seeds this VU's Math.random (mulberry32). */
+export function randomSeed(seed: number): void {
+  let s = seed >>> 0;
+  Math.random = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 class Metric {
   constructor(readonly name: string) {}
@@ -109,3 +121,4 @@ export class Gauge extends Metric {}
 // The script logs with k6's global console: keep its lines for the test instead.
 console.log = (...args: unknown[]) => void state.logs.push(args.map(String).join(' '));
 console.error = (...args: unknown[]) => void state.logs.push(`ERROR ${args.map(String).join(' ')}`);
+console.warn = (...args: unknown[]) => void state.logs.push(`WARN ${args.map(String).join(' ')}`);

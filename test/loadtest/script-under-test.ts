@@ -7,4 +7,3 @@ export declare function burst(data: unknown): void;
 export declare function surge(data: unknown): void;
 export declare function restock(data: unknown): void;
 export declare function teardown(data: unknown): void;
-export declare function handleSummary(data: unknown): Record<string, string>;

@@ -13,6 +13,9 @@ function audit(id: string, o: { applied: number; rejected: number; duplicates?: 
     store: 'redis://127.0.0.1:6379/',
     startedAt: '2026-01-01T00:00:00.000Z',
     uptimeS: 1,
+    speedup: 1,
+    scenarioTimeS: 1,
+    storefront: false,
     settled: true,
     orders: {
       received: o.applied + o.rejected + (o.duplicates ?? 0),
@@ -22,6 +25,7 @@ function audit(id: string, o: { applied: number; rejected: number; duplicates?: 
       rejected: o.rejected,
       rejectedByReason: {},
       notListed: 0,
+      lostSales: 0,
       decidedElsewhere: 0,
       pending: 0,
     },
@@ -35,7 +39,12 @@ function audit(id: string, o: { applied: number; rejected: number; duplicates?: 
     dlq: { depth: 0, parked: 0, redriven: 0 },
     latencyMs: snapshot,
     latencyMsByChannel: {},
-    freshness: { listings: 0, staleListings: 0, meanConfidence: 1 },
+    freshness: {
+      listings: 0,
+      staleListings: 0,
+      meanConfidence: 1,
+      integrated: { fromS: null, toS: null, windowS: 0, meanConfidence: null, invisibleFraction: null, belowMinConfidenceFraction: null },
+    },
     channels: {},
     alerts: {},
   };

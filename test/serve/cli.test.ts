@@ -126,7 +126,7 @@ describe('invsim k6', () => {
     const io = captureIo();
     const out = join(ROOT, 'test-artifacts/loadtest/cli');
     let code = -1;
-    await yargs(['k6', SCENARIOS, '--scenario', 'webhook-storm', '--speedup', '120', '--out', out])
+    await yargs(['k6', SCENARIOS, '--scenario', 'webhook-storm', '--speedup', '60', '--out', out])
       .command<K6Args>('k6 <file>', '', k6Builder, async (args) => {
         code = await k6Command(args, io);
       })
@@ -136,15 +136,51 @@ describe('invsim k6', () => {
     expect(code).toBe(0);
     for (const f of ['webhook-storm.ts', 'webhook-storm.js', 'tsconfig.json', 'lib/requests.ts', 'lib/runtime.ts']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(io.text.out).toMatch(/invsim k6: webhook-storm → .*webhook-storm\.js/);
-    expect(io.text.out).toMatch(/1\.0 min of load \(speedup 120\), 60 SKUs, channels shopify, woo, shopify-eu/);
+    expect(io.text.out).toMatch(/2\.0 min of load \(speedup 60\), 60 SKUs, channels shopify, woo, shopify-eu/);
     expect(io.text.out).toMatch(/k6 run .*webhook-storm\.js -e BASE_URL=http:\/\/127\.0\.0\.1:8080 -e WEBHOOK_SECRET=/);
   });
 
   it('exits through a RangeError (exit 2 in main) for a bad --speedup or --strategy', async () => {
     const io = captureIo();
-    const base: K6Args = { file: SCENARIOS, scenario: 'flash-sale', speedup: 0, out: join(ROOT, 'test-artifacts/loadtest/cli'), seed: 1, strategy: undefined, httpP99Ms: 1000, json: false };
+    const base: K6Args = {
+      file: SCENARIOS,
+      scenario: 'flash-sale',
+      speedup: 0,
+      out: join(ROOT, 'test-artifacts/loadtest/cli'),
+      seed: 1,
+      strategy: undefined,
+      httpP99Ms: 1000,
+      targetCapacityPerS: 3000,
+      settleTimeoutS: undefined,
+      parallelism: 1,
+      json: false,
+    };
     await expect(k6Command(base, io)).rejects.toThrow(/--speedup must be a finite number > 0, got 0/);
+    await expect(k6Command({ ...base, speedup: -3 }, io)).rejects.toThrow(/--speedup must be a finite number > 0, got -3/);
     await expect(k6Command({ ...base, speedup: 1, strategy: 'nope' }, io)).rejects.toThrow(/--strategy: scenario flash-sale has no strategy nope/);
+    await expect(k6Command({ ...base, speedup: 1, parallelism: 0 }, io)).rejects.toThrow(/--parallelism must be an integer >= 1, got 0/);
+    await expect(k6Command({ ...base, speedup: 1, settleTimeoutS: -1 }, io)).rejects.toThrow(/--settle-timeout-s must be a finite number >= 0, got -1/);
+    await expect(k6Command({ ...base, speedup: 1, targetCapacityPerS: 0 }, io)).rejects.toThrow(/--target-capacity-per-s must be a finite number > 0, got 0/);
+  });
+
+  it('refuses a speedup the scenario cannot be honoured at, naming the limit and why', async () => {
+    const io = captureIo();
+    const args: K6Args = {
+      file: SCENARIOS,
+      scenario: 'flash-sale',
+      speedup: 60,
+      out: join(ROOT, 'test-artifacts/loadtest/cli'),
+      seed: 1,
+      strategy: undefined,
+      httpP99Ms: 1000,
+      targetCapacityPerS: 3000,
+      settleTimeoutS: undefined,
+      parallelism: 1,
+      json: false,
+    };
+    await expect(k6Command(args, io)).rejects.toThrow(/--speedup 60: scenario flash-sale cannot be honoured live above --speedup 30:\n {2}burst-backlog \(at most 30\): burst 0: 150 orders/);
+    // A target that takes orders twice as fast allows twice the speedup.
+    await expect(k6Command({ ...args, targetCapacityPerS: 6000 }, io)).resolves.toBe(0);
   });
 });
 

@@ -23,6 +23,7 @@ export interface ServeArgs {
   instance: string | undefined;
   seed: number;
   speedup: number;
+  storefront: boolean;
   faults: boolean;
   insecureDev: boolean;
   drainTimeoutS: number;
@@ -52,7 +53,17 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
     .option('reconcile-every-s', { type: 'number', default: 2, describe: "shared store: how often this instance's channel models are reconciled with the store" })
     .option('instance', { type: 'string', describe: 'this instance\'s name among those sharing the store (default: host:pid:random)' })
     .option('seed', { type: 'number', default: 1, describe: "root seed of the channels' latency and fault draws" })
-    .option('speedup', { type: 'number', default: 1, describe: 'scenario seconds per real second for fault windows and DLQ redrives (match `invsim k6 --speedup`)' })
+    .option('speedup', {
+      type: 'number',
+      default: 1,
+      describe:
+        'scenario seconds per real second: channel latencies, feed delays, rate-limit refill, fault windows, retry backoff, DLQ redrives and store latency all run N times faster, and /audit reports scenario time (use the k6 script\'s value)',
+    })
+    .option('storefront', {
+      type: 'boolean',
+      default: false,
+      describe: "the channel models act as storefronts, as in the simulator: an order its channel's listing cannot show is answered rejected (not_listed), never reaches the engine, and counts as a lost sale when the source of truth had the units",
+    })
     .option('faults', { type: 'boolean', default: true, describe: "inject the scenario's channel faults (--no-faults: none)" })
     .option('insecure-dev', {
       type: 'boolean',
@@ -63,7 +74,7 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
     .option('max-skus', { type: 'number', describe: 'SKUs tracked at most (default: the catalog size, at least 100000)' })
     .option('max-mutations', { type: 'number', describe: 'mutations the audit ledger tracks at most (default 1000000)' })
     .example('INVSIM_WEBHOOK_SECRET=… INVSIM_ADMIN_TOKEN=… $0 serve scenarios.yaml --scenario flash-sale', 'serve on 127.0.0.1:8080')
-    .example('$0 serve scenarios.yaml --scenario flash-sale --insecure-dev --speedup 60', 'a local try-out, fault windows 60x faster')
+    .example('$0 serve scenarios.yaml --scenario flash-sale --insecure-dev --speedup 60 --storefront', 'a local try-out of the k6 script, the scenario 60x faster, as the simulator predicts it')
     .example("$0 serve scenarios.yaml --scenario flash-sale --port 8081 --store 'redis://127.0.0.1:6379?namespace=staging'", 'one of several instances sharing a Redis store') as unknown as Argv<ServeArgs>;
 }
 
@@ -108,6 +119,7 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
       ...(args.instance === undefined ? {} : { instanceId: args.instance }),
       seed: args.seed,
       speedup: args.speedup,
+      storefront: args.storefront,
       faults: args.faults,
       ...(args.maxSkus === undefined ? {} : { maxSkus: args.maxSkus }),
       ...(args.maxMutations === undefined ? {} : { maxTrackedMutations: args.maxMutations }),
@@ -122,7 +134,7 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   const channels = scenario.channels.map((c) => `${c.id} (${c.preset})`).join(', ');
   io.err(
     `invsim serve: listening on ${server.url}\n` +
-      `  scenario ${scenario.name}: ${channels}; store ${store.name}${store.shared ? ` (shared; this instance: ${server.service.instanceId})` : ''}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}; seed ${args.seed}\n` +
+      `  scenario ${scenario.name}: ${channels}; store ${store.name}${store.shared ? ` (shared; this instance: ${server.service.instanceId})` : ''}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}${args.storefront ? '; storefront' : ''}; seed ${args.seed}\n` +
       `  POST /webhooks/orders/{channel}, GET /inventory/{sku}, GET /metrics, GET /healthz; admin: POST /inventory/{sku}/adjustments, GET /audit, POST /reset\n`,
   );
   context.onListening?.(server);
