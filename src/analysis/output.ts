@@ -5,8 +5,12 @@ import { stringify } from 'csv-stringify/sync';
 
 export type CsvRow = readonly (string | number | boolean | null)[];
 
+/** csv-stringify writes `false` as an empty cell by default; a CSV reader must see `true`/`false`. */
 export function toCsv(rows: readonly CsvRow[]): string {
-  return stringify(rows.map((r) => [...r]));
+  return stringify(
+    rows.map((r) => [...r]),
+    { cast: { boolean: (value) => (value ? 'true' : 'false') } },
+  );
 }
 
 export function toJson(document: unknown): string {

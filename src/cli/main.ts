@@ -29,7 +29,8 @@ export interface Io {
 }
 
 /** Arguments that are lists by design. */
-const VARIADIC = new Set(['_', 'files']);
+// Options declared `array: true` are lists on purpose.
+const VARIADIC = new Set(['_', 'files', 'k6-summary', 'k6Summary']);
 
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),

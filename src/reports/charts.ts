@@ -234,11 +234,15 @@ export function latencyCdfSpec(options: { title: string; description: string; st
             shape: { field: 'label', type: 'nominal', title: 'marker', scale: { domain: [...new Set(options.marks.map((m) => m.label))], range: ['diamond', 'triangle-down', 'square'] } },
           },
         },
+        // One rule and one label per panel: without the aggregate, a layer with a datum encoding
+        // draws one mark per data row of the panel (hundreds of stacked labels).
         {
+          transform: [{ aggregate: [{ op: 'count', as: 'rows' }] }],
           mark: { type: 'rule', color: ALERT_COLOR, strokeDash: [6, 4], strokeWidth: 2 },
           encoding: { x: { datum: options.thresholdMs, type: 'quantitative' } },
         },
         {
+          transform: [{ aggregate: [{ op: 'count', as: 'rows' }] }],
           mark: { type: 'text', color: ALERT_COLOR, align: 'left', dx: 4, dy: -4, fontSize: 11 },
           encoding: { x: { datum: options.thresholdMs, type: 'quantitative' }, y: { datum: 0.06, type: 'quantitative' }, text: { value: `alert ${formatMsShort(options.thresholdMs)}` } },
         },

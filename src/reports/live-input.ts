@@ -1,9 +1,12 @@
 /**
  * The two files a live run leaves behind, read defensively into what the live report compares:
  *
- * - the k6 JSON summary: the `data` object k6 hands to `handleSummary` (the generated scripts write
- *   it with `JSON.stringify(data)`): `metrics.<name>.values` holds `p(99)`, `rate`, `count`, …
- *   and `metrics.<name>.thresholds.<expression>.ok` each threshold's result;
+ * - the k6 JSON summary, in either of k6's two forms: the file `k6 run --summary-export FILE`
+ *   writes (what the generated scripts' run line asks for: `metrics.<name>` flat, `p(99)`,
+ *   `count`, `rate`, a rate's `value`, and `thresholds.<expression>` true when the threshold
+ *   FAILED, as k6 keeps it for compatibility), or the `data` object k6 hands to `handleSummary`
+ *   (`metrics.<name>.values`, `thresholds.<expression>.ok`). A test split over several k6
+ *   instances leaves one per instance: `combineK6Summaries` adds them up;
  * - the service's `GET /audit` body (src/serve/schemas.ts `AuditBody`: `orders.received`,
  *   `orders.applied`, `oversells`, `integrityViolations`, `dlq.parked`, `latencyMs`, …). A flat
  *   form, `{ ordersReceived, applied, duplicates, rejected, oversells, integrityViolations, dlq }`
@@ -23,6 +26,9 @@ export interface LiveThreshold {
 
 /** The k6 figures the report shows; null where the summary lacks the metric. */
 export interface LiveK6 {
+  /** Which of k6's two summary forms the file was, and how many instances' summaries were combined. */
+  readonly format: 'summary-export' | 'handleSummary';
+  readonly instances: number;
   readonly testRunDurationMs: number | null;
   readonly httpReqs: number | null;
   readonly httpReqsPerS: number | null;
@@ -46,6 +52,12 @@ export interface LiveAudit {
   readonly scenario: string | null;
   readonly settled: boolean | null;
   readonly uptimeS: number | null;
+  /** Scenario seconds per real second the service ran at (null: the audit does not say, e.g. another service). */
+  readonly speedup: number | null;
+  /** Whether the service's channels turned away orders their listings could not show (null: not said). */
+  readonly storefront: boolean | null;
+  /** Orders not taken although the source of truth had the units (storefront only). */
+  readonly lostSales: number | null;
   readonly ordersReceived: number;
   readonly ordersDistinct: number | null;
   readonly applied: number;
@@ -61,7 +73,11 @@ export interface LiveAudit {
   readonly latencyMsP99: number | null;
   readonly latencyMs: LiveLatency | null;
   readonly latencyMsByChannel: Readonly<Record<string, LiveLatency>>;
+  /** Mean listing confidence integrated over the measured window (or, from an older audit, the value at the end). */
   readonly meanConfidence: number | null;
+  readonly invisibleFraction: number | null;
+  /** Scenario seconds the integrated freshness covers; null for a snapshot. */
+  readonly freshnessWindowS: number | null;
   readonly apiCallsByChannel: Readonly<Record<string, number>>;
 }
 
@@ -77,18 +93,30 @@ const k6Summary = z.looseObject({
   metrics: z.record(z.string(), k6Metric),
   state: z.looseObject({ testRunDurationMs: z.number().optional() }).optional(),
 });
+/** `--summary-export`: each metric is its values, flat, and `thresholds` maps an expression to whether it FAILED. */
+const exportMetric = z.looseObject({ thresholds: z.record(z.string(), z.boolean()).optional() }).catchall(z.unknown());
+const k6Export = z.looseObject({ metrics: z.record(z.string(), exportMetric), root_group: z.looseObject({}).optional() });
 
 const auditNested = z.looseObject({
   scenario: z.string().optional(),
   settled: z.boolean().optional(),
   uptimeS: z.number().optional(),
-  orders: z.looseObject({ received: count, distinct: count.optional(), applied: count, duplicates: count, rejected: count, notListed: count.optional() }),
+  orders: z.looseObject({ received: count, distinct: count.optional(), applied: count, duplicates: count, rejected: count, notListed: count.optional(), lostSales: count.optional() }),
   oversells: count,
   integrityViolations: count,
   dlq: z.looseObject({ parked: count.optional(), depth: count.optional() }).optional(),
   latencyMs: latency.optional(),
   latencyMsByChannel: z.record(z.string(), latency).optional(),
-  freshness: z.looseObject({ meanConfidence: z.number().min(0).max(1) }).optional(),
+  speedup: z.number().positive().optional(),
+  storefront: z.boolean().optional(),
+  freshness: z
+    .looseObject({
+      meanConfidence: z.number().min(0).max(1),
+      integrated: z
+        .looseObject({ windowS: z.number().nonnegative(), meanConfidence: z.number().min(0).max(1).nullable(), invisibleFraction: z.number().min(0).max(1).nullable() })
+        .optional(),
+    })
+    .optional(),
   channels: z.record(z.string(), z.looseObject({ calls: count })).optional(),
 });
 
@@ -114,24 +142,101 @@ function num(values: Readonly<Record<string, unknown>> | undefined, key: string)
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/** Reads a k6 summary in either form (see the file comment). */
 export function parseK6Summary(json: unknown, source: string): LiveK6 {
-  const parsed = k6Summary.safeParse(json);
-  if (!parsed.success) throw problems(source, "a k6 JSON summary (handleSummary's data: { metrics: { <name>: { values } } })", parsed.error);
-  const m = parsed.data.metrics;
-  const values = (name: string): Readonly<Record<string, unknown>> | undefined => m[name]?.values;
+  const handled = k6Summary.safeParse(json);
+  if (handled.success && Object.values(handled.data.metrics).every((m) => typeof m.values === 'object')) return fromHandleSummary(handled.data);
+  const exported = k6Export.safeParse(json);
+  if (exported.success) return fromExport(exported.data);
+  throw problems(source, "a k6 JSON summary (k6 run --summary-export FILE, or handleSummary's data: { metrics: { <name>: { values } } })", handled.success ? exported.error : handled.error);
+}
+
+function fromHandleSummary(data: z.infer<typeof k6Summary>): LiveK6 {
+  const m = data.metrics;
   const thresholds: LiveThreshold[] = [];
   for (const name of Object.keys(m).sort()) {
     for (const [expression, t] of Object.entries(m[name]!.thresholds ?? {})) thresholds.push({ metric: name, expression, ok: t.ok });
   }
+  return figures('handleSummary', (name) => m[name]?.values, data.state?.testRunDurationMs ?? null, thresholds, (name) => m[name]?.values['rate']);
+}
+
+function fromExport(data: z.infer<typeof k6Export>): LiveK6 {
+  const m = data.metrics;
+  const thresholds: LiveThreshold[] = [];
+  for (const name of Object.keys(m).sort()) {
+    // k6 keeps this inverted for compatibility: true means the threshold failed.
+    for (const [expression, failed] of Object.entries(m[name]!.thresholds ?? {})) thresholds.push({ metric: name, expression, ok: !failed });
+  }
+  // A rate's value is `value` in the export (`rate` in handleSummary's data); a counter's rate is `rate`.
+  const values = (name: string): Readonly<Record<string, unknown>> | undefined => m[name] as Readonly<Record<string, unknown>> | undefined;
+  return figures('summary-export', values, null, thresholds, (name) => values(name)?.['value']);
+}
+
+function figures(
+  format: LiveK6['format'],
+  values: (name: string) => Readonly<Record<string, unknown>> | undefined,
+  testRunDurationMs: number | null,
+  thresholds: LiveThreshold[],
+  rateOf: (name: string) => unknown,
+): LiveK6 {
+  const rate = (name: string): number | null => {
+    const v = rateOf(name);
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
   return {
-    testRunDurationMs: parsed.data.state?.testRunDurationMs ?? null,
+    format,
+    instances: 1,
+    testRunDurationMs,
     httpReqs: num(values('http_reqs'), 'count'),
     httpReqsPerS: num(values('http_reqs'), 'rate'),
     httpReqDurationMs: { med: num(values('http_req_duration'), 'med'), p95: num(values('http_req_duration'), 'p(95)'), p99: num(values('http_req_duration'), 'p(99)'), max: num(values('http_req_duration'), 'max') },
-    httpReqFailedRate: num(values('http_req_failed'), 'rate'),
-    checksRate: num(values('checks'), 'rate'),
+    httpReqFailedRate: rate('http_req_failed'),
+    checksRate: rate('checks'),
     iterations: num(values('iterations'), 'count'),
     thresholds,
+  };
+}
+
+/**
+ * The summaries of one test split over several k6 instances (execution segments), as one: counts
+ * and request rates add up, shares are weighted by requests, a threshold holds only if it held
+ * everywhere, and a duration percentile is the largest of the instances' (an upper bound: k6's
+ * percentiles cannot be merged exactly from summaries).
+ */
+export function combineK6Summaries(parts: readonly LiveK6[]): LiveK6 {
+  if (parts.length === 0) throw new RangeError('combineK6Summaries: no summaries');
+  if (parts.length === 1) return parts[0]!;
+  const sum = (f: (k: LiveK6) => number | null): number | null => (parts.some((k) => f(k) === null) ? null : parts.reduce((t, k) => t + f(k)!, 0));
+  const max = (f: (k: LiveK6) => number | null): number | null => (parts.some((k) => f(k) === null) ? null : Math.max(...parts.map((k) => f(k)!)));
+  const weighted = (f: (k: LiveK6) => number | null): number | null => {
+    const total = sum((k) => k.httpReqs);
+    if (total === null || total === 0 || parts.some((k) => f(k) === null)) return null;
+    return parts.reduce((t, k) => t + f(k)! * k.httpReqs!, 0) / total;
+  };
+  const thresholds = new Map<string, LiveThreshold>();
+  for (const k of parts) {
+    for (const t of k.thresholds) {
+      const key = `${t.metric}\u0000${t.expression}`;
+      const seen = thresholds.get(key);
+      thresholds.set(key, { ...t, ok: t.ok && (seen?.ok ?? true) });
+    }
+  }
+  return {
+    format: parts[0]!.format,
+    instances: parts.reduce((t, k) => t + k.instances, 0),
+    testRunDurationMs: max((k) => k.testRunDurationMs),
+    httpReqs: sum((k) => k.httpReqs),
+    httpReqsPerS: sum((k) => k.httpReqsPerS),
+    httpReqDurationMs: {
+      med: max((k) => k.httpReqDurationMs.med),
+      p95: max((k) => k.httpReqDurationMs.p95),
+      p99: max((k) => k.httpReqDurationMs.p99),
+      max: max((k) => k.httpReqDurationMs.max),
+    },
+    httpReqFailedRate: weighted((k) => k.httpReqFailedRate),
+    checksRate: weighted((k) => k.checksRate),
+    iterations: sum((k) => k.iterations),
+    thresholds: [...thresholds.values()],
   };
 }
 
@@ -139,10 +244,14 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
   const nested = auditNested.safeParse(json);
   if (nested.success) {
     const a = nested.data;
+    const integrated = a.freshness?.integrated;
     return {
       scenario: a.scenario ?? null,
       settled: a.settled ?? null,
       uptimeS: a.uptimeS ?? null,
+      speedup: a.speedup ?? null,
+      storefront: a.storefront ?? null,
+      lostSales: a.orders.lostSales ?? null,
       ordersReceived: a.orders.received,
       ordersDistinct: a.orders.distinct ?? null,
       applied: a.orders.applied,
@@ -156,7 +265,9 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
       latencyMsP99: a.latencyMs?.p99 ?? null,
       latencyMs: a.latencyMs === undefined ? null : pickLatency(a.latencyMs),
       latencyMsByChannel: Object.fromEntries(Object.entries(a.latencyMsByChannel ?? {}).map(([k, v]) => [k, pickLatency(v)])),
-      meanConfidence: a.freshness?.meanConfidence ?? null,
+      meanConfidence: integrated === undefined ? (a.freshness?.meanConfidence ?? null) : integrated.meanConfidence,
+      invisibleFraction: integrated?.invisibleFraction ?? null,
+      freshnessWindowS: integrated?.windowS ?? null,
       apiCallsByChannel: Object.fromEntries(Object.entries(a.channels ?? {}).map(([k, v]) => [k, v.calls])),
     };
   }
@@ -171,6 +282,9 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
     scenario: null,
     settled: null,
     uptimeS: null,
+    speedup: null,
+    storefront: null,
+    lostSales: null,
     ordersReceived: a.ordersReceived,
     ordersDistinct: null,
     applied: a.applied,
@@ -185,6 +299,8 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
     latencyMs: null,
     latencyMsByChannel: {},
     meanConfidence: a.meanConfidence ?? null,
+    invisibleFraction: null,
+    freshnessWindowS: null,
     apiCallsByChannel: {},
   };
 }

@@ -4,10 +4,15 @@
  *
  * A live run is one sample, so it is judged against a 95% *prediction* interval for one run
  * (mean ± t·s·√(1 + 1/n) over the simulated seeds), not against the narrower confidence interval
- * of the mean, which the table shows too. k6 compresses time (`--speedup`), so counts that scale
- * with volume are compared per 1,000 orders the channels took; latencies and integrity compare
- * as they are. Figures without a live equivalent (lost sales, time-integrated freshness, the heal
- * phase) are not compared; the freshness the service reports is the value at the end of the run.
+ * of the mean, which the table shows too.
+ *
+ * Like with like: the prediction simulates the live world (live-world.ts: the scenario with the
+ * orders reaching the engine as the k6 script sends them), and the service compresses the whole
+ * scenario by its speedup and reports scenario time, so latencies, DLQ counts and freshness
+ * compare as they are; counts that grow with volume are per 1,000 orders. A measure that cannot
+ * be compared says why (`reason`) and gets no verdict: a service that took orders its listings did
+ * not show (no `--storefront`), an audit that does not say its time base, a freshness window that
+ * does not cover the scenario, a strategy the service does not run.
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import type { CheckReport } from '../analysis/check.js';
@@ -17,6 +22,7 @@ import { estimate, roundStat, tQuantile975, type Estimate } from '../analysis/st
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../sim/result.js';
 import { engineConfig } from '../sim/world.js';
+import type { StrategySpec } from '../scenarios/schema.js';
 import { groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';
 import { fmtMoney, fmtMs, fmtNumber, fmtPercent, fmtSeeds, listWords } from './format.js';
@@ -38,8 +44,11 @@ export interface LiveMeasure {
   readonly predicted: Prediction | null;
   /** The per-seed values the prediction comes from, in seed order. */
   readonly perSeed: readonly number[];
-  /** Whether the live value lies within the prediction interval; null when either side is missing. */
+  /** Whether the live value lies within the prediction interval; null when not compared. */
   readonly withinPrediction: boolean | null;
+  /** Whether live and predicted measure the same thing here; when not, `reason` says why. */
+  readonly comparable: boolean;
+  readonly reason: string | null;
   readonly note: string | null;
 }
 
@@ -61,6 +70,8 @@ export interface LiveAssertion {
 export interface LiveResult {
   readonly scenario: string;
   readonly strategy: string;
+  /** The speedup the live run ran at (scenario seconds per real second), when known. */
+  readonly speedup: number | null;
   readonly seeds: readonly number[];
   readonly live: { readonly k6: LiveK6; readonly audit: LiveAudit };
   readonly measures: readonly LiveMeasure[];
@@ -72,6 +83,8 @@ export interface LiveResult {
 export interface LiveReportInput {
   readonly scenario: Scenario;
   readonly strategy: string;
+  /** The live run's speedup: from the audit, or `--speedup` (null: unknown). */
+  readonly speedup: number | null;
   readonly k6: LiveK6;
   readonly audit: LiveAudit;
   /** The simulated runs of the prediction, one per seed, in seed order. */
@@ -109,14 +122,39 @@ function liveOrdersTaken(a: LiveAudit): number {
   return (a.ordersDistinct ?? a.applied + a.rejected) - (a.notListed ?? 0);
 }
 
-function per1000(n: number, d: number): number | null {
-  return d > 0 ? roundStat((n / d) * 1000) : null;
+function per1000(n: number | null, d: number): number | null {
+  return n !== null && d > 0 ? roundStat((n / d) * 1000) : null;
 }
 
-function measure(id: string, label: string, unit: string, live: number | null, perSeed: readonly (number | null)[], note: string | null = null): LiveMeasure {
-  const values = perSeed.filter((v): v is number => v !== null);
-  const predicted = prediction(values, { min: 0, max: id === 'meanConfidence' ? 1 : Number.POSITIVE_INFINITY });
-  return { id, label, unit, live, predicted, perSeed: values, withinPrediction: within(live, predicted), note };
+interface MeasureSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly live: number | null;
+  readonly perSeed: readonly (number | null)[];
+  /** Why live and predicted are not the same quantity here (null: they are). */
+  readonly notComparable: string | null;
+  readonly note?: string;
+  readonly max?: number;
+}
+
+function measure(spec: MeasureSpec): LiveMeasure {
+  const values = spec.perSeed.filter((v): v is number => v !== null);
+  const predicted = prediction(values, { min: 0, max: spec.max ?? Number.POSITIVE_INFINITY });
+  const missing = spec.live === null ? 'the live run did not report it' : predicted === null ? 'the prediction has no value' : null;
+  const reason = spec.notComparable ?? missing;
+  return {
+    id: spec.id,
+    label: spec.label,
+    unit: spec.unit,
+    live: spec.live,
+    predicted,
+    perSeed: values,
+    withinPrediction: reason === null ? within(spec.live, predicted) : null,
+    comparable: reason === null,
+    reason,
+    note: spec.note ?? null,
+  };
 }
 
 /** Assertable metrics a live run measures, and where the audit has them. */
@@ -127,24 +165,81 @@ const LIVE_ASSERTABLE: Partial<Record<AssertableMetric, (a: LiveAudit) => number
   dlqParked: (a) => a.dlqParked,
 };
 
+/** Whether `invsim serve` runs this strategy: it is event-driven, with no listing policy, partition or pitfall. */
+export function serviceRunsStrategy(spec: StrategySpec | undefined): boolean {
+  if (spec === undefined) return false;
+  const s = spec as StrategySpec & { listingPolicy?: Record<string, unknown>; partitionStock?: boolean; pitfall?: unknown };
+  const policy = Object.values(s.listingPolicy ?? {}).some((v) => v !== undefined);
+  return s.kind === 'event-driven' && !policy && s.partitionStock !== true && s.pitfall === undefined;
+}
+
 export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>): LiveResult {
-  const { audit, predicted } = input;
+  const { audit, predicted, scenario } = input;
   const taken = liveOrdersTaken(audit);
+  const arrivals = audit.ordersDistinct ?? audit.applied + audit.rejected + (audit.notListed ?? 0);
+  const invsimService = audit.speedup !== null;
+  const strategyGap =
+    invsimService && !serviceRunsStrategy(scenario.strategies[input.strategy])
+      ? `invsim serve runs event-driven sync with no listing policy; strategy ${input.strategy} is not that, so the prediction is of another engine configuration`
+      : null;
+  const timeGap =
+    input.speedup === null
+      ? 'the audit does not say in which time it measured (no speedup in it, none given with --speedup)'
+      : audit.speedup !== null && audit.speedup !== input.speedup
+        ? `the service ran at speedup ${audit.speedup}, the load at ${input.speedup}`
+        : null;
+  const tookUnlisted =
+    audit.storefront !== true && (audit.notListed ?? 0) > 0
+      ? `the service took ${audit.notListed} orders its channels' listings did not show (the simulator's customers would not have ordered): run invsim serve with --storefront`
+      : null;
+  const windowGap =
+    audit.freshnessWindowS === null
+      ? 'the audit reports freshness at one moment, not integrated over the run'
+      : audit.freshnessWindowS < 0.99 * scenario.durationS
+        ? `the audit's freshness window covers ${roundStat(audit.freshnessWindowS)} of the scenario's ${scenario.durationS} s (read before the run ended?)`
+        : null;
+  const first = (...reasons: (string | null)[]): string | null => reasons.find((r) => r !== null) ?? null;
   const measures: LiveMeasure[] = [
-    measure('oversellsPer1000', 'Oversells', 'per 1,000 orders taken', per1000(audit.oversells, taken), predicted.map((r) => per1000(r.oversells, r.orders.placed))),
-    measure('integrityViolations', 'Integrity violations', 'count', audit.integrityViolations, predicted.map((r) => r.integrityViolations)),
-    measure('latencyMsP99', 'Propagation latency p99', 'ms', audit.latencyMsP99, predicted.map((r) => r.latencyMs.p99)),
-    measure('dlqParked', 'Parked in the DLQ', 'updates per run', audit.dlqParked, predicted.map((r) => r.dlq.parked), 'a count per run: the live run is time-compressed, so compare with care'),
-    measure('duplicatesPer1000', 'Duplicate deliveries', 'per 1,000 orders taken', per1000(audit.duplicates, taken), predicted.map((r) => per1000(r.orders.duplicatesIgnored, r.orders.placed))),
-    measure('meanConfidence', 'Listing freshness', 'mean confidence, 0 to 1', audit.meanConfidence, predicted.map((r) => r.freshness.meanConfidence), 'live: the value when the audit ran; predicted: the average over the run'),
+    measure({ id: 'oversellsPer1000', label: 'Oversells', unit: 'per 1,000 orders taken', live: per1000(audit.oversells, taken), perSeed: predicted.map((r) => per1000(r.oversells, r.orders.placed)), notComparable: first(strategyGap, tookUnlisted) }),
+    measure({
+      id: 'lostSalesPer1000',
+      label: 'Lost sales',
+      unit: 'per 1,000 customers',
+      live: audit.storefront === true ? per1000(audit.lostSales, arrivals) : null,
+      perSeed: predicted.map((r) => per1000(r.lostSales, r.orders.arrivals)),
+      notComparable: first(strategyGap, audit.storefront === true ? null : 'only a service whose channels act as storefronts (invsim serve --storefront) turns customers away'),
+    }),
+    measure({ id: 'integrityViolations', label: 'Integrity violations', unit: 'count', live: audit.integrityViolations, perSeed: predicted.map((r) => r.integrityViolations), notComparable: null }),
+    measure({ id: 'latencyMsP99', label: 'Propagation latency p99', unit: 'ms, scenario time', live: audit.latencyMsP99, perSeed: predicted.map((r) => r.latencyMs.p99), notComparable: first(strategyGap, timeGap) }),
+    measure({ id: 'dlqParked', label: 'Parked in the DLQ', unit: 'updates per run', live: audit.dlqParked, perSeed: predicted.map((r) => r.dlq.parked), notComparable: first(strategyGap, timeGap) }),
+    measure({ id: 'duplicatesPer1000', label: 'Duplicate deliveries', unit: 'per 1,000 orders taken', live: per1000(audit.duplicates, taken), perSeed: predicted.map((r) => per1000(r.orders.duplicatesIgnored, r.orders.placed)), notComparable: null }),
+    measure({
+      id: 'meanConfidence',
+      label: 'Listing freshness',
+      unit: 'mean confidence, 0 to 1',
+      live: audit.meanConfidence,
+      perSeed: predicted.map((r) => r.freshness.meanConfidence),
+      notComparable: first(strategyGap, timeGap, windowGap),
+      max: 1,
+      note: 'integrated over the run, listing by listing, on both sides',
+    }),
+    measure({
+      id: 'invisibleFraction',
+      label: 'Listings invisible to AI agents',
+      unit: 'share of listing-time, 0 to 1',
+      live: audit.invisibleFraction,
+      perSeed: predicted.map((r) => r.freshness.invisibleFraction),
+      notComparable: first(strategyGap, timeGap, windowGap),
+      max: 1,
+    }),
   ];
-  const channelIds = input.scenario.channels.map((c) => c.id);
+  const channelIds = scenario.channels.map((c) => c.id);
   const channels = channelIds.map((channel) => {
     const live = audit.latencyMsByChannel[channel];
     const values = predicted.map((r) => r.channels.find((c) => c.id === channel)).filter((c) => c !== undefined && c.latencyMs.count > 0).map((c) => c!.latencyMs.p99);
     return { channel, liveP99Ms: live?.p99 ?? null, liveCount: live?.count ?? null, predictedP99Ms: prediction(values) };
   });
-  const liveAssertions = scenarioAssertions(input.scenario)
+  const liveAssertions = scenarioAssertions(scenario)
     .filter((a) => a.strategy === input.strategy)
     .map((a) => {
       const read = LIVE_ASSERTABLE[a.metric];
@@ -152,8 +247,9 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
       return { assertion: describeAssertion(a), metric: a.metric, live, held: live === null ? null : holds(a.expected, live) };
     });
   return {
-    scenario: input.scenario.name,
+    scenario: scenario.name,
     strategy: input.strategy,
+    speedup: input.speedup,
     seeds: predicted.map((r) => r.seed),
     live: { k6: input.k6, audit },
     measures,
@@ -169,6 +265,8 @@ function fmtMeasure(id: string, x: number): string {
       return fmtMs(x);
     case 'meanConfidence':
       return fmtNumber(x, 3);
+    case 'invisibleFraction':
+      return fmtPercent(x, 2);
     case 'integrityViolations':
     case 'dlqParked':
       return fmtNumber(x, Number.isInteger(x) ? 0 : 1);
@@ -190,18 +288,23 @@ function summaryHtml(input: LiveReportInput, r: LiveResult): string {
     const i = r.measures.indexOf(m);
     return `${esc(m.label.toLowerCase())} (${esc(m.unit)}): live ${datum('span', { text: fmtMeasure(m.id, m.live!), value: m.live, path: measurePath(i, 'live') })}, predicted ${esc(fmtMeasure(m.id, m.predicted!.mean))} (one run: ${esc(fmtMeasure(m.id, m.predicted!.pi95[0]))} to ${esc(fmtMeasure(m.id, m.predicted!.pi95[1]))})`;
   });
-  const verdict = outside.length === 0 ? 'matched the prediction' : 'departed from the prediction';
+  const notCompared = r.measures.filter((m) => !m.comparable);
+  const headlineCount =
+    outside.length === 0
+      ? `matched the prediction on ${comparable.length === 1 ? 'the' : `all ${datum('strong', { text: String(comparable.length), value: comparable.length, path: '/summary/comparable' })}`} comparable measure${comparable.length === 1 ? '' : 's'}`
+      : `departed from the prediction on ${datum('strong', { text: `${outside.length} of ${comparable.length}`, value: outside.length, path: '/summary/departed' })} comparable measures`;
   const live = (text: string, value: number | null, ...path: (string | number)[]): string => datum('span', { text, value, path: pointer('result', 'live', 'audit', ...path) });
   const liveHeld = r.liveAssertions.filter((x) => x.held !== null);
   const liveFailed = liveHeld.filter((x) => x.held === false);
   return `<div class="summary" data-verdict="${outside.length === 0 ? 'matched' : 'departed'}">
-<p class="headline">The live run ${verdict} on ${datum('strong', { text: `${comparable.length - outside.length} of ${comparable.length}`, value: comparable.length - outside.length, path: '/summary/matched' })} comparable measures (${esc(r.scenario)}, strategy ${esc(r.strategy)}, simulated on ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'}).</p>
+<p class="headline">The live run ${headlineCount} (${esc(r.scenario)}, strategy ${esc(r.strategy)}${r.speedup === null ? '' : `, speedup ${esc(String(r.speedup))}`}, simulated on ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'}).</p>
 ${outside.length === 0 ? '' : `<p class="verdict-fail">Outside the range one simulated run would fall in (95% prediction interval): ${outsideWords.join('; ')}.</p>`}
+${notCompared.length === 0 ? '' : `<p class="note">Not compared: ${notCompared.map((m) => `${esc(m.label.toLowerCase())} (${esc(m.reason ?? '')})`).join('; ')}.</p>`}
 <p>The service received ${live(fmtNumber(a.ordersReceived), a.ordersReceived, 'ordersReceived')} order deliveries: ${live(fmtNumber(a.applied), a.applied, 'applied')} applied, ${live(fmtNumber(a.rejected), a.rejected, 'rejected')} rejected, ${live(fmtNumber(a.duplicates), a.duplicates, 'duplicates')} duplicates ignored. ${a.integrityViolations === 0 ? 'It kept its integrity: no invariant was broken.' : `It broke its invariants ${live(fmtNumber(a.integrityViolations), a.integrityViolations, 'integrityViolations')} times.`} ` +
     `It oversold ${live(fmtNumber(a.oversells), a.oversells, 'oversells')} order${a.oversells === 1 ? '' : 's'}, which would cost about ${datum('span', { text: fmtMoney(a.oversells * perOversell), value: roundStat(a.oversells * perOversell), path: '/summary/liveOversellCost' })} in the scenario's currency units (order value ${esc(fmtMoney(econ.averageOrderValue))} plus lifetime value ${esc(fmtMoney(econ.customerLifetimeValue))} × ${esc(String(econ.churnMultiplier))} lost to churn, each).</p>
 <p>k6: ${k.httpReqs === null ? 'no request count' : `${esc(fmtNumber(k.httpReqs))} requests`}${k.httpReqDurationMs.p99 === null ? '' : `, HTTP p99 ${esc(fmtMs(k.httpReqDurationMs.p99))}`}${k.checksRate === null ? '' : `, ${esc(fmtPercent(k.checksRate, 2))} of checks passed`}. ${k.thresholds.length === 0 ? 'The summary has no thresholds.' : failedThresholds.length === 0 ? `<span class="verdict-pass">All ${k.thresholds.length} k6 thresholds passed.</span>` : `<span class="verdict-fail">${failedThresholds.length} of ${k.thresholds.length} k6 thresholds failed: ${esc(listWords(failedThresholds.map((t) => `${t.metric} ${t.expression}`)))}.</span>`}</p>
 <p>${liveHeld.length === 0 ? 'No assertion of the scenario has a live equivalent.' : liveFailed.length === 0 ? `<span class="verdict-pass">Every assertion with a live equivalent held on the live run (${esc(listWords(liveHeld.map((x) => x.assertion)))}).</span>` : `<span class="verdict-fail">Assertions that failed on the live run: ${esc(listWords(liveFailed.map((x) => `${x.assertion} (live ${String(x.live)})`)))}.</span>`} ${input.assertions === null ? '' : input.assertions.passed ? 'The simulated prediction met every assertion on every seed.' : `The simulated prediction failed ${input.assertions.failed} of ${input.assertions.assertions} assertions.`}</p>
-<p class="note">A live run is one sample: it is judged against the 95% prediction interval of a single simulated run, not the confidence interval of the mean. Counts that grow with volume are per 1,000 orders the channels took, because k6 compresses time.${a.settled === false ? ' The audit ran while work was still in flight (settled: false): end-to-end checks were skipped.' : ''}</p>
+<p class="note">A live run is one sample: it is judged against the 95% prediction interval of a single simulated run, not the confidence interval of the mean. The prediction simulates the world the live run creates (orders reach the engine as the k6 script sends them), in scenario time, as the service reports it. Counts that grow with volume are per 1,000 orders.${a.settled === false ? ' The audit ran while work was still in flight (settled: false): end-to-end checks were skipped.' : ''}</p>
 </div>`;
 }
 
@@ -210,14 +313,14 @@ function measuresTable(r: LiveResult): string {
     const p = m.predicted;
     const base = pointer('result', 'measures', i);
     const f = (x: number): string => fmtMeasure(m.id, x);
-    const verdict = m.withinPrediction === null ? 'not compared' : m.withinPrediction ? 'within' : 'OUTSIDE';
+    const verdict = m.withinPrediction === null ? `not compared: ${m.reason ?? 'no value'}` : m.withinPrediction ? 'within' : 'OUTSIDE';
     return [
       `<th scope="row">${esc(m.label)} <span class="note">(${esc(m.unit)})</span>${m.note === null ? '' : `<br><span class="note">${esc(m.note)}</span>`}</th>`,
       m.live === null ? '<td>–</td>' : datum('td', { text: f(m.live), value: m.live, path: `${base}/live` }),
       p === null ? '<td>–</td>' : datum('td', { text: f(p.mean), value: p.mean, path: `${base}/predicted/mean` }),
       p === null ? '<td>–</td>' : `<td>${datum('span', { text: f(p.ci95[0]), value: p.ci95[0], path: `${base}/predicted/ci95/0` })} to ${datum('span', { text: f(p.ci95[1]), value: p.ci95[1], path: `${base}/predicted/ci95/1` })}</td>`,
       p === null ? '<td>–</td>' : `<td>${datum('span', { text: f(p.pi95[0]), value: p.pi95[0], path: `${base}/predicted/pi95/0` })} to ${datum('span', { text: f(p.pi95[1]), value: p.pi95[1], path: `${base}/predicted/pi95/1` })}</td>`,
-      el('td', { class: m.withinPrediction === false ? 'fail' : m.withinPrediction === true ? 'ok' : undefined, 'data-path': `${base}/withinPrediction`, 'data-value': JSON.stringify(m.withinPrediction) }, verdict),
+      el('td', { class: m.withinPrediction === false ? 'fail' : m.withinPrediction === true ? 'ok' : 'text', 'data-path': `${base}/withinPrediction`, 'data-value': JSON.stringify(m.withinPrediction) }, verdict),
     ].join('');
   });
   return table({
@@ -267,10 +370,10 @@ function liveAssertionsTable(r: LiveResult): string {
 }
 
 function charts(input: LiveReportInput, r: LiveResult): Chart[] {
-  const comparable = r.measures.filter((m) => m.live !== null || m.predicted !== null);
+  const comparable = r.measures.filter((m) => m.comparable);
   const categories = ['predicted', 'live'];
   const measureAlt = comparable.map((m) => `${m.label} (${m.unit}): live ${m.live === null ? 'not reported' : fmtMeasure(m.id, m.live)}, predicted ${m.predicted === null ? 'none' : `${fmtMeasure(m.id, m.predicted.mean)} (one run: ${fmtMeasure(m.id, m.predicted.pi95[0])} to ${fmtMeasure(m.id, m.predicted.pi95[1])})`}`).join('; ');
-  const alt1 = `Each measure live (one run) beside the simulation's prediction (mean over ${r.seeds.length} seeds, error bar: 95% prediction interval for one run). ${measureAlt}.`;
+  const alt1 = `Each comparable measure live (one run) beside the simulation's prediction (mean over ${r.seeds.length} seeds, error bar: 95% prediction interval for one run). ${measureAlt}.`;
   const latencyUnit = (m: (typeof comparable)[number]): string => (m.id === 'latencyMsP99' ? 'ms' : m.unit);
   const panels = comparable.map((m) => ({
     title: `${m.label} (${latencyUnit(m)})`,
@@ -296,7 +399,11 @@ function charts(input: LiveReportInput, r: LiveResult): Chart[] {
     if (live !== null && live !== undefined) marks.push({ channel: c.id, strategy: 'live', ms: live, label: 'live p99' });
   }
   const threshold = engineConfig(input.scenario).alertThresholdMs;
-  const alt3 = `The predicted distribution of propagation latency per channel (seed ${first?.seed ?? '–'}), with the predicted p99 and the live p99 as diamonds and the alert threshold of ${fmtMs(threshold)} as a red dashed line.`;
+  const shapes = ['diamond', 'triangle-down'];
+  const markLabels = [...new Set(marks.map((m) => m.label))];
+  const shapeOf = (label: string): string => ({ diamond: 'diamond', 'triangle-down': 'downward triangle' })[shapes[markLabels.indexOf(label)] ?? ''] ?? 'square';
+  const markWords = markLabels.map((l) => `the ${l === 'p99' ? 'predicted p99' : l} as a ${shapeOf(l)}`).join(' and ');
+  const alt3 = `The predicted distribution of propagation latency per channel (seed ${first?.seed ?? '–'}, a line), with ${markWords === '' ? 'no p99 markers' : markWords} and the alert threshold of ${fmtMs(threshold)} as a red dashed line.`;
   return [
     { id: 'live-vs-predicted', title: 'Live against predicted', alt: alt1, spec: intervalBarsSpec({ title: 'Live against predicted', description: alt1, categories, categoryTitle: 'source', panels, yTitle: 'value (unit in the panel title)', columns: 3, width: 150 }) },
     { id: 'channel-p99', title: 'Propagation latency p99 per channel, live and predicted', alt: alt2, spec: groupedBarsSpec({ title: 'Propagation latency p99 per channel, live and predicted', description: alt2, series: categories, rows: channelRows, groupTitle: 'channel', yTitle: 'propagation latency p99 (ms)' }) },
@@ -320,7 +427,9 @@ export async function buildLiveReport(input: LiveReportInput): Promise<BuiltRepo
     summary: {
       matched,
       comparable: comparable.length,
+      departed: comparable.length - matched,
       outside: comparable.filter((m) => m.withinPrediction === false).map((m) => m.id),
+      notCompared: r.measures.filter((m) => !m.comparable).map((m) => ({ id: m.id, reason: m.reason })),
       liveOversellCost: roundStat(input.audit.oversells * (input.scenario.economics.averageOrderValue + input.scenario.economics.customerLifetimeValue * input.scenario.economics.churnMultiplier)),
       thresholdsPassed: input.k6.thresholds.every((t) => t.ok),
       liveAssertionsHeld: r.liveAssertions.every((a) => a.held !== false),
@@ -341,9 +450,15 @@ export async function buildLiveReport(input: LiveReportInput): Promise<BuiltRepo
     ],
   });
   const csv: CsvRow[] = [
-    ['measure', 'unit', 'live', 'predictedMean', 'ci95Low', 'ci95High', 'pi95Low', 'pi95High', 'withinPrediction'],
-    ...r.measures.map((m) => [m.id, m.unit, m.live, m.predicted?.mean ?? null, m.predicted?.ci95[0] ?? null, m.predicted?.ci95[1] ?? null, m.predicted?.pi95[0] ?? null, m.predicted?.pi95[1] ?? null, m.withinPrediction]),
-    ...r.channels.map((c) => [`latencyMsP99:${c.channel}`, 'ms', c.liveP99Ms, c.predictedP99Ms?.mean ?? null, c.predictedP99Ms?.ci95[0] ?? null, c.predictedP99Ms?.ci95[1] ?? null, c.predictedP99Ms?.pi95[0] ?? null, c.predictedP99Ms?.pi95[1] ?? null, within(c.liveP99Ms, c.predictedP99Ms)]),
+    ['measure', 'unit', 'live', 'predictedMean', 'ci95Low', 'ci95High', 'pi95Low', 'pi95High', 'comparable', 'withinPrediction', 'reason'],
+    ...r.measures.map((m) => [m.id, m.unit, m.live, m.predicted?.mean ?? null, m.predicted?.ci95[0] ?? null, m.predicted?.ci95[1] ?? null, m.predicted?.pi95[0] ?? null, m.predicted?.pi95[1] ?? null, m.comparable, m.withinPrediction, m.reason]),
+    ...r.channels.map((c) => {
+      const latency = r.measures.find((m) => m.id === 'latencyMsP99')!;
+      const inBand = within(c.liveP99Ms, c.predictedP99Ms);
+      const comparable = latency.reason === null && inBand !== null;
+      const reason = latency.reason ?? (inBand === null ? 'no live or predicted value' : null);
+      return [`latencyMsP99:${c.channel}`, 'ms', c.liveP99Ms, c.predictedP99Ms?.mean ?? null, c.predictedP99Ms?.ci95[0] ?? null, c.predictedP99Ms?.ci95[1] ?? null, c.predictedP99Ms?.pi95[0] ?? null, c.predictedP99Ms?.pi95[1] ?? null, comparable, comparable ? inBand : null, reason];
+    }),
   ];
   return { html, json, csv, charts: rendered };
 }

@@ -22,7 +22,8 @@ import { buildRunReport } from './run.js';
 import type { Reproducibility } from './sections.js';
 import { buildSweepReport } from './sweep.js';
 import { buildLiveReport, type LiveResult } from './live.js';
-import { parseAudit, parseK6Summary } from './live-input.js';
+import { combineK6Summaries, parseAudit, parseK6Summary } from './live-input.js';
+import { liveWorldScenario } from '../loadtest/live-world.js';
 
 /** The version in package.json (two levels above both src/reports and dist/reports). */
 export function invsimVersion(): string {
@@ -147,27 +148,38 @@ export interface LiveReportRequest {
   readonly scenario: Scenario;
   readonly strategy: string;
   readonly seeds: readonly number[];
-  readonly k6SummaryPath: string;
+  /** One k6 summary, or one per k6 instance of a split test (combined). */
+  readonly k6SummaryPaths: readonly string[];
   readonly auditPath: string;
+  /** The live run's speedup, when the audit does not say it (or to check that it says the same). */
+  readonly speedup?: number;
   readonly command: string;
 }
 
 /** Reads the k6 summary and the audit, simulates the prediction, and builds the live report. */
 export async function makeLiveReport(request: LiveReportRequest): Promise<BuiltReport<LiveResult>> {
-  const k6File = readJsonInput(request.k6SummaryPath, 'k6 summary');
+  if (request.k6SummaryPaths.length === 0) throw new AnalysisInputError('--k6-summary: give at least one k6 summary file');
+  const k6Files = request.k6SummaryPaths.map((path) => ({ path, ...readJsonInput(path, 'k6 summary') }));
   const auditFile = readJsonInput(request.auditPath, 'audit');
-  const k6 = parseK6Summary(k6File.json, request.k6SummaryPath);
+  const k6 = combineK6Summaries(k6Files.map((f) => parseK6Summary(f.json, f.path)));
   const audit = parseAudit(auditFile.json, request.auditPath);
   const { scenario, strategy } = request;
   if (audit.scenario !== null && audit.scenario !== scenario.name) {
     throw new AnalysisInputError(`${request.auditPath} is the audit of scenario ${audit.scenario}, not ${scenario.name} (pass --scenario ${audit.scenario})`);
   }
+  if (request.speedup !== undefined && audit.speedup !== null && request.speedup !== audit.speedup) {
+    throw new AnalysisInputError(`--speedup ${request.speedup}: ${request.auditPath} says the service ran at speedup ${audit.speedup}; the script and the service must run at the same one`);
+  }
+  const speedup = audit.speedup ?? request.speedup ?? null;
+  // The prediction is of the world the live run creates (orders reach the engine as k6 sends them).
+  const world = liveWorldScenario(scenario);
   const predicted: SimulationResult[] = [];
-  for (const seed of request.seeds) predicted.push(await simulate(scenario, { strategy, seed }));
+  for (const seed of request.seeds) predicted.push(await simulate(world, { strategy, seed }));
   const { report } = assertionsFor(request.file, scenario, [strategy], request.seeds, predicted.map(toRunRecord));
   return buildLiveReport({
     scenario,
     strategy,
+    speedup,
     k6,
     audit,
     predicted,
@@ -175,7 +187,7 @@ export async function makeLiveReport(request: LiveReportRequest): Promise<BuiltR
     reproducibility: {
       ...reproducibility({ scenario, file: request.file, seeds: request.seeds, strategies: [strategy], command: request.command }),
       inputs: [
-        { role: 'k6 summary', path: request.k6SummaryPath, sha256: k6File.sha256 },
+        ...k6Files.map((f) => ({ role: 'k6 summary', path: f.path, sha256: f.sha256 })),
         { role: 'service audit', path: request.auditPath, sha256: auditFile.sha256 },
       ],
     },

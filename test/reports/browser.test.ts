@@ -122,7 +122,7 @@ describe.skipIf(!HAS_CHROMIUM)(`reports in Chromium${HAS_CHROMIUM ? '' : ` (${SK
 
   it('the live report opens offline with its three charts', async () => {
     const file = join(out, 'live-flash-sale.html');
-    const args = { k6Summary: 'test/fixtures/reports/k6-summary.json', audit: 'test/fixtures/reports/audit.json', scenario: 'flash-sale', file: 'scenarios.yaml', strategy: undefined, seeds: 2, seedStart: 1, report: file, json: false };
+    const args = { k6Summary: ['test/fixtures/reports/k6-summary.json'], audit: 'test/fixtures/reports/audit.json', scenario: 'flash-sale', file: 'scenarios.yaml', strategy: undefined, seeds: 2, seedStart: 1, speedup: undefined, report: file, json: false };
     expect(await liveReportCommand(args, { out: () => undefined, err: () => undefined })).toBe(0);
     const v = await visit(browser, file, join(ARTIFACTS, 'report-live-flash-sale.png'));
     expect(v.blocked).toEqual([]);

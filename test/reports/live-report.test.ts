@@ -1,9 +1,12 @@
 // Proves `invsim live-report` on a fixture k6 summary and /audit body (shaped as k6's
-// handleSummary data and src/serve's AuditBody): the live figures are read as given, counts that
-// scale with volume are compared per 1,000 orders taken, the prediction is the simulation of the
-// same scenario and strategy, each number on the page equals the JSON beside it, a flat audit of
-// another service is accepted, a wrong file is refused with every problem named, and a live
-// assertion failure exits 1. The command is parsed with its own yargs builder, as main.ts does.
+// handleSummary data and src/serve's AuditBody), and on k6's --summary-export form: the live
+// figures are read as given (the export's inverted threshold booleans included), counts that scale
+// with volume are compared per 1,000 orders, the prediction is the simulation of the live world
+// of the same scenario and strategy, a measure that cannot be compared says why and gets no
+// verdict, the headline counts departures, the CSV writes true/false, each number on the page
+// equals the JSON beside it, split tests' summaries add up, a flat audit of another service is
+// accepted, a wrong file is refused with every problem named, and a live assertion failure exits
+// 1. The command is parsed with its own yargs builder, as main.ts does.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +15,10 @@ import { describe, expect, it } from 'vitest';
 import { AnalysisInputError } from '../../src/analysis/errors.js';
 import { liveReportBuilder, liveReportCommand, type LiveReportArgs } from '../../src/cli/commands/live-report.js';
 import type { ReportDocument } from '../../src/reports/document.js';
-import { parseAudit, parseK6Summary } from '../../src/reports/live-input.js';
+import { liveWorldScenario } from '../../src/loadtest/live-world.js';
+import { combineK6Summaries, parseAudit, parseK6Summary } from '../../src/reports/live-input.js';
+import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
+import { simulate } from '../../src/sim/world.js';
 import type { LiveResult } from '../../src/reports/live.js';
 import { chartIds, data, resolvePointer } from './helpers.js';
 
@@ -50,9 +56,26 @@ describe('live-report', async () => {
   it('prints the comparison and writes the report trio', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain('live-report: flash-sale, predicted with event-driven on seeds 1..3');
-    expect(run.out).toMatch(/Oversells \(per 1,000 orders taken\)\s+40\.5/);
+    expect(run.out).toMatch(/Oversells \(per 1,000 orders taken\)\s+40\.4/);
     expect(run.err).toContain(`wrote ${report}`);
-    expect(readFileSync(join(dir, 'live.csv'), 'utf8').split('\n')[0]).toBe('measure,unit,live,predictedMean,ci95Low,ci95High,pi95Low,pi95High,withinPrediction');
+    const csv = readFileSync(join(dir, 'live.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('measure,unit,live,predictedMean,ci95Low,ci95High,pi95Low,pi95High,comparable,withinPrediction,reason');
+    // Booleans are written as words: a false is never an empty cell.
+    for (const line of csv.slice(1)) expect(line, line).toMatch(/,(true,(true|false),|false,,"?[a-z])/);
+  });
+
+  it('counts departures in the headline, and the same in the text and the JSON summary', () => {
+    const comparable = r.measures.filter((m) => m.comparable);
+    const departed = comparable.filter((m) => m.withinPrediction === false);
+    expect(json.summary).toMatchObject({ comparable: comparable.length, departed: departed.length, matched: comparable.length - departed.length });
+    const headline = /<p class="headline">(.*?)<\/p>/s.exec(html)![1]!.replace(/<[^>]+>/g, '');
+    if (departed.length === 0) {
+      expect(headline).toContain(`matched the prediction on all ${comparable.length} comparable measures`);
+      expect(run.out).toContain(`matched the prediction on all ${comparable.length} comparable measures`);
+    } else {
+      expect(headline).toContain(`departed from the prediction on ${departed.length} of ${comparable.length} comparable measures`);
+      expect(run.out).toContain(`departed from the prediction on ${departed.length} of ${comparable.length} comparable measures`);
+    }
   });
 
   it('reads the live figures as the files give them', () => {
@@ -65,10 +88,16 @@ describe('live-report', async () => {
       { metric: 'http_req_duration', expression: 'p(99)<500', ok: true },
       { metric: 'invsim_integrity_violations', expression: 'value==0', ok: true },
     ]);
+    expect(r.speedup).toBe(30);
     expect(measure('latencyMsP99').live).toBe(9120.4);
     expect(measure('integrityViolations').live).toBe(0);
-    // 79 oversells among the 1956 - 5 orders the channels' listings showed.
-    expect(measure('oversellsPer1000').live).toBeCloseTo((79 / 1951) * 1000, 5);
+    // 79 oversells among the 1961 - 5 orders the channels' listings showed; 3 of 1961 customers turned away.
+    expect(measure('oversellsPer1000').live).toBeCloseTo((79 / 1956) * 1000, 5);
+    expect(measure('lostSalesPer1000').live).toBeCloseTo((3 / 1961) * 1000, 5);
+    // Freshness integrated over the run, not the snapshot (0.981).
+    expect(measure('meanConfidence').live).toBe(0.9731);
+    expect(measure('invisibleFraction').live).toBe(0.0042);
+    expect(r.measures.every((m) => m.comparable && m.reason === null)).toBe(true);
     expect(r.channels.map((c) => [c.channel, c.liveP99Ms])).toEqual([
       ['shopify', 1101.7],
       ['amazon', 3422.8],
@@ -76,8 +105,12 @@ describe('live-report', async () => {
     ]);
   });
 
-  it('predicts from the simulation of the same scenario, on the given seeds', () => {
+  it('predicts from the simulation of the live world of the same scenario, on the given seeds', async () => {
     expect(r.seeds).toEqual([1, 2, 3]);
+    const scenario = getScenario(loadScenarioFile('scenarios.yaml'), 'flash-sale');
+    const world = await simulate(liveWorldScenario(scenario), { strategy: 'event-driven', seed: 1 });
+    expect(r.predictedRuns[0]!.traceHash).toBe(world.traceHash);
+    expect(measure('oversellsPer1000').perSeed[0]).toBeCloseTo((world.oversells / world.orders.placed) * 1000, 3);
     expect(json.runs[0]?.scenario).toBe('flash-sale');
     expect(json.runs[0]?.traceHash).toBe(r.predictedRuns[0]!.traceHash);
     const latency = measure('latencyMsP99');
@@ -100,6 +133,10 @@ describe('live-report', async () => {
     for (const d of found) expect(d.value, d.path).toEqual(resolvePointer(json, d.path));
     expect(chartIds(html)).toEqual(['live-vs-predicted', 'channel-p99', 'latency-cdf']);
     expect(html).not.toMatch(/<script\b|<link\b/i);
+    // The CDF caption names the markers the chart draws: a diamond for the predicted p99, a downward triangle for the live one.
+    expect(html).toContain('the predicted p99 as a diamond and the live p99 as a downward triangle');
+    // The alert rule's label is drawn once per channel panel, not once per data row.
+    expect(html.match(/>alert 2 s</g) ?? []).toHaveLength(3);
     expect(json.reproducibility.inputs?.map((i) => i.role)).toEqual(['k6 summary', 'service audit']);
   });
 
@@ -111,6 +148,76 @@ describe('live-report', async () => {
     const failed = await liveReport(['--k6-summary', K6, '--audit', path, '--scenario', 'flash-sale', '--seeds', '2']);
     expect(failed.code).toBe(1);
     expect(failed.out).toContain('FAILED on the live run: integrityViolations: 0 (live 2)');
+  });
+});
+
+describe('live-report on an audit that cannot be compared on every measure', async () => {
+  const audit = JSON.parse(readFileSync(AUDIT, 'utf8')) as Record<string, unknown> & { orders: Record<string, number>; freshness: Record<string, unknown> };
+  // An older service: no speedup, no storefront, a freshness snapshot, and 5 orders its listings did not show.
+  delete audit['speedup'];
+  delete audit['scenarioTimeS'];
+  delete audit['storefront'];
+  delete audit.orders['lostSales'];
+  delete audit.freshness['integrated'];
+  const path = join(dir, 'old-audit.json');
+  writeFileSync(path, JSON.stringify(audit));
+  const run = await liveReport(['--k6-summary', K6, '--audit', path, '--scenario', 'flash-sale', '--seeds', '2', '--json']);
+  const r = JSON.parse(run.out) as LiveResult;
+  const reason = (id: string) => r.measures.find((m) => m.id === id)!.reason;
+
+  it('says why each measure is not compared, and gives it no verdict', () => {
+    expect(reason('latencyMsP99')).toMatch(/does not say in which time it measured/);
+    expect(reason('dlqParked')).toMatch(/does not say in which time/);
+    expect(reason('oversellsPer1000')).toMatch(/took 5 orders its channels' listings did not show.*--storefront/);
+    expect(reason('lostSalesPer1000')).toMatch(/--storefront/);
+    expect(reason('meanConfidence')).toMatch(/not integrated|does not say in which time/);
+    expect(reason('integrityViolations')).toBeNull();
+    for (const m of r.measures) expect(m.withinPrediction === null, m.id).toBe(!m.comparable);
+  });
+
+  it('takes the speedup from --speedup when the audit does not say it, and refuses one that contradicts it', async () => {
+    const given = JSON.parse((await liveReport(['--k6-summary', K6, '--audit', path, '--scenario', 'flash-sale', '--seeds', '2', '--speedup', '30', '--json'])).out) as LiveResult;
+    expect(given.speedup).toBe(30);
+    expect(given.measures.find((m) => m.id === 'latencyMsP99')!.comparable).toBe(true);
+    await expect(liveReport(['--k6-summary', K6, '--audit', AUDIT, '--scenario', 'flash-sale', '--seeds', '2', '--speedup', '60'])).rejects.toThrow(/--speedup 60: .* says the service ran at speedup 30/);
+    await expect(liveReport(['--k6-summary', K6, '--audit', AUDIT, '--scenario', 'flash-sale', '--speedup', '0'])).rejects.toThrow(/--speedup must be a finite number > 0, got 0/);
+  });
+
+  it('does not compare a strategy the service does not run', async () => {
+    const other = JSON.parse((await liveReport(['--k6-summary', K6, '--audit', AUDIT, '--scenario', 'flash-sale', '--seeds', '2', '--strategy', 'allocation', '--json'])).out) as LiveResult;
+    expect(other.measures.find((m) => m.id === 'oversellsPer1000')!.reason).toMatch(/strategy allocation is not that/);
+  });
+});
+
+describe('k6 summaries', () => {
+  const exported = {
+    root_group: { name: '', path: '', id: 'x', groups: {}, checks: { 'webhook acknowledged': { name: 'webhook acknowledged', path: '::webhook acknowledged', id: 'y', passes: 99, fails: 1 } } },
+    metrics: {
+      http_reqs: { count: 400, rate: 20 },
+      http_req_duration: { avg: 3, min: 1, med: 2, max: 40, 'p(90)': 5, 'p(95)': 7, 'p(99)': 12 },
+      'http_req_duration{kind:webhook}': { avg: 3, min: 1, med: 2, max: 40, 'p(90)': 5, 'p(95)': 7, 'p(99)': 12, thresholds: { 'p(99)<1000': false } },
+      http_req_failed: { passes: 2, fails: 398, value: 0.005 },
+      checks: { passes: 99, fails: 1, value: 0.99, thresholds: { 'rate>0.995': true } },
+      iterations: { count: 300, rate: 15 },
+    },
+  };
+
+  it("reads k6's --summary-export form, whose threshold booleans are true when the threshold FAILED", () => {
+    const k = parseK6Summary(exported, 'export.json');
+    expect(k).toMatchObject({ format: 'summary-export', httpReqs: 400, httpReqsPerS: 20, checksRate: 0.99, httpReqFailedRate: 0.005, iterations: 300, httpReqDurationMs: { med: 2, p95: 7, p99: 12, max: 40 } });
+    expect(k.thresholds).toEqual([
+      { metric: 'checks', expression: 'rate>0.995', ok: false },
+      { metric: 'http_req_duration{kind:webhook}', expression: 'p(99)<1000', ok: true },
+    ]);
+  });
+
+  it('combines the summaries of a split test: counts add up, a threshold holds only if it held everywhere', () => {
+    const a = parseK6Summary(exported, 'a.json');
+    const b = parseK6Summary({ ...exported, metrics: { ...exported.metrics, checks: { passes: 100, fails: 0, value: 1, thresholds: { 'rate>0.995': false } }, http_reqs: { count: 600, rate: 30 } } }, 'b.json');
+    const both = combineK6Summaries([a, b]);
+    expect(both).toMatchObject({ instances: 2, httpReqs: 1000, httpReqsPerS: 50, iterations: 600 });
+    expect(both.checksRate).toBeCloseTo((0.99 * 400 + 1 * 600) / 1000, 9);
+    expect(both.thresholds.find((t) => t.metric === 'checks')!.ok).toBe(false);
   });
 });
 

@@ -18,13 +18,14 @@ import type { Io } from '../main.js';
 import { resolveStrategies } from './common.js';
 
 export interface LiveReportArgs {
-  k6Summary: string;
+  k6Summary: string[];
   audit: string;
   scenario: string;
   file: string;
   strategy: string | undefined;
   seeds: number;
   seedStart: number;
+  speedup: number | undefined;
   report: string | undefined;
   json: boolean;
 }
@@ -33,21 +34,29 @@ export const DEFAULT_LIVE_SEEDS = 5;
 
 export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
   return y
-    .option('k6-summary', { type: 'string', demandOption: true, describe: "k6's JSON summary of the run (what the generated script's handleSummary writes)" })
+    .option('k6-summary', {
+      type: 'string',
+      array: true,
+      demandOption: true,
+      describe: "k6's JSON summary of the run: the file `k6 run --summary-export FILE` writes, or handleSummary's data; one per instance of a split test (repeat the flag)",
+    })
     .option('audit', { type: 'string', demandOption: true, describe: "the service's GET /audit body, saved as JSON after the run" })
     .option('scenario', { type: 'string', demandOption: true, describe: 'the scenario the k6 script was generated from' })
     .option('file', { type: 'string', default: 'scenarios.yaml', describe: 'scenario file (YAML)' })
     .option('strategy', { type: 'string', describe: 'strategy to predict with (default: event-driven, else the first that is not a pitfall; the k6 thresholds mirror the same one)' })
     .option('seeds', { type: 'number', default: DEFAULT_LIVE_SEEDS, describe: 'simulated seeds behind the prediction' })
     .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
+    .option('speedup', { type: 'number', describe: "the live run's speedup, for an audit that does not say it (invsim serve's does; a different value is refused)" })
     .option('report', { type: 'string', describe: 'write the HTML report here, with FILE.json and FILE.csv beside it' })
     .option('json', { type: 'boolean', default: false, describe: 'print the comparison as one JSON document on stdout' })
-    .example('$0 live-report --k6-summary flash-sale.summary.json --audit audit.json --scenario flash-sale --report reports/out/live-flash-sale.html', 'live beside predicted, as an HTML report')
+    .example('$0 live-report --k6-summary loadtest/out/flash-sale.summary.json --audit audit.json --scenario flash-sale --report reports/out/live-flash-sale.html', 'live beside predicted, as an HTML report')
+    .example('$0 live-report --k6-summary s1.json --k6-summary s2.json --k6-summary s3.json --audit a.json --scenario black-friday', 'a test split over three k6 instances')
     .example('$0 live-report --k6-summary s.json --audit a.json --scenario baseline --seeds 10 --json', 'the comparison as JSON') as unknown as Argv<LiveReportArgs>;
 }
 
 function formatLive(r: LiveResult): string {
-  const fmt = (id: string, x: number | null): string => (x === null ? '-' : id === 'latencyMsP99' ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' ? 3 : Number.isInteger(x) ? 0 : 1));
+  const fmt = (id: string, x: number | null): string =>
+    x === null ? '-' : id === 'latencyMsP99' ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
   const rows = r.measures.map((m) => [
     `${m.label} (${m.unit})`,
     fmt(m.id, m.live),
@@ -56,10 +65,18 @@ function formatLive(r: LiveResult): string {
     m.withinPrediction === null ? 'not compared' : m.withinPrediction ? 'within' : 'OUTSIDE',
   ]);
   const failed = r.liveAssertions.filter((a) => a.held === false);
+  const comparable = r.measures.filter((m) => m.comparable);
+  const departed = comparable.filter((m) => m.withinPrediction === false);
+  const notCompared = r.measures.filter((m) => !m.comparable);
   return [
-    `live-report: ${r.scenario}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}`,
+    `live-report: ${r.scenario}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}${r.speedup === null ? '' : `, speedup ${r.speedup}`}`,
     '',
     textTable(['measure', 'live', 'predicted', '95% prediction interval (one run)', 'verdict'], rows),
+    '',
+    departed.length === 0
+      ? `matched the prediction on all ${comparable.length} comparable measures`
+      : `departed from the prediction on ${departed.length} of ${comparable.length} comparable measures: ${departed.map((m) => m.label.toLowerCase()).join(', ')}`,
+    ...notCompared.map((m) => `  not compared: ${m.label.toLowerCase()}: ${m.reason ?? ''}`),
     '',
     failed.length === 0 ? 'every assertion with a live equivalent held on the live run' : `FAILED on the live run: ${failed.map((a) => `${a.assertion} (live ${String(a.live)})`).join(', ')}`,
     '',
@@ -73,8 +90,7 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
   const command = commandLine([
     'invsim',
     'live-report',
-    '--k6-summary',
-    args.k6Summary,
+    ...args.k6Summary.flatMap((path) => ['--k6-summary', path]),
     '--audit',
     args.audit,
     '--scenario',
@@ -87,9 +103,20 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
     args.seeds,
     '--seed-start',
     args.seedStart,
+    ...(args.speedup === undefined ? [] : ['--speedup', args.speedup]),
     ...(args.report === undefined ? [] : ['--report', args.report]),
   ]);
-  const built = await makeLiveReport({ file: args.file, scenario, strategy, seeds, k6SummaryPath: args.k6Summary, auditPath: args.audit, command });
+  if (args.speedup !== undefined && (!(args.speedup > 0) || !Number.isFinite(args.speedup))) throw new RangeError(`--speedup must be a finite number > 0, got ${args.speedup}`);
+  const built = await makeLiveReport({
+    file: args.file,
+    scenario,
+    strategy,
+    seeds,
+    k6SummaryPaths: args.k6Summary,
+    auditPath: args.audit,
+    command,
+    ...(args.speedup === undefined ? {} : { speedup: args.speedup }),
+  });
   io.out(args.json ? toJson(built.json.result) : formatLive(built.json.result));
   if (args.report !== undefined) {
     const paths = writeReport(args.report, built);
