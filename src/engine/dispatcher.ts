@@ -157,6 +157,11 @@ export class PropagationDispatcher {
     return this.unsettled;
   }
 
+  /** A pump is reading the outbox: events it has not yet counted in the backlog may be on their way. */
+  get pumpInProgress(): boolean {
+    return this.pumping !== undefined;
+  }
+
   /**
    * Reads new outbox events and starts their deliveries. Safe to call often: concurrent calls
    * coalesce into one more pass. Resolves with the number of events read.

@@ -382,6 +382,7 @@ export class Generation implements ChannelHost {
   /** Storefront: the customer found too few units listed and left; the engine never hears of it. */
   private turnAway(mutationId: string, sku: string, c: number, i: number | undefined, quantity: number, shown: number): MutationResultBody {
     this.track(mutationId, { kind: ORDER, sku, channel: c, delta: -quantity, shown, status: NOT_TAKEN, applyCount: 0, sold: false });
+    this.counts.ordersDistinct++;
     this.counts.ordersNotListed++;
     if (i !== undefined && this.sotQty[i]! >= quantity) this.counts.lostSales++;
     this.opts.events.outcome('order', this.channels[c]!.id, 'rejected');
@@ -879,8 +880,9 @@ export class Generation implements ChannelHost {
     );
   }
 
+  /** Nothing in flight: no mutation, no outbox read that may still find a commit, no delivery. */
   private isSettled(): boolean {
-    return this.intake.inFlight === 0 && this.dispatcher.backlog === 0;
+    return this.intake.inFlight === 0 && !this.pumpScheduled && !this.dispatcher.pumpInProgress && this.dispatcher.backlog === 0;
   }
 
   /** End-to-end: every SKU's level is its base plus the applied deltas, its version base + count. */

@@ -19,7 +19,7 @@ export interface TestServer extends RunningServer {
   readonly alerts: Alert[];
 }
 
-export async function startTestServer(scenario: Scenario, options: { faults?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(scenario: Scenario, options: { faults?: boolean; speedup?: number; storefront?: boolean } = {}): Promise<TestServer> {
   const alerts: Alert[] = [];
   const server = await startServer({
     scenario,
@@ -27,6 +27,8 @@ export async function startTestServer(scenario: Scenario, options: { faults?: bo
     port: 0,
     secrets: SECRETS,
     faults: options.faults ?? true,
+    ...(options.speedup === undefined ? {} : { speedup: options.speedup }),
+    ...(options.storefront === undefined ? {} : { storefront: options.storefront }),
     alerts: { raise: (a) => void alerts.push(a) },
   });
   return Object.assign(server, { alerts });

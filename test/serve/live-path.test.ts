@@ -1,0 +1,153 @@
+// Proves what the live path needs from `invsim serve`: with --speedup N the whole scenario world
+// runs N times faster on one scenario clock (a channel's fixed 2 s latency takes 2 s/N of real time
+// and is reported as 2 s, retry backoff parks an update after its scenario-time delays), with
+// --storefront an order its channel's listing cannot show is not taken and counts as a lost sale
+// when the source of truth had the units, and /audit integrates freshness over the measured window
+// exactly as the simulator defines it (checked against the closed form L²/2M of a stale stretch).
+import { afterEach, describe, expect, it } from 'vitest';
+import { RealTimeSource } from '../../src/adapters/realtime.js';
+import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
+import { adjust, audit, postOrder, startTestServer, type TestServer } from './helpers.js';
+
+const file = parseScenarioText(`
+scenarios:
+  slow-woo:
+    durationS: 600
+    catalog: { skus: 2, initialStockMin: 1, initialStockMax: 1 }
+    channels:
+      - { id: woo, preset: woocommerce, overrides: { latency: { kind: fixed, ms: 2000 } } }
+    demand: { ordersPerDay: 0 }
+    engine: { processorWorkers: 1 }
+    inventory_sync:
+      ai_freshness: { max_staleness_seconds: 30, min_confidence_score: 0.8 }
+      retry_policy: { max_retries: 3, base_delay_ms: 1000, max_delay_ms: 30000, backoff_multiplier: 2 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies: { event-driven: { kind: event-driven } }
+  down-woo:
+    durationS: 600
+    catalog: { skus: 1, initialStockMin: 1, initialStockMax: 1 }
+    channels:
+      - { id: woo, preset: woocommerce, overrides: { latency: { kind: fixed, ms: 10 } } }
+    demand: { ordersPerDay: 0 }
+    faults: { outages: [{ channel: woo, startS: 0, durationS: 100000 }] }
+    inventory_sync:
+      retry_policy: { max_retries: 3, base_delay_ms: 1000, max_delay_ms: 30000, backoff_multiplier: 2 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies: { event-driven: { kind: event-driven } }
+`);
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close({ drainTimeoutMs: 1_000 });
+  server = undefined;
+});
+
+describe('RealTimeSource with a speedup', () => {
+  it('reads and waits in scenario milliseconds, N of them per real millisecond', async () => {
+    const time = new RealTimeSource({ speedup: 50 });
+    const real = performance.now();
+    await time.sleep(1_000);
+    const realMs = performance.now() - real;
+    expect(time.nowMs()).toBeGreaterThanOrEqual(1_000);
+    // 1 000 scenario ms at 50x is 20 real ms (a loaded machine may add some, never remove).
+    expect(realMs).toBeGreaterThanOrEqual(19);
+    expect(realMs).toBeLessThan(1_000);
+    expect(time.nowMs() / time.realNowMs()).toBeCloseTo(50, 0);
+    expect(() => new RealTimeSource({ speedup: 0 })).toThrow(/speedup must be a finite number > 0, got 0/);
+    time.dispose();
+  });
+
+  it('gives a wait shorter than a real millisecond to setImmediate, not to a 1 ms timer', async () => {
+    const time = new RealTimeSource({ speedup: 1_000 });
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await time.sleep(100); // 0.1 real ms each
+    // Twenty 1 ms timers would take at least 20 ms.
+    expect(performance.now() - started).toBeLessThan(20);
+    time.dispose();
+  });
+});
+
+describe('invsim serve --speedup', () => {
+  it("compresses a channel's latency and reports it in scenario time", async () => {
+    server = await startTestServer(getScenario(file, 'slow-woo'), { faults: false, speedup: 40 });
+    const started = performance.now();
+    await adjust(server.url, 'SKU-1', 'load-1', 3);
+    expect(await server.service.settle(10_000)).toBe(true);
+    const realMs = performance.now() - started;
+    const a = await audit(server.url);
+    expect(a.speedup).toBe(40);
+    // 2 000 scenario ms of latency at 40x: about 50 real ms, reported as 2 000 ms plus the real
+    // overhead times 40 (a loaded machine adds some). Uncompressed it would be 2 real s, 80 000 here.
+    expect(realMs).toBeLessThan(1_500);
+    expect(a.latencyMsByChannel['woo']!.count).toBe(1);
+    expect(a.latencyMsByChannel['woo']!.p99).toBeGreaterThanOrEqual(2_000);
+    expect(a.latencyMsByChannel['woo']!.p99).toBeLessThan(20_000);
+    expect(a.scenarioTimeS).toBeCloseTo(a.uptimeS * 40, -1);
+  });
+
+  it('runs the retry backoff in scenario time: an update parks after 1 + 2 + 4 scenario seconds', async () => {
+    server = await startTestServer(getScenario(file, 'down-woo'), { faults: true, speedup: 100 });
+    const started = performance.now();
+    await adjust(server.url, 'SKU-1', 'load-1', 3);
+    for (let i = 0; i < 200 && (await audit(server.url)).dlq.parked === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const realMs = performance.now() - started;
+    const a = await audit(server.url);
+    expect(a.dlq.parked).toBe(1);
+    // 7 scenario seconds of backoff (with jitter) at 100x: well under the 7 real seconds it would take uncompressed.
+    expect(realMs).toBeLessThan(3_000);
+    expect(a.scenarioTimeS).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('invsim serve --storefront', () => {
+  it("takes no order its channel's listing cannot show, and counts a lost sale when the source of truth had the units", async () => {
+    server = await startTestServer(getScenario(file, 'slow-woo'), { faults: false, storefront: true });
+    await adjust(server.url, 'SKU-1', 'load-1', 1);
+    expect(await server.service.settle(10_000)).toBe(true);
+    // The listing shows 1: two units cannot be bought; one can.
+    expect((await postOrder(server.url, 'woo', { mutationId: 'o1', orderId: 'o1', sku: 'SKU-1', quantity: 2 })).body).toEqual({ status: 'rejected', reason: 'not_listed' });
+    expect((await postOrder(server.url, 'woo', { mutationId: 'o2', orderId: 'o2', sku: 'SKU-1', quantity: 1 })).body).toMatchObject({ status: 'applied', quantity: 0 });
+    expect(await server.service.settle(10_000)).toBe(true);
+    // A restock reaches the listing 2 s later: a customer meanwhile finds 0 listed while 5 are in stock.
+    await adjust(server.url, 'SKU-1', 'restock-1', 5);
+    expect((await postOrder(server.url, 'woo', { mutationId: 'o3', orderId: 'o3', sku: 'SKU-1', quantity: 1 })).body).toEqual({ status: 'rejected', reason: 'not_listed' });
+    // A redelivery of an order not taken changes nothing.
+    expect((await postOrder(server.url, 'woo', { mutationId: 'o3', orderId: 'o3', sku: 'SKU-1', quantity: 1 })).body).toEqual({ status: 'duplicate' });
+    expect(await server.service.settle(10_000)).toBe(true);
+    const a = await audit(server.url);
+    expect(a.storefront).toBe(true);
+    expect(a.orders).toMatchObject({ distinct: 3, applied: 1, rejected: 0, notListed: 2, lostSales: 1, pending: 0, duplicates: 1 });
+    expect(a.oversells).toBe(0);
+    expect(a.integrityViolations).toBe(0);
+  });
+});
+
+describe('/audit freshness', () => {
+  it("integrates each stale stretch exactly as the simulator does: a stretch of L costs L²/2M of confidence", async () => {
+    server = await startTestServer(getScenario(file, 'slow-woo'), { faults: false });
+    await adjust(server.url, 'SKU-1', 'load-1', 4);
+    await adjust(server.url, 'SKU-2', 'load-2', 4);
+    expect(await server.service.settle(10_000)).toBe(true);
+    // The first order opens the measured window; its own sale keeps the listing equal to the source.
+    await postOrder(server.url, 'woo', { mutationId: 'o1', orderId: 'o1', sku: 'SKU-1', quantity: 1 });
+    expect(await server.service.settle(10_000)).toBe(true);
+    const before = (await audit(server.url)).freshness.integrated;
+    expect(before.fromS).not.toBeNull();
+    // A restock makes the listing of SKU-2 stale until the 2 s latency has passed.
+    const restockAt = performance.now();
+    await adjust(server.url, 'SKU-2', 'restock-2', 3);
+    expect(await server.service.settle(10_000)).toBe(true);
+    const staleMs = performance.now() - restockAt;
+    const a = (await audit(server.url)).freshness.integrated;
+    const listings = 2;
+    const windowMs = a.windowS * 1000;
+    const M = 30_000;
+    // The stretch lasted about 2 s (what the wait saw bounds it from above).
+    const lossAt = (L: number): number => (L * L) / (2 * M);
+    const meanAt = (L: number): number => 1 - lossAt(L) / (listings * windowMs);
+    expect(a.meanConfidence!).toBeLessThanOrEqual(meanAt(2_000) + 1e-6);
+    expect(a.meanConfidence!).toBeGreaterThanOrEqual(meanAt(staleMs) - 1e-6);
+    expect(a.invisibleFraction).toBe(0);
+    expect(a.belowMinConfidenceFraction).toBe(0);
+  });
+});
