@@ -16,6 +16,10 @@
  * `faults.webhookDuplicateRate`; none for channels that notify by polling: a poll is not
  * redelivered), and the simulator's redelivery delay: at least a second, spread over 1% of the
  * channel's retry window.
+ *
+ * And the service does not crash its own processor or dispatcher on a schedule (a live crash test
+ * kills the process instead, see test/serve-stores/crash.test.ts), so the live world has none of
+ * the scenario's `processorCrashes` and `dispatcherCrashes`.
  */
 import type { OrderNotification } from '../sim/channels/presets.js';
 import type { Scenario } from '../scenarios/schema.js';
@@ -69,7 +73,7 @@ export function liveWorldScenario(scenario: Scenario): Scenario {
   return {
     ...scenario,
     channels: channels as Scenario['channels'],
-    faults: { ...scenario.faults, webhookDuplicateRate: 0, webhookReorderWindowMs: 0 },
+    faults: { ...scenario.faults, webhookDuplicateRate: 0, webhookReorderWindowMs: 0, processorCrashes: [], dispatcherCrashes: [] },
   };
 }
 

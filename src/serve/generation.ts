@@ -592,8 +592,9 @@ export class Generation implements ChannelHost {
     const faultsOn = this.opts.faults;
     sc.channels.forEach((spec, index) => {
       const preset = effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined);
-      // The channels' clock is scenario time already (compressed by the speedup).
-      const faults = scenarioChannelFaults(f, spec.id, () => faultsOn);
+      // The channels' clock is scenario time already (compressed by the speedup); the scenario's
+      // fault windows count from the first order, where the simulator's demand starts.
+      const faults = scenarioChannelFaults(f, spec.id, () => faultsOn, () => this.windowFromMs);
       this.channelIndex.set(spec.id, index);
       this.channels.push(
         new SimChannel(this.channelTime, streams.stream(`channel:${spec.id}`), this, faults, {

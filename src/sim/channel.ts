@@ -41,15 +41,11 @@ export interface ChannelFaults {
 
 /**
  * The faults a scenario puts on one channel: its rates, and its latency spikes and outages as
- * windows in scenario time. `timeScale` maps the channel's clock to scenario time (the service
- * compresses time by its speedup; the simulator uses 1).
+ * windows in scenario time. `originMs` is the channel clock's reading at scenario time 0: the
+ * simulator's is 0; the service's is the moment its first order arrived (the live load's start),
+ * and NaN before it, when no window is open yet.
  */
-export function scenarioChannelFaults(
-  f: FaultsSpec,
-  channelId: string,
-  active: () => boolean,
-  timeScale = 1,
-): ChannelFaults {
+export function scenarioChannelFaults(f: FaultsSpec, channelId: string, active: () => boolean, originMs: () => number = () => 0): ChannelFaults {
   const outages = f.outages.filter((o) => o.channel === channelId).map((o) => [o.startS * 1000, (o.startS + o.durationS) * 1000] as const);
   const spikes = f.latencySpikes
     .filter((sp) => sp.channel === undefined || sp.channel === channelId)
@@ -64,12 +60,15 @@ export function scenarioChannelFaults(
     timeoutAppliedShare: f.timeoutAppliedShare,
     latencyMultiplier: (now) => {
       if (!active()) return 1;
-      const t = now * timeScale;
+      const t = now - originMs();
       let m = 1;
       for (const [from, to, mult] of spikes) if (t >= from && t < to) m *= mult;
       return m;
     },
-    inOutage: (now) => outages.some(([from, to]) => now * timeScale >= from && now * timeScale < to),
+    inOutage: (now) => {
+      const t = now - originMs();
+      return outages.some(([from, to]) => t >= from && t < to);
+    },
   };
 }
 

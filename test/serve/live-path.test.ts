@@ -85,14 +85,21 @@ describe('invsim serve --speedup', () => {
     expect(a.scenarioTimeS).toBeCloseTo(a.uptimeS * 40, -1);
   });
 
-  it('runs the retry backoff in scenario time: an update parks after 1 + 2 + 4 scenario seconds', async () => {
+  it('runs the retry backoff in scenario time, and opens fault windows at the first order', async () => {
     server = await startTestServer(getScenario(file, 'down-woo'), { faults: true, speedup: 100 });
+    // Before the first order no fault window is open: the scenario's time 0 is the load's start.
+    await adjust(server.url, 'SKU-0', 'before', 1);
+    expect(await server.service.settle(5_000)).toBe(true);
+    expect((await audit(server.url)).dlq.parked).toBe(0);
+    await postOrder(server.url, 'woo', { mutationId: 'first', orderId: 'first', sku: 'SKU-0', quantity: 1 });
+    expect(await server.service.settle(5_000)).toBe(true);
+    const parkedBefore = (await audit(server.url)).dlq.parked;
     const started = performance.now();
     await adjust(server.url, 'SKU-1', 'load-1', 3);
-    for (let i = 0; i < 200 && (await audit(server.url)).dlq.parked === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await audit(server.url)).dlq.parked === parkedBefore; i++) await new Promise((r) => setTimeout(r, 10));
     const realMs = performance.now() - started;
     const a = await audit(server.url);
-    expect(a.dlq.parked).toBe(1);
+    expect(a.dlq.parked).toBe(parkedBefore + 1);
     // 7 scenario seconds of backoff (with jitter) at 100x: well under the 7 real seconds it would take uncompressed.
     expect(realMs).toBeLessThan(3_000);
     expect(a.scenarioTimeS).toBeGreaterThanOrEqual(5);

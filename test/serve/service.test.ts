@@ -121,6 +121,8 @@ scenarios:
   });
 
   it('parks its updates in the DLQ, raises alerts, and the audit and metrics show the depth', async () => {
+    // The scenario's fault windows count from the first order (where the simulator's demand starts).
+    expect((await postOrder(server.url, 'good', { mutationId: 'first', orderId: 'first', sku: 'NONE', quantity: 1 })).body).toMatchObject({ status: 'rejected' });
     await adjust(server.url, 'X', 'x1', 3);
     await adjust(server.url, 'Y', 'y1', 3);
     expect(await server.service.settle(20_000)).toBe(true);
