@@ -113,7 +113,7 @@ describe('generated k6 scripts', () => {
   describe('run on a k6 stand-in against the service', () => {
     let server: TestServer;
     beforeAll(async () => {
-      server = await startTestServer(getScenario(file, 'flash-sale'), { faults: false });
+      server = await startTestServer(getScenario(file, 'flash-sale'), { faults: false, speedup: 30 });
     });
     afterAll(async () => {
       await server.close({ drainTimeoutMs: 2_000 });

@@ -8,11 +8,14 @@ import {
   adjustmentRequest,
   baseUrlOf,
   isAcknowledgement,
+  isFirstSegment,
+  iterationSeed,
   mutationIdOf,
   orderBody,
   orderRequest,
   pickIndex,
   pickUniform,
+  redeliveryDelayMs,
   requireEnv,
   signatureHeader,
   stockDelta,
@@ -86,5 +89,27 @@ describe('the service accepts what the module signs', () => {
 
     const forged = orderRequest(server.url, 'woo', { ...order, mutationId: 'other' }, 'wrong-secret', nodeHmac);
     expect((await fetch(forged.url, { method: 'POST', headers: forged.headers, body: forged.body })).status).toBe(401);
+  });
+});
+
+describe('reproducible load and segments', () => {
+  it("seeds each iteration from (seed, stream, iteration) alone: the same draws whichever VU or instance runs it", () => {
+    expect(iterationSeed(7, 'o', 12)).toBe(iterationSeed(7, 'o', 12));
+    const seeds = new Set<number>();
+    for (const seed of [1, 2]) for (const stream of ['o', 's', 'burst_0']) for (let n = 0; n < 200; n++) seeds.add(iterationSeed(seed, stream, n));
+    // 1 200 distinct inputs, 1 200 distinct positive 31-bit seeds.
+    expect(seeds.size).toBe(1_200);
+    for (const s of seeds) expect(s > 0 && s <= 2 ** 31 && Number.isInteger(s)).toBe(true);
+  });
+
+  it('waits at least the minimum before a redelivery, spread over the window', () => {
+    expect(redeliveryDelayMs(33, 4_800, 0)).toBe(33);
+    expect(redeliveryDelayMs(33, 4_800, 0.5)).toBe(2_400);
+    expect(redeliveryDelayMs(33, 0, 0.9)).toBe(33);
+  });
+
+  it("tells the first execution segment (or an unsplit test) from the others, as k6 writes them", () => {
+    for (const first of [null, undefined, '', '0:1/4', '0:1', '0/1:1/2']) expect(isFirstSegment(first), String(first)).toBe(true);
+    for (const other of ['1/4:1/2', '1/2:1', '3/4:1']) expect(isFirstSegment(other), other).toBe(false);
   });
 });
