@@ -98,7 +98,7 @@ interface AuditView {
   oversells: number;
   dlq: { parked: number; depth: number };
   latencyMs: { p99: number };
-  freshness: { meanConfidence: number; integrated?: { meanConfidence: number | null } };
+  freshness: { meanConfidence: number; staleListings?: number; integrated?: { meanConfidence: number | null } };
 }
 
 function send(request: PreparedRequest, tags: Record<string, string>, expected?: readonly number[]): { status: number; body: string | null } {
@@ -188,15 +188,20 @@ export function createScript(config: ScriptConfig): Script {
     return adjusted;
   }
 
-  /** Reads /audit until it says `settled` or `timeoutMs` passed; null when it cannot be read. */
-  function settledAudit(timeoutMs: number): { audit: AuditView; body: string; waitedMs: number } | null {
+  /**
+   * Reads /audit until it says `settled` (and, with `listed`, that no listing differs from the
+   * source of truth: a feed channel applies minutes after it accepted) or `timeoutMs` passed;
+   * null when it cannot be read.
+   */
+  function settledAudit(timeoutMs: number, listed = false): { audit: AuditView; body: string; waitedMs: number; done: boolean } | null {
     const started = Date.now();
     for (;;) {
       const res = send(auditRequest(baseUrl, adminToken), { kind: 'admin', name: 'GET /audit' });
       if (res.status !== 200 || res.body === null) return null;
       const audit = JSON.parse(res.body) as AuditView;
       const waitedMs = Date.now() - started;
-      if (audit.settled || waitedMs >= timeoutMs) return { audit, body: res.body, waitedMs };
+      const done = audit.settled && (!listed || (audit.freshness.staleListings ?? 0) === 0);
+      if (done || waitedMs >= timeoutMs) return { audit, body: res.body, waitedMs, done };
       sleep(Math.min(0.5, (timeoutMs - waitedMs) / 1000));
     }
   }
@@ -235,9 +240,9 @@ export function createScript(config: ScriptConfig): Script {
         console.warn(`invsim: segment ${String(segment)}: the first instance's stock load was not visible within ${settleTimeoutMs / 1000} s; starting anyway`);
       }
       // The simulation starts with every listing showing its stock: so does the load.
-      const audit = settledAudit(Math.max(0, settleTimeoutMs - (Date.now() - setupStartedMs)));
-      const settled = audit !== null && audit.audit.settled;
-      if (audit !== null && !settled) console.warn(`invsim: the stock had not reached every channel after ${audit.waitedMs} ms (SETTLE_TIMEOUT_S); starting anyway`);
+      const audit = settledAudit(Math.max(0, settleTimeoutMs - (Date.now() - setupStartedMs)), true);
+      const settled = audit !== null && audit.done;
+      if (audit !== null && !settled) console.warn(`invsim: the stock had not reached every channel's listing after ${audit.waitedMs} ms (SETTLE_TIMEOUT_S); starting anyway`);
       console.log(
         `invsim: ${config.scenario} (${config.strategy}), speedup ${config.speedup}, seed ${config.seed}${segment === null || segment === undefined ? '' : `, segment ${segment}`}: ` +
           `${first ? `stock loaded on ${stockLoaded} SKUs` : 'stock loaded by the first segment'}; run ${runId}; ${config.generatedBy}`,

@@ -148,6 +148,11 @@ export class LatencyObserver {
     if (durationMs > this.alertThresholdMs) this.#raise(channelId, durationMs);
   }
 
+  /** Forgets every sample: a new measurement period starts (the service's measured window). */
+  reset(): void {
+    this.#series.clear();
+  }
+
   /** The seed's p99 (nearest rank); 0 for a channel with no samples. */
   getP99Latency(channelId: string): number {
     return this.snapshot(channelId).p99;

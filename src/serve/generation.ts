@@ -351,7 +351,7 @@ export class Generation implements ChannelHost {
       const channel = this.channels[c]!;
       const shown = i === undefined ? 0 : channel.quantity[i]!;
       const sold = i !== undefined && shown >= order.quantity;
-      if (Number.isNaN(this.windowFromMs)) this.windowFromMs = this.time.nowMs();
+      if (Number.isNaN(this.windowFromMs)) this.openWindow();
       if (!sold && this.opts.storefront) return this.turnAway(order.mutationId, order.sku, c, i, order.quantity, shown);
       tracked = this.track(order.mutationId, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0, sold });
       this.counts.ordersDistinct++;
@@ -377,6 +377,24 @@ export class Generation implements ChannelHost {
     if (firstSight && outcome.status === 'duplicate') this.decidedElsewhere(tracked);
     this.recordOutcome(tracked, outcome);
     return resultBody(outcome);
+  }
+
+  /**
+   * The first order opens the measured window, the simulator's time 0: the fault windows and
+   * the freshness integral count from here, and the propagation latencies and API calls of what
+   * came before (loading the stock) are dropped, as the simulator starts with its stock listed.
+   */
+  private openWindow(): void {
+    this.windowFromMs = this.time.nowMs();
+    this.observer.reset();
+    for (const channel of this.channels) {
+      const stats = channel.stats;
+      stats.calls = 0;
+      stats.throttled = 0;
+      stats.failed = 0;
+      stats.reads = 0;
+      stats.itemsSent = 0;
+    }
   }
 
   /** Storefront: the customer found too few units listed and left; the engine never hears of it. */

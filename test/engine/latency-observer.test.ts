@@ -248,3 +248,16 @@ describe('LatencyObserver memory', () => {
     expect(snapshot.max).toBe(9999.9);
   });
 });
+
+describe('LatencyObserver.reset', () => {
+  it('forgets every sample, so a new measurement period starts empty', () => {
+    const observer = new LatencyObserver({ alertThresholdMs: 1_000 });
+    observer.recordPropagation('a', 5_000);
+    observer.recordPropagation('b', 10);
+    observer.reset();
+    expect(observer.channels()).toEqual([]);
+    expect(observer.merged().count).toBe(0);
+    observer.recordPropagation('a', 20);
+    expect(observer.snapshot('a')).toMatchObject({ count: 1, max: 20 });
+  });
+});
