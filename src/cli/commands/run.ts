@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import type { SimulationResult } from '../../sim/result.js';
 import { simulate } from '../../sim/world.js';
+import { liveWorldScenario } from '../../loadtest/live-world.js';
 import { commandLine, makeRunReport } from '../../reports/make.js';
 import { writeReport } from '../../reports/write.js';
 import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
@@ -17,6 +18,7 @@ export interface RunArgs {
   json: boolean;
   trace: string | undefined;
   report: string | undefined;
+  live: boolean;
 }
 
 export function runBuilder(y: Argv): Argv<RunArgs> {
@@ -28,7 +30,13 @@ export function runBuilder(y: Argv): Argv<RunArgs> {
     .option('json', { type: 'boolean', describe: 'print one JSON document on stdout', default: false })
     .option('trace', { type: 'string', describe: 'stream the canonical event trace to this file' })
     .option('report', reportOption)
+    .option('live', {
+      type: 'boolean',
+      default: false,
+      describe: 'simulate the live world instead: orders reach the engine as the k6 script of `invsim k6` sends them (what `invsim live-report` predicts)',
+    })
     .example('$0 run scenarios.yaml --scenario flash-sale --strategy event-driven --seed 7', 'one run, readable summary')
+    .example('$0 run scenarios.yaml --scenario flash-sale --strategy event-driven --live --json', 'what a live run against invsim serve should measure, in scenario time')
     .example('$0 run scenarios.yaml --scenario baseline --strategy polling-15m --json | jq .oversells', 'one run as JSON')
     .example('$0 run scenarios.yaml --scenario flash-sale --strategy event-driven --report run.html', 'one run as an HTML report, with run.json and run.csv beside it') as unknown as Argv<RunArgs>;
 }
@@ -36,7 +44,8 @@ export function runBuilder(y: Argv): Argv<RunArgs> {
 /** `err` receives the names of the report files; it defaults to stderr. */
 export async function runCommand(args: RunArgs, out: (text: string) => void, err: (text: string) => void = (text) => void process.stderr.write(text)): Promise<number> {
   const file = loadScenarioFile(args.file);
-  const scenario = getScenario(file, args.scenario);
+  const declared = getScenario(file, args.scenario);
+  const scenario = args.live ? liveWorldScenario(declared) : declared;
   const traceStream = args.trace === undefined ? undefined : createWriteStream(args.trace);
   const result = await simulate(scenario, {
     strategy: args.strategy,
@@ -46,7 +55,7 @@ export async function runCommand(args: RunArgs, out: (text: string) => void, err
   if (traceStream !== undefined) await new Promise<void>((resolve, reject) => traceStream.end((error?: Error | null) => (error ? reject(error) : resolve())));
   out(args.json ? `${JSON.stringify(result, null, 2)}\n` : summarize(result, args.file));
   if (args.report !== undefined) {
-    const command = commandLine(['invsim', 'run', args.file, '--scenario', args.scenario, '--strategy', args.strategy, '--seed', args.seed, '--report', args.report]);
+    const command = commandLine(['invsim', 'run', args.file, '--scenario', args.scenario, '--strategy', args.strategy, '--seed', args.seed, ...(args.live ? ['--live'] : []), '--report', args.report]);
     const paths = writeReport(args.report, await makeRunReport({ file: args.file, scenario, result, command }));
     err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
   }
