@@ -301,7 +301,6 @@ export class Generation implements ChannelHost {
       redeliveryDelayMs: REDELIVERY_AFTER_CONFLICT_MS,
       maxRedeliveries: MAX_REDELIVERIES,
     });
-    this.scheduleRedrive();
     if (this.shared) this.scheduleSharedLoops();
   }
 
@@ -381,11 +380,13 @@ export class Generation implements ChannelHost {
 
   /**
    * The first order opens the measured window, the simulator's time 0: the fault windows and
-   * the freshness integral count from here, and the propagation latencies and API calls of what
-   * came before (loading the stock) are dropped, as the simulator starts with its stock listed.
+   * the freshness integral and the DLQ redrive cadence count from here, and the propagation
+   * latencies and API calls of what came before (loading the stock) are dropped, as the simulator
+   * starts with its stock listed.
    */
   private openWindow(): void {
     this.windowFromMs = this.time.nowMs();
+    this.scheduleRedrive();
     this.observer.reset();
     for (const channel of this.channels) {
       const stats = channel.stats;

@@ -35,6 +35,18 @@ scenarios:
       retry_policy: { max_retries: 3, base_delay_ms: 1000, max_delay_ms: 30000, backoff_multiplier: 2 }
     economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
     strategies: { event-driven: { kind: event-driven } }
+  redrive:
+    durationS: 600
+    catalog: { skus: 1, initialStockMin: 1, initialStockMax: 1 }
+    channels:
+      - { id: woo, preset: woocommerce, overrides: { latency: { kind: fixed, ms: 10 } } }
+    demand: { ordersPerDay: 0 }
+    faults: { outages: [{ channel: woo, startS: 0, durationS: 5 }] }
+    engine: { redriveDlqEveryS: 10 }
+    inventory_sync:
+      retry_policy: { max_retries: 1, base_delay_ms: 100, max_delay_ms: 100, backoff_multiplier: 1 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies: { event-driven: { kind: event-driven } }
 `);
 
 let server: TestServer | undefined;
@@ -104,6 +116,26 @@ describe('invsim serve --speedup', () => {
     // 7 scenario seconds of backoff (with jitter) at 100x: well under the 7 real seconds it would take uncompressed.
     expect(realMs).toBeLessThan(3_000);
     expect(a.scenarioTimeS).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('invsim serve: the scenario clock starts at the first order', () => {
+  it('redrives the DLQ every redriveDlqEveryS counted from the first order, as the simulator counts from its start', async () => {
+    server = await startTestServer(getScenario(file, 'redrive'), { faults: true, speedup: 100 });
+    await adjust(server.url, 'SKU-1', 'load-1', 5);
+    expect(await server.service.settle(5_000)).toBe(true);
+    // 25 scenario seconds pass before the first order: a cadence counted from the start would
+    // redrive at 30 s, 5 s after the order; counted from the order, 10 s after it.
+    await new Promise((r) => setTimeout(r, 250));
+    await postOrder(server.url, 'woo', { mutationId: 'o1', orderId: 'o1', sku: 'SKU-1', quantity: 1 });
+    for (let i = 0; i < 300 && (await audit(server.url)).dlq.redriven === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await server.service.settle(5_000)).toBe(true);
+    const a = await audit(server.url);
+    expect(a.dlq).toMatchObject({ parked: 1, redriven: 1, depth: 0 });
+    // The redriven update's propagation latency: from its commit to the redrive 10 s later.
+    expect(a.latencyMsByChannel['woo']!.count).toBe(1);
+    expect(a.latencyMsByChannel['woo']!.max).toBeGreaterThan(9_000);
+    expect(a.latencyMsByChannel['woo']!.max).toBeLessThan(14_000);
   });
 });
 

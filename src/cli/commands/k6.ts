@@ -33,7 +33,7 @@ export function k6Builder(y: Argv): Argv<K6Args> {
         'time compression: scenario seconds per real second (rates scale up, every wait down); give `invsim serve` the same value. Refused (exit 2, with the reason) above what the scenario allows live',
     })
     .option('out', { type: 'string', default: 'loadtest/out', describe: 'directory for <scenario>.ts, <scenario>.js, lib/ and tsconfig.json' })
-    .option('seed', { type: 'number', default: 1, describe: "seed of the catalog's initial stock (the simulator's --seed)" })
+    .option('seed', { type: 'number', default: 1, describe: "seed of the catalog's initial stock (the simulator's --seed) and of the load's draws (each iteration's k6 randomSeed)" })
     .option('strategy', { type: 'string', describe: 'strategy whose assert blocks the thresholds mirror (default: event-driven, else the first non-pitfall one)' })
     .option('http-p99-ms', { type: 'number', default: 1000, describe: "threshold on the webhooks' p(99) acknowledgement time" })
     .option('target-capacity-per-s', {
