@@ -150,22 +150,21 @@ export function isAcknowledgement(status: number, body: string | null): boolean 
   }
 }
 
-export function reasonOf(body: string | null): string | undefined {
+/** A string field of a JSON answer (`status`, `reason`), or undefined. */
+function stringField(body: string | null, key: 'status' | 'reason'): string | undefined {
   if (body === null) return undefined;
   try {
-    const parsed = JSON.parse(body) as { reason?: unknown };
-    return typeof parsed.reason === 'string' ? parsed.reason : undefined;
+    const value = (JSON.parse(body) as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
 }
 
+export function reasonOf(body: string | null): string | undefined {
+  return stringField(body, 'reason');
+}
+
 export function statusOf(body: string | null): string | undefined {
-  if (body === null) return undefined;
-  try {
-    const parsed = JSON.parse(body) as { status?: unknown };
-    return typeof parsed.status === 'string' ? parsed.status : undefined;
-  } catch {
-    return undefined;
-  }
+  return stringField(body, 'status');
 }

@@ -142,19 +142,7 @@ describe('invsim k6', () => {
 
   it('exits through a RangeError (exit 2 in main) for a bad --speedup or --strategy', async () => {
     const io = captureIo();
-    const base: K6Args = {
-      file: SCENARIOS,
-      scenario: 'flash-sale',
-      speedup: 0,
-      out: join(ROOT, 'test-artifacts/loadtest/cli'),
-      seed: 1,
-      strategy: undefined,
-      httpP99Ms: 1000,
-      targetCapacityPerS: 3000,
-      settleTimeoutS: undefined,
-      parallelism: 1,
-      json: false,
-    };
+    const base = k6Args({ speedup: 0 });
     await expect(k6Command(base, io)).rejects.toThrow(/--speedup must be a finite number > 0, got 0/);
     await expect(k6Command({ ...base, speedup: -3 }, io)).rejects.toThrow(/--speedup must be a finite number > 0, got -3/);
     await expect(k6Command({ ...base, speedup: 1, strategy: 'nope' }, io)).rejects.toThrow(/--strategy: scenario flash-sale has no strategy nope/);
@@ -165,24 +153,30 @@ describe('invsim k6', () => {
 
   it('refuses a speedup the scenario cannot be honoured at, naming the limit and why', async () => {
     const io = captureIo();
-    const args: K6Args = {
-      file: SCENARIOS,
-      scenario: 'flash-sale',
-      speedup: 60,
-      out: join(ROOT, 'test-artifacts/loadtest/cli'),
-      seed: 1,
-      strategy: undefined,
-      httpP99Ms: 1000,
-      targetCapacityPerS: 3000,
-      settleTimeoutS: undefined,
-      parallelism: 1,
-      json: false,
-    };
+    const args = k6Args({ speedup: 60 });
     await expect(k6Command(args, io)).rejects.toThrow(/--speedup 60: scenario flash-sale cannot be honoured live above --speedup 30:\n {2}burst-backlog \(at most 30\): burst 0: 150 orders/);
     // A target that takes orders twice as fast allows twice the speedup.
     await expect(k6Command({ ...args, targetCapacityPerS: 6000 }, io)).resolves.toBe(0);
   });
 });
+
+/** `invsim k6`'s arguments as yargs gives them, on the flash-sale scenario. */
+function k6Args(overrides: Partial<K6Args>): K6Args {
+  return {
+    file: SCENARIOS,
+    scenario: 'flash-sale',
+    speedup: 1,
+    out: join(ROOT, 'test-artifacts/loadtest/cli'),
+    seed: 1,
+    strategy: undefined,
+    httpP99Ms: 1000,
+    targetCapacityPerS: 3000,
+    settleTimeoutS: undefined,
+    parallelism: 1,
+    json: false,
+    ...overrides,
+  };
+}
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
