@@ -75,6 +75,8 @@ declare const console: { log(...args: unknown[]): void; warn(...args: unknown[])
 
 /** Requests per http.batch call in setup and restocks. */
 const BATCH = 50;
+/** A split test's runners start within this of each other (real ms): a reset older than that is not this run's. */
+const RESET_GRACE_MS = 30_000;
 
 const hmacHex: HmacSha256Hex = (secret, message) => hmac('sha256', secret, message, 'hex');
 
@@ -211,8 +213,9 @@ export function createScript(config: ScriptConfig): Script {
     for (;;) {
       const health = http.get(`${baseUrl}/healthz`, { tags: { kind: 'admin', name: 'GET /healthz' } });
       const uptimeS = health.status === 200 ? (JSON.parse(health.body as string) as { uptimeS?: number }).uptimeS : undefined;
-      // With RESET=1 the first instance resets the service: its uptime restarts after we began.
-      const resetSeen = __ENV['RESET'] !== '1' || (typeof uptimeS === 'number' && uptimeS * 1000 < Date.now() - setupStartedMs);
+      // With RESET=1 the first instance resets the service: its uptime restarts, at most
+      // RESET_GRACE_MS before this instance began (the runners of one test start together).
+      const resetSeen = __ENV['RESET'] !== '1' || (typeof uptimeS === 'number' && uptimeS * 1000 < Date.now() - setupStartedMs + RESET_GRACE_MS);
       if (resetSeen && readLevels().every((l) => l !== null && l.version > 0)) return true;
       if (Date.now() - setupStartedMs >= settleTimeoutMs) return false;
       sleep(0.25);
