@@ -135,6 +135,8 @@ describe('live-report', async () => {
     expect(html).not.toMatch(/<script\b|<link\b/i);
     // The CDF caption names the markers the chart draws: a diamond for the predicted p99, a downward triangle for the live one.
     expect(html).toContain('the predicted p99 as a diamond and the live p99 as a downward triangle');
+    // A measure at 0 live and in every simulated run gets no empty panel: the caption names it.
+    expect(html).toMatch(/Left out, 0 live and in every simulated run: integrity violations and parked in the dlq\./);
     // The alert rule's label is drawn once per channel panel, not once per data row.
     expect(html.match(/>alert 2 s</g) ?? []).toHaveLength(3);
     expect(json.reproducibility.inputs?.map((i) => i.role)).toEqual(['k6 summary', 'service audit']);
