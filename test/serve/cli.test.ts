@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
+import { spawnCli } from '../cli/helpers.js';
 import { k6Builder, k6Command, type K6Args } from '../../src/cli/commands/k6.js';
 import { INSECURE_DEV_SECRETS, serveBuilder, serveCommand, type ServeArgs, type ServeContext } from '../../src/cli/commands/serve.js';
 import { UsageError } from '../../src/cli/errors.js';
@@ -157,6 +158,14 @@ describe('invsim k6', () => {
     await expect(k6Command(args, io)).rejects.toThrow(/--speedup 60: scenario flash-sale cannot be honoured live above --speedup 30:\n {2}burst-backlog \(at most 30\): burst 0: 150 orders/);
     // A target that takes orders twice as fast allows twice the speedup.
     await expect(k6Command({ ...args, targetCapacityPerS: 6000 }, io)).resolves.toBe(0);
+    // From the command line: exit 2, the reason on stderr, no stack trace.
+    const cli = await spawnCli(['k6', 'scenarios.yaml', '--scenario', 'flash-sale', '--speedup', '60', '--out', join(ROOT, 'test-artifacts/loadtest/cli-refused')]);
+    expect(cli.code).toBe(2);
+    expect(cli.err).toMatch(/cannot be honoured live above --speedup 30/);
+    expect(cli.err).not.toMatch(/\bat .*\.js:\d+/);
+    const parallel = await spawnCli(['k6', 'scenarios.yaml', '--scenario', 'flash-sale', '--parallelism', '0', '--out', join(ROOT, 'test-artifacts/loadtest/cli-refused')]);
+    expect(parallel.code).toBe(2);
+    expect(parallel.err).toMatch(/--parallelism must be an integer >= 1, got 0/);
   });
 });
 
