@@ -28,7 +28,7 @@ import http from 'k6/http';
 import { Counter, Gauge } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import type { ScriptConfig } from './config.js';
-import { buildOptions } from './options.js';
+import { BATCH_IN_FLIGHT, buildOptions } from './options.js';
 import {
   adjustmentRequest,
   auditRequest,
@@ -73,8 +73,8 @@ export interface Script {
 /** k6 provides `console`; @types/k6 does not declare it (and the DOM lib would declare too much). */
 declare const console: { log(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
 
-/** Requests per http.batch call in setup and restocks. */
-const BATCH = 50;
+/** Requests per http.batch call in setup and restocks (all in flight at once: options.batch). */
+const BATCH = BATCH_IN_FLIGHT;
 /** A split test's runners start within this of each other (real ms): a reset older than that is not this run's. */
 const RESET_GRACE_MS = 30_000;
 

@@ -36,6 +36,10 @@ export interface LiveK6 {
   readonly httpReqFailedRate: number | null;
   readonly checksRate: number | null;
   readonly iterations: number | null;
+  /** Iterations k6 dropped for want of a free VU (the load was smaller than planned). */
+  readonly droppedIterations: number | null;
+  /** The longest restock iteration (real ms), from the script's `iteration_duration{scenario:restock}`. */
+  readonly restockDurationMsMax: number | null;
   readonly thresholds: readonly LiveThreshold[];
 }
 
@@ -193,6 +197,8 @@ function figures(
     httpReqFailedRate: rate('http_req_failed'),
     checksRate: rate('checks'),
     iterations: num(values('iterations'), 'count'),
+    droppedIterations: num(values('dropped_iterations'), 'count'),
+    restockDurationMsMax: num(values('iteration_duration{scenario:restock}'), 'max'),
     thresholds,
   };
 }
@@ -236,6 +242,8 @@ export function combineK6Summaries(parts: readonly LiveK6[]): LiveK6 {
     httpReqFailedRate: weighted((k) => k.httpReqFailedRate),
     checksRate: weighted((k) => k.checksRate),
     iterations: sum((k) => k.iterations),
+    droppedIterations: parts.every((k) => k.droppedIterations === null) ? null : parts.reduce((t, k) => t + (k.droppedIterations ?? 0), 0),
+    restockDurationMsMax: parts.every((k) => k.restockDurationMsMax === null) ? null : Math.max(...parts.map((k) => k.restockDurationMsMax ?? 0)),
     thresholds: [...thresholds.values()],
   };
 }

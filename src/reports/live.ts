@@ -77,6 +77,8 @@ export interface LiveResult {
   readonly measures: readonly LiveMeasure[];
   readonly channels: readonly LiveChannel[];
   readonly liveAssertions: readonly LiveAssertion[];
+  /** What the live run did differently from the world the prediction simulates, as far as its files tell. */
+  readonly diagnostics: readonly string[];
   readonly predictedRuns: readonly { readonly seed: number; readonly traceHash: string }[];
 }
 
@@ -255,8 +257,32 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
     measures,
     channels,
     liveAssertions,
+    diagnostics: diagnose(input),
     predictedRuns: predicted.map((r) => ({ seed: r.seed, traceHash: r.traceHash })),
   };
+}
+
+/** A restock that takes more scenario time than this is no longer the simulator's instant one. */
+const RESTOCK_INSTANT_MS = 1_000;
+
+/**
+ * Known ways a live run departs from the world the prediction simulates, found in its files:
+ * each is a cause a reader can act on when a measure lands outside the prediction.
+ */
+function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>): string[] {
+  const { k6, audit, speedup } = input;
+  const found: string[] = [];
+  if (k6.droppedIterations !== null && k6.droppedIterations > 0) {
+    found.push(`k6 dropped ${k6.droppedIterations} iterations for want of a free VU: the live run sent fewer orders than the scenario (raise the scenarios' maxVUs, or lower --speedup)`);
+  }
+  if (k6.restockDurationMsMax !== null && speedup !== null && k6.restockDurationMsMax * speedup > RESTOCK_INSTANT_MS) {
+    const scenarioS = roundStat((k6.restockDurationMsMax * speedup) / 1000);
+    found.push(
+      `a restock took up to ${roundStat(k6.restockDurationMsMax / 1000)} real s live, ${scenarioS} s of scenario time at speedup ${speedup} (k6 adjusts SKU by SKU; the simulator restocks every SKU at once), so restocked listings reach the channels later: lost sales and freshness suffer; a lower --speedup shortens it`,
+    );
+  }
+  if (audit.settled === false) found.push('the audit was read while work was still in flight (settled: false): its end-to-end checks were skipped and its counts may still move');
+  return found;
 }
 
 function fmtMeasure(id: string, x: number): string {
@@ -300,6 +326,7 @@ function summaryHtml(input: LiveReportInput, r: LiveResult): string {
 <p class="headline">The live run ${headlineCount} (${esc(r.scenario)}, strategy ${esc(r.strategy)}${r.speedup === null ? '' : `, speedup ${esc(String(r.speedup))}`}, simulated on ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'}).</p>
 ${outside.length === 0 ? '' : `<p class="verdict-fail">Outside the range one simulated run would fall in (95% prediction interval): ${outsideWords.join('; ')}.</p>`}
 ${notCompared.length === 0 ? '' : `<p class="note">Not compared: ${notCompared.map((m) => `${esc(m.label.toLowerCase())} (${esc(m.reason ?? '')})`).join('; ')}.</p>`}
+${r.diagnostics.length === 0 ? '' : `<p${outside.length === 0 ? ' class="note"' : ''}>${outside.length === 0 ? 'Where the live run differed from the simulated world' : 'What may explain the departures'}: ${r.diagnostics.map((d, i) => datum('span', { text: d, value: d, path: pointer('result', 'diagnostics', i) })).join('; ')}.</p>`}
 <p>The service received ${live(fmtNumber(a.ordersReceived), a.ordersReceived, 'ordersReceived')} order deliveries: ${live(fmtNumber(a.applied), a.applied, 'applied')} applied, ${live(fmtNumber(a.rejected), a.rejected, 'rejected')} rejected, ${live(fmtNumber(a.duplicates), a.duplicates, 'duplicates')} duplicates ignored${a.storefront === true && a.notListed !== null ? `, ${live(fmtNumber(a.notListed), a.notListed, 'notListed')} not taken because their channel's listing showed too few units (${live(fmtNumber(a.lostSales ?? 0), a.lostSales, 'lostSales')} of them lost sales: the source of truth had the units)` : ''}. ${a.integrityViolations === 0 ? 'It kept its integrity: no invariant was broken.' : `It broke its invariants ${live(fmtNumber(a.integrityViolations), a.integrityViolations, 'integrityViolations')} times.`} ` +
     `It oversold ${live(fmtNumber(a.oversells), a.oversells, 'oversells')} order${a.oversells === 1 ? '' : 's'}, which would cost about ${datum('span', { text: fmtMoney(a.oversells * perOversell), value: roundStat(a.oversells * perOversell), path: '/summary/liveOversellCost' })} in the scenario's currency units (order value ${esc(fmtMoney(econ.averageOrderValue))} plus lifetime value ${esc(fmtMoney(econ.customerLifetimeValue))} × ${esc(String(econ.churnMultiplier))} lost to churn, each).</p>
 <p>k6: ${k.httpReqs === null ? 'no request count' : `${esc(fmtNumber(k.httpReqs))} requests`}${k.httpReqDurationMs.p99 === null ? '' : `, HTTP p99 ${esc(fmtMs(k.httpReqDurationMs.p99))}`}${k.checksRate === null ? '' : `, ${esc(fmtPercent(k.checksRate, 2))} of checks passed`}. ${k.thresholds.length === 0 ? 'The summary has no thresholds.' : failedThresholds.length === 0 ? `<span class="verdict-pass">All ${k.thresholds.length} k6 thresholds passed.</span>` : `<span class="verdict-fail">${failedThresholds.length} of ${k.thresholds.length} k6 thresholds failed: ${esc(listWords(failedThresholds.map((t) => `${t.metric} ${t.expression}`)))}.</span>`}</p>

@@ -213,6 +213,19 @@ describe('k6 summaries', () => {
     ]);
   });
 
+  it('names what the live run did differently from the simulated world: dropped iterations, slow restocks', async () => {
+    const path = join(dir, 'export.json');
+    writeFileSync(path, JSON.stringify({ ...exported, metrics: { ...exported.metrics, dropped_iterations: { count: 3, rate: 0.1 }, 'iteration_duration{scenario:restock}': { avg: 2000, min: 1000, med: 2000, max: 4000, 'p(90)': 4000, 'p(95)': 4000, thresholds: { 'max>=0': false } } } }));
+    const k = parseK6Summary(JSON.parse(readFileSync(path, 'utf8')), path);
+    expect(k).toMatchObject({ droppedIterations: 3, restockDurationMsMax: 4000 });
+    const run = await liveReport(['--k6-summary', path, '--audit', AUDIT, '--scenario', 'flash-sale', '--seeds', '2', '--json']);
+    const r = JSON.parse(run.out) as LiveResult;
+    expect(r.diagnostics).toHaveLength(2);
+    expect(r.diagnostics[0]).toMatch(/^k6 dropped 3 iterations for want of a free VU/);
+    // 4 real seconds at speedup 30 (the audit's) are 120 scenario seconds.
+    expect(r.diagnostics[1]).toMatch(/a restock took up to 4 real s live, 120 s of scenario time at speedup 30/);
+  });
+
   it('combines the summaries of a split test: counts add up, a threshold holds only if it held everywhere', () => {
     const a = parseK6Summary(exported, 'a.json');
     const b = parseK6Summary({ ...exported, metrics: { ...exported.metrics, checks: { passes: 100, fails: 0, value: 1, thresholds: { 'rate>0.995': false } }, http_reqs: { count: 600, rate: 30 } } }, 'b.json');

@@ -77,6 +77,7 @@ function formatLive(r: LiveResult): string {
       ? `matched the prediction on all ${comparable.length} comparable measures`
       : `departed from the prediction on ${departed.length} of ${comparable.length} comparable measures: ${departed.map((m) => m.label.toLowerCase()).join(', ')}`,
     ...notCompared.map((m) => `  not compared: ${m.label.toLowerCase()}: ${m.reason ?? ''}`),
+    ...r.diagnostics.map((d) => `  ${departed.length === 0 ? 'note' : 'possible cause'}: ${d}`),
     '',
     failed.length === 0 ? 'every assertion with a live equivalent held on the live run' : `FAILED on the live run: ${failed.map((a) => `${a.assertion} (live ${String(a.live)})`).join(', ')}`,
     '',
