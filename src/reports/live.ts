@@ -175,6 +175,23 @@ export function serviceRunsStrategy(spec: StrategySpec | undefined): boolean {
   return s.kind === 'event-driven' && !policy && s.partitionStock !== true && s.pitfall === undefined;
 }
 
+/** The name under which the live report predicts the service's own sync when the scenario has no such strategy. */
+export const SERVICE_STRATEGY = 'service-event-driven';
+
+/**
+ * The strategy a live report predicts with by default: the scenario's `event-driven` when the
+ * service runs it, else the first strategy the service runs, else the service's own sync (plain
+ * event-driven) added to the scenario under SERVICE_STRATEGY.
+ */
+export function liveStrategy(scenario: Scenario): { scenario: Scenario; strategy: string } {
+  const names = Object.keys(scenario.strategies);
+  const runs = (name: string): boolean => serviceRunsStrategy(scenario.strategies[name]);
+  const found = names.includes('event-driven') && runs('event-driven') ? 'event-driven' : names.find(runs);
+  if (found !== undefined) return { scenario, strategy: found };
+  const service = { kind: 'event-driven', description: 'What invsim serve runs: every commit pushed at once, no listing policy.', listingPolicy: {}, partitionStock: false };
+  return { scenario: { ...scenario, strategies: { ...scenario.strategies, [SERVICE_STRATEGY]: service } as Scenario['strategies'] }, strategy: SERVICE_STRATEGY };
+}
+
 export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>): LiveResult {
   const { audit, predicted, scenario } = input;
   const taken = liveOrdersTaken(audit);

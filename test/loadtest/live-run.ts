@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { generateK6Script, type GeneratedScript } from '../../src/loadtest/generate.js';
 import { maxSpeedup, speedupLimits } from '../../src/loadtest/plan.js';
 import { makeLiveReport } from '../../src/reports/make.js';
-import type { LiveResult } from '../../src/reports/live.js';
+import { liveStrategy, type LiveResult } from '../../src/reports/live.js';
 import type { AuditBody } from '../../src/serve/schemas.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
 import { runStandIn, type StandInResult } from './standin/run.js';
@@ -105,10 +105,11 @@ export async function liveRun(options: LiveRunOptions): Promise<LiveRun> {
     const audit = (await res.json()) as AuditBody;
     const auditFile = join(options.outDir, `${scenario.name}.audit.json`);
     writeFileSync(auditFile, JSON.stringify(audit, null, 2));
+    const predicted = liveStrategy(scenario);
     const built = await makeLiveReport({
       file: options.file,
-      scenario,
-      strategy: 'event-driven',
+      scenario: predicted.scenario,
+      strategy: predicted.strategy,
       seeds: Array.from({ length: options.seeds ?? 10 }, (_, i) => i + 1),
       k6SummaryPaths: summaryFiles,
       auditPath: auditFile,

@@ -185,6 +185,20 @@ describe('live-report on an audit that cannot be compared on every measure', asy
     await expect(liveReport(['--k6-summary', K6, '--audit', AUDIT, '--scenario', 'flash-sale', '--speedup', '0'])).rejects.toThrow(/--speedup must be a finite number > 0, got 0/);
   });
 
+  it("predicts the service's own sync by default when the scenario has no strategy the service runs", async () => {
+    const audit = JSON.parse(readFileSync(AUDIT, 'utf8')) as { scenario: string };
+    audit.scenario = 'pitfalls';
+    const path = join(dir, 'pitfalls-audit.json');
+    writeFileSync(path, JSON.stringify(audit));
+    const run = await liveReport(['--k6-summary', K6, '--audit', path, '--scenario', 'pitfalls', '--seeds', '2', '--json']);
+    const r = JSON.parse(run.out) as LiveResult;
+    expect(r.strategy).toBe('service-event-driven');
+    expect(r.measures.every((m) => !/strategy/.test(m.reason ?? ''))).toBe(true);
+    // Asked for by name, the scenario's hybrid strategy is predicted, and said to be another engine.
+    const hybrid = JSON.parse((await liveReport(['--k6-summary', K6, '--audit', path, '--scenario', 'pitfalls', '--seeds', '2', '--strategy', 'correct', '--json'])).out) as LiveResult;
+    expect(hybrid.measures.find((m) => m.id === 'latencyMsP99')!.reason).toMatch(/strategy correct is not that/);
+  });
+
   it('does not compare a strategy the service does not run', async () => {
     const other = JSON.parse((await liveReport(['--k6-summary', K6, '--audit', AUDIT, '--scenario', 'flash-sale', '--seeds', '2', '--strategy', 'allocation', '--json'])).out) as LiveResult;
     expect(other.measures.find((m) => m.id === 'oversellsPer1000')!.reason).toMatch(/strategy allocation is not that/);

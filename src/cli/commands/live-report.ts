@@ -7,8 +7,7 @@
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
 import { toJson } from '../../analysis/output.js';
-import { defaultStrategy } from '../../loadtest/plan.js';
-import type { LiveResult } from '../../reports/live.js';
+import { liveStrategy, type LiveResult } from '../../reports/live.js';
 import { commandLine, makeLiveReport } from '../../reports/make.js';
 import { writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
@@ -43,7 +42,10 @@ export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
     .option('audit', { type: 'string', demandOption: true, describe: "the service's GET /audit body, saved as JSON after the run" })
     .option('scenario', { type: 'string', demandOption: true, describe: 'the scenario the k6 script was generated from' })
     .option('file', { type: 'string', default: 'scenarios.yaml', describe: 'scenario file (YAML)' })
-    .option('strategy', { type: 'string', describe: 'strategy to predict with (default: event-driven, else the first that is not a pitfall; the k6 thresholds mirror the same one)' })
+    .option('strategy', {
+      type: 'string',
+      describe: "strategy to predict with (default: the one invsim serve runs: the scenario's event-driven, else plain event-driven sync added as service-event-driven)",
+    })
     .option('seeds', { type: 'number', default: DEFAULT_LIVE_SEEDS, describe: 'simulated seeds behind the prediction' })
     .option('seed-start', { type: 'number', default: 1, describe: 'first seed' })
     .option('speedup', { type: 'number', describe: "the live run's speedup, for an audit that does not say it (invsim serve's does; a different value is refused)" })
@@ -85,8 +87,9 @@ function formatLive(r: LiveResult): string {
 }
 
 export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<number> {
-  const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
-  const strategy = args.strategy === undefined ? defaultStrategy(scenario) : resolveStrategies(args.strategy, scenario, '--strategy')[0]!;
+  const declared = getScenario(loadScenarioFile(args.file), args.scenario);
+  const chosen = args.strategy === undefined ? liveStrategy(declared) : { scenario: declared, strategy: resolveStrategies(args.strategy, declared, '--strategy')[0]! };
+  const { scenario, strategy } = chosen;
   const seeds = seedRange(args.seeds, args.seedStart);
   const command = commandLine([
     'invsim',
@@ -98,8 +101,8 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
     scenario.name,
     '--file',
     args.file,
-    '--strategy',
-    strategy,
+    // The service's own sync is not a strategy of the file: the default finds it again.
+    ...(declared.strategies[strategy] === undefined ? [] : ['--strategy', strategy]),
     '--seeds',
     args.seeds,
     '--seed-start',
