@@ -119,20 +119,32 @@ export class RealTimeSource implements TimeSource {
     this.pending.clear();
   }
 
+  /**
+   * Runs `fn` once the clock reads `delayMs` later than now, never before: a Node timer counts
+   * from the event loop's millisecond clock and can fire up to a millisecond early by
+   * `performance.now()`, which under a speedup of N is N scenario milliseconds (a redrive meeting
+   * the end of an outage, a window closing early). An early wake-up waits out the remainder.
+   */
   private arm(delayMs: number, fn: () => void): void {
     if (this.disposed) return;
     if (this.pending.size >= this.maxPending) {
       throw new TimerLimitError(`more than ${this.maxPending} timers pending at once (is something scheduling in a loop?)`);
     }
     const key = {};
-    this.pending.set(
-      key,
-      afterRealMs(delayMs / this.speedup, () => {
-        this.pending.delete(key);
-        fn();
-      }),
-    );
+    const dueMs = this.nowMs() + delayMs;
+    const wake = (): void => {
+      if (this.disposed) return;
+      const leftMs = dueMs - this.nowMs();
+      if (leftMs > 0) {
+        this.pending.set(key, afterRealMs(leftMs / this.speedup, wake));
+        return;
+      }
+      this.pending.delete(key);
+      fn();
+    };
+    this.pending.set(key, afterRealMs(delayMs / this.speedup, wake));
   }
+
 }
 
 /**

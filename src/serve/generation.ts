@@ -627,22 +627,31 @@ export class Generation implements ChannelHost {
     });
   }
 
+  /**
+   * The DLQ redrive at the window's start + n × redriveDlqEveryS, on the ordered clock: each at
+   * that moment or just after, never before (a Node timer can fire up to a millisecond early, N
+   * scenario milliseconds), and without drift from one to the next. It matters: when a fault
+   * window ends on a redrive's moment, as the simulator's scenarios often do, a redrive a hair
+   * early meets the outage and parks everything once more.
+   */
   private scheduleRedrive(): void {
     const everyS = this.opts.scenario.engine.redriveDlqEveryS;
     if (everyS === undefined) return;
     const everyMs = everyS * 1000;
-    const tick = (): void => {
+    const origin = this.windowFromMs;
+    const tick = (n: number): void => {
       if (this.stopped) return;
       void this.dispatcher.redrive().then(
-        (n) => {
-          this.counts.redriven += n;
+        (redriven) => {
+          this.counts.redriven += redriven;
         },
         (error: unknown) => this.storeTrouble('dead-letter redrive', error),
       );
-      this.time.schedule(everyMs, tick);
+      this.channelTime.scheduleAt(origin + (n + 1) * everyMs, () => tick(n + 1));
     };
-    this.time.schedule(everyMs, tick);
+    this.channelTime.scheduleAt(origin + everyMs, () => tick(1));
   }
+
 
   // ---- the outbox pump and, on a shared store, the heartbeat and the reconciler -----------
 

@@ -70,6 +70,25 @@ describe('RealTimeSource with a speedup', () => {
     time.dispose();
   });
 
+  it('never wakes before its time (Node timers can, by up to a real millisecond: N scenario ms)', async () => {
+    const time = new RealTimeSource({ speedup: 60 });
+    const early: number[] = [];
+    await new Promise<void>((resolve) => {
+      let left = 200;
+      for (let i = 0; i < 200; i++) {
+        const dueMs = time.nowMs() + 60 + i * 13.7;
+        const check = (): void => {
+          if (time.nowMs() < dueMs) early.push(dueMs - time.nowMs());
+          if (--left === 0) resolve();
+        };
+        if (i % 2 === 0) time.schedule(dueMs - time.nowMs(), check);
+        else void time.sleep(dueMs - time.nowMs()).then(check);
+      }
+    });
+    expect(early).toEqual([]);
+    time.dispose();
+  });
+
   it('gives a wait shorter than a real millisecond to setImmediate, not to a 1 ms timer', async () => {
     const time = new RealTimeSource({ speedup: 1_000 });
     const started = performance.now();

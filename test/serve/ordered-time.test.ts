@@ -61,3 +61,25 @@ describe('OrderedTimeSource', () => {
     expect(() => ordered.scheduleAt(Number.NaN, () => undefined)).toThrow(RangeError);
   });
 });
+
+describe('OrderedTimeSource on a compressed clock', () => {
+  it('never runs a callback before its time, even under a speedup where a real millisecond is 60 scenario ms', async () => {
+    const real = new RealTimeSource({ speedup: 60 });
+    const time = new OrderedTimeSource(real);
+    const early: number[] = [];
+    await new Promise<void>((resolve) => {
+      let left = 100;
+      for (let i = 0; i < 100; i++) {
+        const atMs = real.nowMs() + 30 + i * 7.3;
+        time.scheduleAt(atMs, () => {
+          const now = time.nowMs();
+          if (now < atMs) early.push(atMs - now);
+          if (--left === 0) resolve();
+        });
+      }
+    });
+    expect(early).toEqual([]);
+    time.dispose();
+    real.dispose();
+  });
+});
