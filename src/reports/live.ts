@@ -293,9 +293,10 @@ function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>
     found.push(`k6 dropped ${k6.droppedIterations} iterations for want of a free VU: the live run sent fewer orders than the scenario (raise the scenarios' maxVUs, or lower --speedup)`);
   }
   if (k6.restockDurationMsMax !== null && speedup !== null && k6.restockDurationMsMax * speedup > RESTOCK_INSTANT_MS) {
-    const scenarioS = roundStat((k6.restockDurationMsMax * speedup) / 1000);
+    const oneDecimal = (x: number): string => fmtNumber(Math.round(x * 10) / 10, Number.isInteger(Math.round(x * 10) / 10) ? 0 : 1);
+    const scenarioS = oneDecimal((k6.restockDurationMsMax * speedup) / 1000);
     found.push(
-      `a restock took up to ${roundStat(k6.restockDurationMsMax / 1000)} real s live, ${scenarioS} s of scenario time at speedup ${speedup} (k6 adjusts SKU by SKU; the simulator restocks every SKU at once), so restocked listings reach the channels later: lost sales and freshness suffer; a lower --speedup shortens it`,
+      `a restock took up to ${oneDecimal(k6.restockDurationMsMax / 1000)} real s live, ${scenarioS} s of scenario time at speedup ${speedup} (k6 adjusts SKU by SKU; the simulator restocks every SKU at once), so restocked listings reach the channels later: lost sales and freshness suffer; a lower --speedup shortens it`,
     );
   }
   if (audit.settled === false) found.push('the audit was read while work was still in flight (settled: false): its end-to-end checks were skipped and its counts may still move');
