@@ -144,7 +144,6 @@ export class RealTimeSource implements TimeSource {
     };
     this.pending.set(key, afterRealMs(delayMs / this.speedup, wake));
   }
-
 }
 
 /**

@@ -18,7 +18,7 @@
  */
 import { scenarioAssertions, type Bound } from '../analysis/check.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
-import type { ChannelPreset } from '../sim/channels/presets.js';
+import { latencyQuantileMs } from '../sim/channels/latency.js';
 import { RandomStreams, ZipfSampler } from '../sim/random.js';
 import { effectivePreset } from '../sim/world.js';
 import { liveRedeliveries } from './live-world.js';
@@ -115,7 +115,7 @@ export interface SpeedupLimit {
 export function speedupLimits(scenario: Scenario, targetCapacityPerS: number = DEFAULT_TARGET_CAPACITY_PER_S): SpeedupLimit[] {
   const limits: SpeedupLimit[] = [];
   const presets = scenario.channels.map((c) => ({ id: c.id, preset: effectivePreset(c.preset, c.overrides as Record<string, unknown> | undefined) }));
-  const p99s = presets.map(({ id, preset }) => ({ id, p99Ms: latencyP99Ms(preset.latency) }));
+  const p99s = presets.map(({ id, preset }) => ({ id, p99Ms: latencyQuantileMs(preset.latency, 0.99) }));
   const tightest = p99s.reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a));
   limits.push({
     constraint: 'timer-resolution',
@@ -148,23 +148,10 @@ export function maxSpeedup(limits: readonly SpeedupLimit[]): number {
   return Math.min(...limits.map((l) => l.maxSpeedup));
 }
 
-function latencyP99Ms(spec: ChannelPreset['latency']): number {
-  switch (spec.kind) {
-    case 'fixed':
-      return spec.ms;
-    case 'lognormal':
-      return spec.p99Ms;
-    case 'uniform':
-      return spec.minMs + 0.99 * (spec.maxMs - spec.minMs);
-  }
-}
-
 /** The scenario's highest order rate outside bursts: the daily profile's peak hour plus the surge. */
 function peakOrdersPerS(scenario: Scenario): number {
   const d = scenario.demand;
-  const raw = d.dailyProfile ?? new Array<number>(24).fill(1);
-  const mean = raw.reduce((a, b) => a + b, 0) / 24;
-  const peakMultiplier = mean > 0 ? Math.max(...raw) / mean : 0;
+  const peakMultiplier = Math.max(...hourlyMultipliers(scenario));
   const surge = d.surge === undefined ? 0 : d.surge.ordersPerHour / 3600;
   return (d.ordersPerDay / DAY_S) * peakMultiplier + surge;
 }
@@ -330,17 +317,23 @@ function thresholdPlan(scenario: Scenario, strategy: string, httpP99Ms: number):
   return { thresholds, notMirrored };
 }
 
+/** Each hour's share of the mean daily rate, from the daily profile (flat without one). */
+function hourlyMultipliers(scenario: Scenario): number[] {
+  const raw = scenario.demand.dailyProfile ?? new Array<number>(24).fill(1);
+  const mean = raw.reduce((a, b) => a + b, 0) / 24;
+  return raw.map((x) => (mean > 0 ? x / mean : 0));
+}
+
 /** One step per scenario hour, at the hour's rate from the daily profile, compressed. */
 function demandPlan(scenario: Scenario, speedup: number, redeliveryMs: number): K6ScriptConfig['demand'] {
   const d = scenario.demand;
   if (d.ordersPerDay <= 0) return null;
-  const raw = d.dailyProfile ?? new Array<number>(24).fill(1);
-  const mean = raw.reduce((a, b) => a + b, 0) / 24;
+  const multipliers = hourlyMultipliers(scenario);
   const hours = Math.ceil(scenario.durationS / 3600);
   const perHour: { durationMs: number; ratePerS: number }[] = [];
   for (let h = 0; h < hours; h++) {
     const scenarioMs = Math.min(HOUR_MS, scenario.durationS * 1000 - h * HOUR_MS);
-    const multiplier = mean > 0 ? raw[h % 24]! / mean : 0;
+    const multiplier = multipliers[h % 24]!;
     perHour.push({ durationMs: scenarioMs / speedup, ratePerS: (d.ordersPerDay / DAY_S) * multiplier * speedup });
   }
   const peak = Math.max(...perHour.map((p) => p.ratePerS));

@@ -149,7 +149,7 @@ function num(values: Readonly<Record<string, unknown>> | undefined, key: string)
 /** Reads a k6 summary in either form (see the file comment). */
 export function parseK6Summary(json: unknown, source: string): LiveK6 {
   const handled = k6Summary.safeParse(json);
-  if (handled.success && Object.values(handled.data.metrics).every((m) => typeof m.values === 'object')) return fromHandleSummary(handled.data);
+  if (handled.success) return fromHandleSummary(handled.data);
   const exported = k6Export.safeParse(json);
   if (exported.success) return fromExport(exported.data);
   throw problems(source, "a k6 JSON summary (k6 run --summary-export FILE, or handleSummary's data: { metrics: { <name>: { values } } })", handled.success ? exported.error : handled.error);

@@ -170,9 +170,8 @@ const LIVE_ASSERTABLE: Partial<Record<AssertableMetric, (a: LiveAudit) => number
 /** Whether `invsim serve` runs this strategy: it is event-driven, with no listing policy, partition or pitfall. */
 export function serviceRunsStrategy(spec: StrategySpec | undefined): boolean {
   if (spec === undefined) return false;
-  const s = spec as StrategySpec & { listingPolicy?: Record<string, unknown>; partitionStock?: boolean; pitfall?: unknown };
-  const policy = Object.values(s.listingPolicy ?? {}).some((v) => v !== undefined);
-  return s.kind === 'event-driven' && !policy && s.partitionStock !== true && s.pitfall === undefined;
+  const policy = Object.values(spec.listingPolicy).some((v) => v !== undefined);
+  return spec.kind === 'event-driven' && !policy && !spec.partitionStock && spec.pitfall === undefined;
 }
 
 /** The name under which the live report predicts the service's own sync when the scenario has no such strategy. */

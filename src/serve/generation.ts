@@ -388,14 +388,7 @@ export class Generation implements ChannelHost {
     this.windowFromMs = this.time.nowMs();
     this.scheduleRedrive();
     this.observer.reset();
-    for (const channel of this.channels) {
-      const stats = channel.stats;
-      stats.calls = 0;
-      stats.throttled = 0;
-      stats.failed = 0;
-      stats.reads = 0;
-      stats.itemsSent = 0;
-    }
+    for (const channel of this.channels) channel.resetStats();
   }
 
   /** Storefront: the customer found too few units listed and left; the engine never hears of it. */

@@ -95,6 +95,11 @@ export class SimChannel implements ChannelClient {
   readonly maxConcurrency: number;
   readonly batch: ChannelClient['batch'];
   readonly stats: ChannelStats = { calls: 0, throttled: 0, failed: 0, reads: 0, itemsSent: 0 };
+
+  /** Zeroes the API counts: a new measurement period starts (the service's measured window). */
+  resetStats(): void {
+    Object.assign(this.stats, { calls: 0, throttled: 0, failed: 0, reads: 0, itemsSent: 0 });
+  }
   /** The channel's view: listed quantity, the source version it reflects, when we last set it. */
   readonly quantity: Int32Array;
   readonly version: Float64Array;
