@@ -7,6 +7,10 @@
 
 export const ORDER_STATUS = { pending: 0, fulfilled: 1, oversold: 2 } as const;
 
+/** What the store committed under an order's own id (`o<n>`), if anything. */
+export type CommittedRecord = 'applied' | 'rejected';
+const RECORD_CODE = { none: 0, applied: 1, rejected: 2 } as const;
+
 const INITIAL = 4096;
 
 export class OrderBook {
@@ -18,6 +22,7 @@ export class OrderBook {
   private units = new Int32Array(INITIAL);
   private statusCol = new Uint8Array(INITIAL);
   private appliedCol = new Uint8Array(INITIAL);
+  private recordCol = new Uint8Array(INITIAL);
   private placedAt = new Float64Array(INITIAL);
   private shownCol = new Int32Array(INITIAL);
   private sourceAt = new Int32Array(INITIAL);
@@ -37,6 +42,7 @@ export class OrderBook {
     this.units[s] = o.units;
     this.statusCol[s] = ORDER_STATUS.pending;
     this.appliedCol[s] = 0;
+    this.recordCol[s] = RECORD_CODE.none;
     this.placedAt[s] = o.placedAtMs;
     this.shownCol[s] = o.shown;
     this.sourceAt[s] = o.sourceQuantity;
@@ -65,6 +71,20 @@ export class OrderBook {
     const count = Math.min(255, this.appliedCol[s]! + 1);
     this.appliedCol[s] = count;
     return count;
+  }
+  /**
+   * The store committed order n's mutation under the order's own id. An order released from
+   * the window ended long ago and is past any redelivery, so nothing waits on its record.
+   */
+  noteCommitted(n: number, record: CommittedRecord): void {
+    if (n < this.base) return;
+    this.recordCol[this.slot(n)] = RECORD_CODE[record];
+  }
+  /** The record the store holds under order n's own id: what a `duplicate` answer for n stands for. */
+  committedAs(n: number): CommittedRecord | undefined {
+    if (n < this.base) return undefined;
+    const code = this.recordCol[this.slot(n)]!;
+    return code === RECORD_CODE.applied ? 'applied' : code === RECORD_CODE.rejected ? 'rejected' : undefined;
   }
   placedAtOf(n: number): number {
     return this.placedAt[this.slot(n)]!;
@@ -104,7 +124,7 @@ export class OrderBook {
   }
 
   private columns(): (Int32Array | Uint8Array | Float64Array)[] {
-    return [this.sku, this.channel, this.units, this.statusCol, this.appliedCol, this.placedAt, this.shownCol, this.sourceAt, this.sourceChangedAt];
+    return [this.sku, this.channel, this.units, this.statusCol, this.appliedCol, this.recordCol, this.placedAt, this.shownCol, this.sourceAt, this.sourceChangedAt];
   }
 
   private grow(): void {
@@ -119,6 +139,7 @@ export class OrderBook {
     this.units = grown(this.units, (n) => new Int32Array(n));
     this.statusCol = grown(this.statusCol, (n) => new Uint8Array(n));
     this.appliedCol = grown(this.appliedCol, (n) => new Uint8Array(n));
+    this.recordCol = grown(this.recordCol, (n) => new Uint8Array(n));
     this.placedAt = grown(this.placedAt, (n) => new Float64Array(n));
     this.shownCol = grown(this.shownCol, (n) => new Int32Array(n));
     this.sourceAt = grown(this.sourceAt, (n) => new Int32Array(n));

@@ -9,12 +9,15 @@ import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
 import type { InventoryStore } from '../engine/ports.js';
 import type { Kernel } from './kernel.js';
 
-/** Idempotency neglect: the store never recognises a redelivered mutation. */
-export function withoutIdempotency(store: InventoryStore): InventoryStore {
-  let attempt = 0;
+/**
+ * Idempotency neglect: the store never recognises a redelivered mutation. `nextAttempt` numbers
+ * the commits of the whole run, across processor restarts: a counter that restarted with the
+ * processor would give a redelivery an id already recorded, and the store would refuse it.
+ */
+export function withoutIdempotency(store: InventoryStore, nextAttempt: () => number): InventoryStore {
   return forwardStore(store, {
     hasProcessed: () => Promise.resolve(false),
-    commit: (request, nowMs) => store.commit({ ...request, mutationId: `${request.mutationId}#${++attempt}` }, nowMs),
+    commit: (request, nowMs) => store.commit({ ...request, mutationId: `${request.mutationId}#${nextAttempt()}` }, nowMs),
   });
 }
 

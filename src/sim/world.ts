@@ -176,6 +176,8 @@ class World implements ChannelHost {
   private readonly waiters: ((message: number) => void)[] = [];
   private generation: ProcessorGeneration | undefined;
   private processorRestarts = 0;
+  /** Commits made by the no-idempotency pitfall, each under an id of its own. */
+  private unkeyedCommits = 0;
   private readonly pollBacklog: number[][];
   // Dispatch.
   private dispatcher!: PropagationDispatcher;
@@ -358,10 +360,13 @@ class World implements ChannelHost {
 
   /** Called inside every successful store commit, synchronously. */
   private onCommitted(request: CommitRequest, level: StockLevel, nowMs: number): void {
-    if (request.effect !== 'apply') return;
-    const k = this.keyIndex.get(request.sku)!;
     const id = request.mutationId;
     const hash = id.indexOf('#');
+    // The ledger of what the store holds under an order's own id (pitfalls that rename ids hold
+    // nothing under it): the outcome a later `duplicate` answer stands for.
+    if (id.charCodeAt(0) === 111 /* o */ && hash < 0) this.orders.noteCommitted(Number(id.slice(1)), request.effect === 'apply' ? 'applied' : 'rejected');
+    if (request.effect !== 'apply') return;
+    const k = this.keyIndex.get(request.sku)!;
     const n = Number(id.slice(1, hash < 0 ? undefined : hash));
     let delta: number;
     if (id.charCodeAt(0) === 111 /* o */) {
@@ -680,7 +685,7 @@ class World implements ChannelHost {
       commit: (req, now) => (gen.alive ? base.commit(req, now) : frozen),
     });
     let store: InventoryStore = live;
-    if (this.pitfall === 'no-idempotency') store = withoutIdempotency(live);
+    if (this.pitfall === 'no-idempotency') store = withoutIdempotency(live, () => ++this.unkeyedCommits);
     if (this.pitfall === 'no-locking') store = withoutLocking(live, (sku) => this.sotVer[this.keyIndex.get(sku)!]!);
     const jitter = this.streams.stream(`engine.jitter.gen${this.processorRestarts}`);
     const onCommitted = (): void => this.onEngineCommit();
@@ -743,13 +748,15 @@ class World implements ChannelHost {
     }
     if (message < 0) return;
     this.trace.record(TRACE.outcome, message, OUTCOMES.indexOf(outcome.status), 0, 0, 0, now);
-    if (outcome.status === 'duplicate') {
-      this.duplicatesIgnored++;
-      return;
-    }
-    if (this.orders.statusOf(message) !== ORDER_STATUS.pending) return;
+    if (outcome.status === 'duplicate') this.duplicatesIgnored++;
+    // A crash while a commit is in flight loses its answer, not the commit: the redelivery is
+    // then answered `duplicate`, and the store's record under the order's id is the outcome.
+    // A `duplicate` with no record there settles nothing; the order stays pending and the
+    // end-of-run check reports it.
+    const settled = outcome.status === 'duplicate' ? this.orders.committedAs(message) : outcome.status;
+    if (settled === undefined || this.orders.statusOf(message) !== ORDER_STATUS.pending) return;
     this.pendingOrders--;
-    if (outcome.status === 'applied') {
+    if (settled === 'applied') {
       this.orders.setStatus(message, ORDER_STATUS.fulfilled);
       this.fulfilled++;
       return;

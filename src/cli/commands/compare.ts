@@ -11,6 +11,7 @@ import type { RunRecord } from '../../analysis/metrics.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { commandLine, makeCompareReport } from '../../reports/make.js';
 import { writeReport } from '../../reports/write.js';
+import { EXIT } from '../errors.js';
 import type { Io } from '../main.js';
 import { compareTable, progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
@@ -100,7 +101,7 @@ export async function compareCommand(args: CompareArgs, io: Io): Promise<number>
       const paths = writeReport(args.report, report);
       io.err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
     }
-    return 0;
+    return integrityExit(plan, scenario, result.strategies.flatMap((s) => s.runs.map((r) => ({ strategy: s.strategy, ...r }))), io);
   }
   const shard = parseShard(args.shard);
   const tasks = planTasks(plan).filter((_, i) => inShard(i, shard));
@@ -114,5 +115,19 @@ export async function compareCommand(args: CompareArgs, io: Io): Promise<number>
     const paths = writeOutputs(args.out, `compare-${fileSafe(plan.scenario)}-shard-${shard.index}-of-${shard.count}`, doc, rows);
     io.err(`wrote ${paths.json} and ${paths.csv}\n`);
   }
-  return 0;
+  return integrityExit(plan, scenario, runs, io);
+}
+
+/**
+ * Exit 1 when a real-engine strategy broke an invariant on some seed, with a reproducer on
+ * stderr. A pitfall variant's violations are the cost a comparison measures (DESIGN.md: pitfall
+ * variants show how many they cause), so they alone do not fail it; `invsim run` of one does.
+ */
+export function integrityExit(plan: ComparePlan, scenario: Scenario, runs: readonly { strategy: string; seed: number; metrics: { integrityViolations: number } }[], io: Io): number {
+  const broken = runs.filter((r) => r.metrics.integrityViolations > 0 && scenario.strategies[r.strategy]?.pitfall === undefined);
+  const first = broken[0];
+  if (first === undefined) return EXIT.ok;
+  const where = broken.map((r) => `${r.strategy} seed ${r.seed}`).join(', ');
+  io.err(`invsim compare: integrity violations in ${where}\nreproduce: ${commandLine(['invsim', 'run', plan.file, '--scenario', plan.scenario, '--strategy', first.strategy, '--seed', first.seed])}\n`);
+  return EXIT.failed;
 }

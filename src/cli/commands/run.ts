@@ -7,6 +7,7 @@ import { simulate } from '../../sim/world.js';
 import { liveWorldScenario } from '../../loadtest/live-world.js';
 import { commandLine, makeRunReport } from '../../reports/make.js';
 import { writeReport } from '../../reports/write.js';
+import { EXIT } from '../errors.js';
 import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
 import { reportOption } from './common.js';
 
@@ -59,7 +60,14 @@ export async function runCommand(args: RunArgs, out: (text: string) => void, err
     const paths = writeReport(args.report, await makeRunReport({ file: args.file, scenario, result, command }));
     err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
   }
-  return 0;
+  // An invariant failed: exit 1 (DESIGN.md), a pitfall's run included. The document is printed
+  // whole either way; with --json the reason goes to stderr, as `check` does.
+  if (result.integrityViolations === 0) return EXIT.ok;
+  if (args.json) {
+    const again = commandLine(['invsim', 'run', args.file, '--scenario', args.scenario, '--strategy', args.strategy, '--seed', args.seed, ...(args.live ? ['--live'] : [])]);
+    err(`invsim run: ${fmtNumber(result.integrityViolations)} integrity violations (first: ${result.violations[0]?.invariant ?? ''})\nreproduce: ${again}\n`);
+  }
+  return EXIT.failed;
 }
 
 export function summarize(r: SimulationResult, file: string): string {
