@@ -1,7 +1,7 @@
 /** `--out DIR`: the JSON document and a CSV (one row per run) written side by side. */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { writeFilesAtomically, type OutputTarget } from './output-file.js';
 
 export type CsvRow = readonly (string | number | boolean | null)[];
 
@@ -17,13 +17,27 @@ export function toJson(document: unknown): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** Writes `<dir>/<base>.json` and `<dir>/<base>.csv`; returns the two paths. */
-export function writeOutputs(dir: string, base: string, document: unknown, rows: readonly CsvRow[]): { json: string; csv: string } {
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, `${base}.json`);
-  const csv = join(dir, `${base}.csv`);
-  writeFileSync(json, toJson(document));
-  writeFileSync(csv, toCsv(rows));
+/** The two files `writeOutputs(dir, base, …)` writes. */
+export function outputPaths(dir: string, base: string): { json: string; csv: string } {
+  return { json: join(dir, `${base}.json`), csv: join(dir, `${base}.csv`) };
+}
+
+/** The destinations of `writeOutputs`, for checking them before a run (`assertWritable`). */
+export function outputTargets(dir: string, base: string, option = '--out'): OutputTarget[] {
+  const { json, csv } = outputPaths(dir, base);
+  return [
+    { option, path: json, shown: dir },
+    { option, path: csv, shown: dir },
+  ];
+}
+
+/** Writes `<dir>/<base>.json` and `<dir>/<base>.csv` (both or neither); returns the two paths. */
+export function writeOutputs(dir: string, base: string, document: unknown, rows: readonly CsvRow[], option = '--out'): { json: string; csv: string } {
+  const { json, csv } = outputPaths(dir, base);
+  writeFilesAtomically([
+    { option, path: json, shown: dir, data: toJson(document) },
+    { option, path: csv, shown: dir, data: toCsv(rows) },
+  ]);
   return { json, csv };
 }
 

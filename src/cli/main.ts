@@ -5,6 +5,7 @@
  */
 import yargs from 'yargs';
 import { AnalysisInputError } from '../analysis/errors.js';
+import { OutputFileError } from '../analysis/output-file.js';
 import { ScenarioError } from '../scenarios/load.js';
 import { UnknownStrategyError } from '../sim/world.js';
 import { checkBuilder, checkCommand, type CheckArgs } from './commands/check.js';
@@ -110,6 +111,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 function report(error: unknown, io: Io): number {
   if (error instanceof ScenarioError) {
     io.err(`invsim: invalid scenario\n${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof OutputFileError) {
+    for (const line of error.message.split('\n')) io.err(`invsim: ${line}\n`);
     return EXIT.usage;
   }
   if (error instanceof UsageError || error instanceof AnalysisInputError || error instanceof UnknownStrategyError || error instanceof RangeError) {

@@ -10,10 +10,11 @@
  * v0.48 and for the current k6.
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { assertWritable, writeFilesAtomically, type OutputFile } from '../analysis/output-file.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { planScript, type K6ScriptConfig, type PlanOptions } from './plan.js';
 
@@ -67,18 +68,28 @@ export async function generateK6Script(scenario: Scenario, options: GenerateOpti
   const config = planScript(scenario, options);
   const outDir = resolve(options.outDir);
   const libDir = join(outDir, 'lib');
-  mkdirSync(libDir, { recursive: true });
-  for (const name of readdirSync(K6_LIB_DIR)) {
-    if (name.endsWith('.ts')) copyFileSync(join(K6_LIB_DIR, name), join(libDir, name));
-  }
   const tsFile = join(outDir, `${scenario.name}.ts`);
   const jsFile = join(outDir, `${scenario.name}.js`);
   const tsconfigFile = join(outDir, 'tsconfig.json');
-  writeFileSync(tsFile, scriptSource(config));
-  writeFileSync(tsconfigFile, `${JSON.stringify(GENERATED_TSCONFIG, null, 2)}\n`);
+  const manifestFile = parallelism >= 2 ? join(outDir, `${scenario.name}.testrun.yaml`) : null;
+  const libFiles = readdirSync(K6_LIB_DIR)
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => ({ path: join(libDir, name), data: readFileSync(join(K6_LIB_DIR, name)) }));
+  // Every destination is checked before anything is written; then each file is written
+  // atomically (src/analysis/output-file.ts), so a reader never sees half a script.
+  const named = { option: '--out', shown: options.outDir };
+  assertWritable([...libFiles, { path: tsFile }, { path: tsconfigFile }, { path: jsFile }, ...(manifestFile === null ? [] : [{ path: manifestFile }])].map((f) => ({ ...named, path: f.path })));
+  // esbuild bundles from disk (the script imports ./lib/*), so the sources go first.
+  const sources: OutputFile[] = [
+    ...libFiles.map((f) => ({ ...named, ...f })),
+    { ...named, path: tsFile, data: scriptSource(config) },
+    { ...named, path: tsconfigFile, data: `${JSON.stringify(GENERATED_TSCONFIG, null, 2)}\n` },
+  ];
+  writeFilesAtomically(sources);
   const result = await build({
     entryPoints: [tsFile],
     outfile: jsFile,
+    write: false,
     bundle: true,
     format: 'esm',
     platform: 'neutral',
@@ -91,15 +102,17 @@ export async function generateK6Script(scenario: Scenario, options: GenerateOpti
     banner: { js: `// Bundled by esbuild from ${scenario.name}.ts (${config.generatedBy}). Run: k6 run --summary-export ${scenario.name}.summary.json ${scenario.name}.js -e BASE_URL=… -e WEBHOOK_SECRET=… -e ADMIN_TOKEN=…` },
   });
   const bundleBytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  let manifestFile: string | null = null;
-  if (parallelism >= 2) {
-    const bundle = readFileSync(jsFile, 'utf8');
+  const output = result.outputFiles.find((f) => f.path === jsFile);
+  if (output === undefined) throw new Error(`esbuild produced no ${jsFile} (it produced ${result.outputFiles.map((f) => f.path).join(', ')})`);
+  const bundle = output.text;
+  const outputs: OutputFile[] = [{ ...named, path: jsFile, data: output.contents }];
+  if (manifestFile !== null) {
     if (Buffer.byteLength(bundle) > CONFIGMAP_MAX_BYTES) {
       throw new RangeError(`--parallelism: the bundle is ${Buffer.byteLength(bundle)} bytes, more than a ConfigMap holds (${CONFIGMAP_MAX_BYTES}); mount it from a volume instead`);
     }
-    manifestFile = join(outDir, `${scenario.name}.testrun.yaml`);
-    writeFileSync(manifestFile, testRunManifest(scenario.name, bundle, parallelism, config));
+    outputs.push({ ...named, path: manifestFile, data: testRunManifest(scenario.name, bundle, parallelism, config) });
   }
+  writeFilesAtomically(outputs);
   return { tsFile, jsFile, libDir, tsconfigFile, config, bundleBytes, summaryFile: join(outDir, `${scenario.name}.summary.json`), manifestFile };
 }
 

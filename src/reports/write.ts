@@ -2,8 +2,7 @@
  * Writes a report and its data side by side: FILE.html, FILE.json and FILE.csv (the extension of
  * the given path, if .html or .htm, is replaced; any other name gets the three extensions added).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFilesAtomically, type OutputTarget } from '../analysis/output-file.js';
 import { toCsv, toJson } from '../analysis/output.js';
 import type { BuiltReport } from './document.js';
 
@@ -18,11 +17,25 @@ export function reportPaths(file: string): ReportPaths {
   return { html: /\.html?$/i.test(file) ? file : `${base}.html`, json: `${base}.json`, csv: `${base}.csv` };
 }
 
-export function writeReport(file: string, report: BuiltReport): ReportPaths {
+/** How a report's destinations are named in a message: by `option` and, optionally, a directory. */
+export interface ReportOption {
+  readonly option: string;
+  readonly shown?: string;
+}
+
+/** The three destinations of a report, for checking them before the run (`assertWritable`). */
+export function reportTargets(file: string, named: ReportOption = { option: '--report' }): OutputTarget[] {
   const paths = reportPaths(file);
-  mkdirSync(dirname(paths.html), { recursive: true });
-  writeFileSync(paths.html, report.html);
-  writeFileSync(paths.json, toJson(report.json));
-  writeFileSync(paths.csv, toCsv(report.csv));
+  return [paths.html, paths.json, paths.csv].map((path) => ({ ...named, path }));
+}
+
+/** Writes the three files atomically, all or none (src/analysis/output-file.ts). */
+export function writeReport(file: string, report: BuiltReport, named: ReportOption = { option: '--report' }): ReportPaths {
+  const paths = reportPaths(file);
+  writeFilesAtomically([
+    { ...named, path: paths.html, data: report.html },
+    { ...named, path: paths.json, data: toJson(report.json) },
+    { ...named, path: paths.csv, data: toCsv(report.csv) },
+  ]);
   return paths;
 }

@@ -1,10 +1,9 @@
 /** `invsim check`: CI mode. Every `assert` block over N seeds; exit 1 with a reproducer on any breach. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkTasks, describeAssertion, evaluateAssertions, scenarioAssertions, type CheckReport } from '../../analysis/check.js';
 import { seedRange } from '../../analysis/compare.js';
 import { junitXml } from '../../analysis/junit.js';
+import { assertWritable, writeFileAtomically } from '../../analysis/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { runTasks } from '../../analysis/runner.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
@@ -57,8 +56,7 @@ function formatReport(report: CheckReport): string {
 }
 
 function writeJunit(path: string, report: CheckReport, io: Io): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, junitXml(report));
+  writeFileAtomically({ option: '--junit', path, data: junitXml(report) });
   io.err(`wrote ${path}\n`);
 }
 
@@ -66,6 +64,8 @@ export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
   const file = loadScenarioFile(args.file);
   const scenarios = args.scenario === undefined ? [...file.scenarios.values()] : [getScenario(file, args.scenario)];
   const seeds = seedRange(args.seeds, args.seedStart);
+  // Checked before the runs: a CI job with a bad --junit path fails at once, not after them.
+  if (args.junit !== undefined) assertWritable([{ option: '--junit', path: args.junit }]);
   const assertions = scenarios.flatMap(scenarioAssertions);
   if (assertions.length === 0) io.err(`invsim check: ${args.scenario === undefined ? args.file : `scenario ${args.scenario}`} has no assert block; nothing to check\n`);
   const onProgress = progress(io, 'check');

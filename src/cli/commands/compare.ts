@@ -2,15 +2,16 @@
 import type { Argv } from 'yargs';
 import { aggregateRecords, compareRunRows, MIN_COMPARE_SEEDS, planTasks, seedRange, toCompareRun, type ComparePlan, type CompareResult } from '../../analysis/compare.js';
 import { AnalysisInputError } from '../../analysis/errors.js';
-import { fileSafe, toJson, writeOutputs } from '../../analysis/output.js';
+import { assertWritable, type OutputTarget } from '../../analysis/output-file.js';
+import { fileSafe, outputTargets, toJson, writeOutputs } from '../../analysis/output.js';
 import { runTasks } from '../../analysis/runner.js';
-import { inShard, parseShard, scenarioHash, shardDocument, type ShardRun } from '../../analysis/shard.js';
+import { inShard, parseShard, scenarioHash, shardDocument, type Shard, type ShardRun } from '../../analysis/shard.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
 import type { RunRecord } from '../../analysis/metrics.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { commandLine, makeCompareReport } from '../../reports/make.js';
-import { writeReport } from '../../reports/write.js';
+import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
 import type { Io } from '../main.js';
 import { compareTable, progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
@@ -86,13 +87,25 @@ export function compareCommandLine(args: Pick<CompareArgs, 'file' | 'scenario' |
 export function emitComparison(result: CompareResult, args: { json: boolean; out: string | undefined }, io: Io): void {
   io.out(args.json ? toJson(result) : compareTable(result));
   if (args.out !== undefined) {
-    const paths = writeOutputs(args.out, `compare-${fileSafe(result.scenario)}`, result, compareRunRows(result));
+    const paths = writeOutputs(args.out, compareOutBase(result.scenario), result, compareRunRows(result));
     io.err(`wrote ${paths.json} and ${paths.csv}\n`);
   }
 }
 
+/** The base name of `--out` files: `compare-<scenario>`, or `…-shard-<i>-of-<n>` for a shard. */
+export function compareOutBase(scenario: string, shard?: Shard): string {
+  return `compare-${fileSafe(scenario)}${shard === undefined ? '' : `-shard-${shard.index}-of-${shard.count}`}`;
+}
+
+/** The files `compare` will write: checked before the first run, so a bad destination costs nothing. */
+function compareTargets(args: Pick<CompareArgs, 'out' | 'report' | 'shard'>, scenario: string): OutputTarget[] {
+  const base = compareOutBase(scenario, args.shard === undefined ? undefined : parseShard(args.shard));
+  return [...(args.out === undefined ? [] : outputTargets(args.out, base)), ...(args.report === undefined ? [] : reportTargets(args.report))];
+}
+
 export async function compareCommand(args: CompareArgs, io: Io): Promise<number> {
   const { plan, hash, scenario } = comparePlan(args);
+  assertWritable(compareTargets(args, plan.scenario));
   if (args.shard === undefined) {
     const { result, records } = await runComparisonRecords(plan, { workers: args.workers, io });
     emitComparison(result, args, io);
@@ -112,7 +125,7 @@ export async function compareCommand(args: CompareArgs, io: Io): Promise<number>
   io.out(toJson(doc));
   if (args.out !== undefined) {
     const rows = [['scenario', 'strategy', 'seed', 'traceHash', ...COMPARE_METRICS], ...runs.map((r) => [plan.scenario, r.strategy, r.seed, r.traceHash, ...COMPARE_METRICS.map((m) => r.metrics[m])])];
-    const paths = writeOutputs(args.out, `compare-${fileSafe(plan.scenario)}-shard-${shard.index}-of-${shard.count}`, doc, rows);
+    const paths = writeOutputs(args.out, compareOutBase(plan.scenario, shard), doc, rows);
     io.err(`wrote ${paths.json} and ${paths.csv}\n`);
   }
   return integrityExit(plan, scenario, runs, io);

@@ -6,10 +6,11 @@
  */
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
+import { assertWritable } from '../../analysis/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { liveStrategy, type LiveResult } from '../../reports/live.js';
 import { commandLine, makeLiveReport } from '../../reports/make.js';
-import { writeReport } from '../../reports/write.js';
+import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
 import { fmtMs, fmtNumber, fmtSeeds, textTable } from '../format.js';
@@ -111,6 +112,7 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
     ...(args.report === undefined ? [] : ['--report', args.report]),
   ]);
   if (args.speedup !== undefined && (!(args.speedup > 0) || !Number.isFinite(args.speedup))) throw new RangeError(`--speedup must be a finite number > 0, got ${args.speedup}`);
+  if (args.report !== undefined) assertWritable(reportTargets(args.report));
   const built = await makeLiveReport({
     file: args.file,
     scenario,

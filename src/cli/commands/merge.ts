@@ -2,9 +2,11 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { AnalysisInputError } from '../../analysis/errors.js';
+import { assertWritable } from '../../analysis/output-file.js';
+import { outputTargets } from '../../analysis/output.js';
 import { mergeShards, type ShardInput } from '../../analysis/shard.js';
 import type { Io } from '../main.js';
-import { emitComparison } from './compare.js';
+import { compareOutBase, emitComparison } from './compare.js';
 
 export interface MergeArgs {
   files: string[];
@@ -37,6 +39,7 @@ function readShard(file: string): ShardInput {
 
 export function mergeCommand(args: MergeArgs, io: Io): number {
   const result = mergeShards(args.files.map(readShard));
+  if (args.out !== undefined) assertWritable(outputTargets(args.out, compareOutBase(result.scenario)));
   emitComparison(result, args, io);
   return 0;
 }

@@ -1,12 +1,12 @@
 /** `invsim run`: one scenario, one strategy, one seed. */
 import type { Argv } from 'yargs';
-import { createWriteStream } from 'node:fs';
+import { assertWritable, openAtomicFile } from '../../analysis/output-file.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import type { SimulationResult } from '../../sim/result.js';
 import { simulate } from '../../sim/world.js';
 import { liveWorldScenario } from '../../loadtest/live-world.js';
 import { commandLine, makeRunReport } from '../../reports/make.js';
-import { writeReport } from '../../reports/write.js';
+import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
 import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
 import { reportOption } from './common.js';
@@ -47,13 +47,18 @@ export async function runCommand(args: RunArgs, out: (text: string) => void, err
   const file = loadScenarioFile(args.file);
   const declared = getScenario(file, args.scenario);
   const scenario = args.live ? liveWorldScenario(declared) : declared;
-  const traceStream = args.trace === undefined ? undefined : createWriteStream(args.trace);
-  const result = await simulate(scenario, {
-    strategy: args.strategy,
-    seed: args.seed,
-    ...(traceStream === undefined ? {} : { traceSink: (chunk: string) => void traceStream.write(chunk) }),
-  });
-  if (traceStream !== undefined) await new Promise<void>((resolve, reject) => traceStream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  // Every destination is checked before the run: a bad one costs nothing and writes nothing.
+  const traceTarget = args.trace === undefined ? undefined : { option: '--trace', path: args.trace };
+  assertWritable([...(traceTarget === undefined ? [] : [traceTarget]), ...(args.report === undefined ? [] : reportTargets(args.report))]);
+  const trace = traceTarget === undefined ? undefined : openAtomicFile(traceTarget);
+  let result: SimulationResult;
+  try {
+    result = await simulate(scenario, { strategy: args.strategy, seed: args.seed, ...(trace === undefined ? {} : { traceSink: trace.write }) });
+  } catch (error) {
+    trace?.abort();
+    throw error;
+  }
+  trace?.commit();
   out(args.json ? `${JSON.stringify(result, null, 2)}\n` : summarize(result, args.file));
   if (args.report !== undefined) {
     const command = commandLine(['invsim', 'run', args.file, '--scenario', args.scenario, '--strategy', args.strategy, '--seed', args.seed, ...(args.live ? ['--live'] : []), '--report', args.report]);

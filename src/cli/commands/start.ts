@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import type { CompareResult } from '../../analysis/compare.js';
 import { compareRunRows } from '../../analysis/compare.js';
-import { fileSafe, writeOutputs } from '../../analysis/output.js';
+import { assertWritable } from '../../analysis/output-file.js';
+import { fileSafe, outputTargets, writeOutputs } from '../../analysis/output.js';
 import { commandLine, makeCompareReport } from '../../reports/make.js';
 import { verdict } from '../../reports/verdict.js';
 import type { Scenario } from '../../scenarios/schema.js';
-import { writeReport, type ReportPaths } from '../../reports/write.js';
+import { reportTargets, writeReport, type ReportPaths } from '../../reports/write.js';
 import { fmtEstimate, fmtSeeds, table } from '../format.js';
 import type { Io } from '../main.js';
-import { compareCommandLine, comparePlan, runComparisonRecords } from './compare.js';
+import { compareCommandLine, compareOutBase, comparePlan, runComparisonRecords } from './compare.js';
 import { seedOptions, type SeedArgs } from './common.js';
 
 export interface StartArgs extends SeedArgs {
@@ -62,16 +63,19 @@ export async function startCommand(args: StartArgs, io: Io): Promise<number> {
     .filter((s) => s !== '');
   // Every plan is built (and so every scenario validated) before the first run.
   const plans = names.map((scenario) => comparePlan({ file: args.file, scenario, strategies: undefined, seeds: args.seeds, seedStart: args.seedStart }));
+  // …and every file they will write is checked too: a bad --out fails before the first run.
+  const reportFile = (scenario: string): string => join(args.out, `${fileSafe(scenario)}.html`);
+  assertWritable(plans.flatMap(({ plan }) => [...outputTargets(args.out, compareOutBase(plan.scenario)), ...(args.report ? reportTargets(reportFile(plan.scenario), { option: '--out', shown: args.out }) : [])]));
   const startLine = commandLine(['invsim', 'start', '--file', args.file, '--scenarios', names.join(','), '--seeds', args.seeds, '--seed-start', args.seedStart, '--out', args.out]);
   for (const { plan, scenario } of plans) {
     const startedMs = Date.now();
     const { result, records } = await runComparisonRecords(plan, { workers: args.workers, io, label: `compare ${plan.scenario}` });
-    const files = writeOutputs(args.out, `compare-${fileSafe(result.scenario)}`, result, compareRunRows(result));
+    const files = writeOutputs(args.out, compareOutBase(result.scenario), result, compareRunRows(result));
     let report: ReportPaths | undefined;
     if (args.report) {
-      const file = join(args.out, `${fileSafe(result.scenario)}.html`);
+      const file = reportFile(result.scenario);
       const alone = compareCommandLine({ file: args.file, scenario: plan.scenario, strategies: undefined, seeds: args.seeds, seedStart: args.seedStart }, file);
-      report = writeReport(file, await makeCompareReport({ file: args.file, scenario, result, records, command: startLine, alsoCommands: [alone] }));
+      report = writeReport(file, await makeCompareReport({ file: args.file, scenario, result, records, command: startLine, alsoCommands: [alone] }), { option: '--out', shown: args.out });
     }
     io.out(`${summary(result, scenario, files, report)}\n`);
     io.err(`${plan.scenario}: ${plan.strategies.length * plan.seeds.length} runs in ${((Date.now() - startedMs) / 1000).toFixed(1)} s\n`);

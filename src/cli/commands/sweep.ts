@@ -2,7 +2,8 @@
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
-import { fileSafe, toCsv, toJson, writeOutputs } from '../../analysis/output.js';
+import { assertWritable } from '../../analysis/output-file.js';
+import { fileSafe, outputTargets, toCsv, toJson, writeOutputs } from '../../analysis/output.js';
 import { applyOverride, parseParamValues } from '../../analysis/params.js';
 import { runTasks } from '../../analysis/runner.js';
 import { aggregateSweep, defaultSweepStrategies, sweepPlans, sweepRunRows, sweepSummaryRows, sweepTasks, type SweepResult } from '../../analysis/sweep.js';
@@ -10,7 +11,7 @@ import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { fmtEstimate, fmtSeeds, table } from '../format.js';
 import type { Io } from '../main.js';
 import { commandLine, makeSweepReport } from '../../reports/make.js';
-import { writeReport } from '../../reports/write.js';
+import { reportTargets, writeReport } from '../../reports/write.js';
 import { progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
 export interface SweepArgs extends SeedArgs {
@@ -68,12 +69,15 @@ export async function sweepCommand(args: SweepArgs, io: Io): Promise<number> {
   const strategies = args.strategy === undefined ? defaultSweepStrategies(scenario, args.param) : resolveStrategies(args.strategy, scenario, '--strategy');
   const plan = { file: args.file, scenario, param: args.param, values: parseParamValues(args.values), strategies, seeds: seedRange(args.seeds, args.seedStart) };
   const plans = sweepPlans(plan);
+  const outBase = `sweep-${fileSafe(scenario.name)}-${fileSafe(args.param)}`;
+  // Every destination is checked before the runs: a bad one costs nothing and writes nothing.
+  assertWritable([...(args.out === undefined ? [] : outputTargets(args.out, outBase)), ...(args.report === undefined ? [] : reportTargets(args.report))]);
   const onProgress = progress(io, 'sweep');
   const records = await runTasks(sweepTasks(plans), { workers: args.workers, ...(onProgress === undefined ? {} : { onProgress }) });
   const result = aggregateSweep(plan, plans, records);
   io.out(args.json === true ? toJson(result) : args.csv === true ? toCsv(sweepSummaryRows(result)) : sweepTable(result));
   if (args.out !== undefined) {
-    const paths = writeOutputs(args.out, `sweep-${fileSafe(result.scenario)}-${fileSafe(result.param)}`, result, sweepRunRows(result));
+    const paths = writeOutputs(args.out, outBase, result, sweepRunRows(result));
     io.err(`wrote ${paths.json} and ${paths.csv}\n`);
   }
   if (args.report !== undefined) {
