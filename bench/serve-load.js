@@ -32,11 +32,12 @@ const instance = autocannon({
       setupRequest(request) {
         const i = n++;
         const body = JSON.stringify({ mutationId: `${runId}-${i}`, orderId: `${runId}-${i}`, sku: skus[i % skus.length], quantity: 1 });
-        const signature = createHmac('sha256', secret).update(body).digest('hex');
+        const t = Math.floor(Date.now() / 1000);
+        const signature = `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
         return {
           ...request,
           path: `/webhooks/orders/${channels[i % channels.length]}`,
-          headers: { 'content-type': 'application/json', 'x-invsim-signature': `sha256=${signature}` },
+          headers: { 'content-type': 'application/json', 'x-invsim-signature': signature },
           body,
         };
       },

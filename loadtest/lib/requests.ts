@@ -29,8 +29,14 @@ export function orderBody(order: Order): string {
   return JSON.stringify({ mutationId: order.mutationId, orderId: order.orderId, sku: order.sku, quantity: order.quantity });
 }
 
-export function signatureHeader(body: string, secret: string, hmac: HmacSha256Hex): string {
-  return `sha256=${hmac(secret, body).toLowerCase()}`;
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (Stripe's scheme, see
+ * src/serve/signature.ts): the service refuses a signature older than its tolerance (5 min), so
+ * every delivery, a redelivery too, is signed when it is sent.
+ */
+export function signatureHeader(body: string, secret: string, hmac: HmacSha256Hex, nowMs: number = Date.now()): string {
+  const t = Math.floor(nowMs / 1000);
+  return `t=${t},v1=${hmac(secret, `${t}.${body}`).toLowerCase()}`;
 }
 
 export function baseUrlOf(raw: string): string {
@@ -39,13 +45,13 @@ export function baseUrlOf(raw: string): string {
   return trimmed;
 }
 
-export function orderRequest(baseUrl: string, channel: string, order: Order, secret: string, hmac: HmacSha256Hex): PreparedRequest {
+export function orderRequest(baseUrl: string, channel: string, order: Order, secret: string, hmac: HmacSha256Hex, nowMs: number = Date.now()): PreparedRequest {
   const body = orderBody(order);
   return {
     method: 'POST',
     url: `${baseUrl}/webhooks/orders/${encodeURIComponent(channel)}`,
     body,
-    headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(body, secret, hmac) },
+    headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(body, secret, hmac, nowMs) },
   };
 }
 

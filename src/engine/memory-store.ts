@@ -9,6 +9,7 @@ import type {
   CommitRequest,
   CommitResult,
   DeadLetter,
+  IdempotencyRecord,
   InventoryStore,
   OutboxEvent,
   StockLevel,
@@ -36,6 +37,8 @@ export class InMemoryInventoryStore implements InventoryStore {
   private readonly levels = new Map<string, StockLevel>();
   /** mutationId -> expiry time (ms). */
   private readonly idempotency = new Map<string, number>();
+  /** What the records written with a payload digest say (the service's; the simulator writes none). */
+  private readonly records = new Map<string, IdempotencyRecord>();
   /** Insertion-ordered expiry queue used to purge idempotency records. */
   private expiryIds: string[] = [];
   private expiryAt: number[] = [];
@@ -103,6 +106,12 @@ export class InMemoryInventoryStore implements InventoryStore {
     return this.isRecorded(mutationId, nowMs);
   }
 
+  async recordOf(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined> {
+    await this.tick();
+    if (!this.isRecorded(mutationId, nowMs)) return undefined;
+    return this.records.get(mutationId) ?? { applied: undefined, payloadDigest: undefined };
+  }
+
   async commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
     await this.tick();
     return this.commitNow(request, nowMs);
@@ -161,7 +170,10 @@ export class InMemoryInventoryStore implements InventoryStore {
     const hook = this.faultHook;
     hook?.('check', request);
     this.purgeExpired(nowMs);
-    if (this.isRecorded(request.mutationId, nowMs)) return { ok: false, reason: 'duplicate' };
+    if (this.isRecorded(request.mutationId, nowMs)) {
+      const recorded = this.records.get(request.mutationId);
+      return recorded === undefined ? { ok: false, reason: 'duplicate' } : { ok: false, reason: 'duplicate', recorded };
+    }
     const current = this.levels.get(request.sku) ?? EMPTY;
     if (current.version !== request.expectedVersion) return { ok: false, reason: 'version_conflict' };
     if (!Number.isInteger(request.quantity) || request.quantity < 0) {
@@ -195,6 +207,8 @@ export class InMemoryInventoryStore implements InventoryStore {
       this.nextSeq++;
     }
     this.idempotency.set(request.mutationId, expiresAtMs);
+    if (request.payloadDigest !== undefined) this.records.set(request.mutationId, { applied: applies, payloadDigest: request.payloadDigest });
+    else if (this.records.size > 0) this.records.delete(request.mutationId);
     this.expiryIds.push(request.mutationId);
     this.expiryAt.push(expiresAtMs);
     this.onCommitted?.(request, level, nowMs);
@@ -215,7 +229,10 @@ export class InMemoryInventoryStore implements InventoryStore {
     let head = this.expiryHead;
     while (head < this.expiryIds.length && this.expiryAt[head]! <= nowMs) {
       const id = this.expiryIds[head]!;
-      if (this.idempotency.get(id) === this.expiryAt[head]) this.idempotency.delete(id);
+      if (this.idempotency.get(id) === this.expiryAt[head]) {
+        this.idempotency.delete(id);
+        this.records.delete(id);
+      }
       head++;
     }
     if (head > 4096 && head * 2 > this.expiryIds.length) {

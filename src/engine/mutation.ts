@@ -8,13 +8,17 @@ export interface InventoryMutation {
   readonly quantityDelta: number;
   readonly sourceChannel: string;
   readonly orderId: string;
+  /** See CommitRequest.payloadDigest: set by callers whose ids come from outside (the service). */
+  readonly payloadDigest?: string;
 }
 
-export type RejectionReason = 'insufficient_stock' | 'conflict_retries_exhausted';
+/** `above_max_level`: the level would pass MAX_STOCK_LEVEL (src/engine/limits.ts); recorded, like a stock-out. */
+export type RejectionReason = 'insufficient_stock' | 'above_max_level' | 'conflict_retries_exhausted';
 
 export type MutationOutcome =
   | { readonly status: 'applied'; readonly quantity: number; readonly version: number; readonly attempts: number }
-  | { readonly status: 'duplicate' }
+  /** `payloadDiffers`: the key was recorded for a different SKU or quantity (a reused key, not a redelivery). */
+  | { readonly status: 'duplicate'; readonly payloadDiffers?: true }
   | { readonly status: 'rejected'; readonly reason: RejectionReason; readonly quantity?: number };
 
 /** Throws a TypeError naming the field when a mutation is malformed (a caller bug). */

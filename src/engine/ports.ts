@@ -66,11 +66,26 @@ export interface CommitRequest {
   readonly mutationId: string;
   readonly idempotencyTtlMs: number;
   readonly outbox: Omit<OutboxEvent, 'seq' | 'version' | 'quantity' | 'sku' | 'mutationId'>;
+  /**
+   * What the mutation asks for (its SKU and delta), digested: recorded with the idempotency key,
+   * so a key reused for a different payload is told apart from a redelivery. Optional: the
+   * simulator's dense ids never collide and leave it out.
+   */
+  readonly payloadDigest?: string;
+}
+
+/** What an unexpired idempotency record says about the mutation it was written for. */
+export interface IdempotencyRecord {
+  /** Applied (a level, an outbox event) or recorded as rejected; undefined when written without a digest. */
+  readonly applied: boolean | undefined;
+  readonly payloadDigest: string | undefined;
 }
 
 export type CommitResult =
   | { readonly ok: true; readonly level: StockLevel; readonly outboxSeq: number }
-  | { readonly ok: false; readonly reason: 'version_conflict' | 'duplicate' };
+  | { readonly ok: false; readonly reason: 'version_conflict' }
+  /** The key is recorded; `recorded` is what its record says, when the store keeps it. */
+  | { readonly ok: false; readonly reason: 'duplicate'; readonly recorded?: IdempotencyRecord };
 
 /** A parked propagation: the dispatcher gave up after its last retry. */
 export interface DeadLetter {
@@ -93,6 +108,11 @@ export interface InventoryStore {
   read(sku: string): Promise<StockLevel>;
   /** Whether `mutationId` has an unexpired idempotency record. */
   hasProcessed(mutationId: string, nowMs: number): Promise<boolean>;
+  /**
+   * The unexpired idempotency record of `mutationId`, if any: how a caller whose commit answer
+   * was lost (a store failure) learns what happened. Optional; the network stores have it.
+   */
+  recordOf?(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined>;
   /**
    * Atomically: check the version, check the idempotency key, write the new level, the
    * idempotency record (expiring after `idempotencyTtlMs`) and one outbox event. All or nothing.

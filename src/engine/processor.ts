@@ -4,9 +4,10 @@
  * Per attempt: read `{quantity, version}`, decide, then commit level + idempotency record +
  * outbox event in one atomic store call that refuses a mutation already recorded and succeeds
  * only if the version is unchanged. A lost race is retried with jittered exponential
- * backoff up to a bound. Stock never goes below zero: such a mutation is rejected, and the
- * rejection is recorded too, so a redelivery of a rejected order stays rejected.
+ * backoff up to a bound. Stock never goes below zero nor above MAX_STOCK_LEVEL: such a mutation
+ * is rejected, and the rejection is recorded too, so a redelivery of a rejected order stays rejected.
  */
+import { MAX_STOCK_LEVEL } from './limits.js';
 import { assertValidMutation, type InventoryMutation, type MutationOutcome } from './mutation.js';
 import type { AlertSink, Clock, InventoryStore, Random, Timers } from './ports.js';
 
@@ -38,6 +39,7 @@ export interface ProcessorStats {
   applied: number;
   duplicates: number;
   rejectedInsufficientStock: number;
+  rejectedAboveMaxLevel: number;
   rejectedConflicts: number;
   versionConflicts: number;
 }
@@ -47,6 +49,7 @@ export class InventoryMutationProcessor {
     applied: 0,
     duplicates: 0,
     rejectedInsufficientStock: 0,
+    rejectedAboveMaxLevel: 0,
     rejectedConflicts: 0,
     versionConflicts: 0,
   };
@@ -76,7 +79,8 @@ export class InventoryMutationProcessor {
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       const level = await store.read(mutation.sku);
       const next = level.quantity + mutation.quantityDelta;
-      const effect = next < 0 ? 'reject' : 'apply';
+      const tooHigh = next > MAX_STOCK_LEVEL;
+      const effect = next < 0 || tooHigh ? 'reject' : 'apply';
       const nowMs = ports.clock.nowMs();
       const result = await store.commit(
         {
@@ -87,11 +91,16 @@ export class InventoryMutationProcessor {
           mutationId: mutation.mutationId,
           idempotencyTtlMs: this.ttlMs,
           outbox: { sourceChannel: mutation.sourceChannel, committedAtMs: nowMs },
+          ...(mutation.payloadDigest === undefined ? {} : { payloadDigest: mutation.payloadDigest }),
         },
         nowMs,
       );
       if (result.ok) {
         if (effect === 'reject') {
+          if (tooHigh) {
+            this.stats.rejectedAboveMaxLevel++;
+            return { status: 'rejected', reason: 'above_max_level', quantity: level.quantity };
+          }
           this.stats.rejectedInsufficientStock++;
           return { status: 'rejected', reason: 'insufficient_stock', quantity: level.quantity };
         }
@@ -100,7 +109,10 @@ export class InventoryMutationProcessor {
         this.onCommitted?.(mutation.sku, result.outboxSeq);
         return { status: 'applied', quantity: result.level.quantity, version: result.level.version, attempts: attempt };
       }
-      if (result.reason === 'duplicate') return this.duplicate();
+      if (result.reason === 'duplicate') {
+        const recorded = result.recorded?.payloadDigest;
+        return this.duplicate(mutation.payloadDigest !== undefined && recorded !== undefined && recorded !== mutation.payloadDigest);
+      }
       this.stats.versionConflicts++;
       if (attempt < this.retry.maxAttempts) await ports.timers.sleep(this.backoffMs(attempt));
     }
@@ -121,8 +133,8 @@ export class InventoryMutationProcessor {
     return ceiling * this.ports.random.next();
   }
 
-  private duplicate(): MutationOutcome {
+  private duplicate(payloadDiffers: boolean): MutationOutcome {
     this.stats.duplicates++;
-    return { status: 'duplicate' };
+    return payloadDiffers ? { status: 'duplicate', payloadDiffers: true } : { status: 'duplicate' };
   }
 }

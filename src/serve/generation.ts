@@ -35,7 +35,7 @@
 import { PropagationDispatcher } from '../engine/dispatcher.js';
 import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
 import { LatencyObserver, type LatencySnapshot } from '../engine/latency-observer.js';
-import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
+import type { InventoryMutation, MutationOutcome, RejectionReason } from '../engine/mutation.js';
 import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import { RealTimeSource } from '../adapters/realtime.js';
@@ -44,7 +44,8 @@ import { scenarioChannelFaults, SimChannel, type ChannelHost } from '../sim/chan
 import { RandomStreams } from '../sim/random.js';
 import { effectivePreset, engineConfig } from '../sim/world.js';
 import { errorMessage } from '../stores/errors.js';
-import { Intake } from './intake.js';
+import { Intake, IntakeClosedError, IntakeFullError } from './intake.js';
+import { ADMIN_SOURCE, idempotencyKey, KeyReusedError, payloadDigest } from './keys.js';
 import { OrderedTimeSource } from './ordered-time.js';
 import type { AuditBody, ChannelListingBody, LatencySnapshotBody, MutationResultBody, ViolationBody } from './schemas.js';
 import type { StoreFactory } from './store.js';
@@ -111,6 +112,11 @@ const NOT_TAKEN = 4;
 const MAX_VIOLATIONS_LISTED = 50;
 const REDELIVERY_AFTER_CONFLICT_MS = 1_000;
 const MAX_REDELIVERIES = 10;
+/** Outcomes of commits whose answer was lost are looked up this often, this many per pass. */
+const LEARN_EVERY_MS = 250;
+const LEARN_BATCH = 200;
+/** Looks at a key without a record before it is left to its client's redelivery (5 s). */
+const LEARN_LOOKUPS = 20;
 /**
  * Shared store: SKUs one reconciler pass reads at most: while mutations are in flight only a
  * few (the reads compete with the traffic for the store; the outbox entries this instance
@@ -147,6 +153,8 @@ interface Tracked {
   applyCount: number;
   /** The channel's own listing was decremented for this order when it arrived. */
   sold: boolean;
+  /** Deliveries of it the engine is handling now. */
+  inFlight: number;
 }
 
 export class Generation implements ChannelHost {
@@ -203,10 +211,13 @@ export class Generation implements ChannelHost {
     lostSales: 0,
     ordersDistinct: 0,
     ordersDecidedElsewhere: 0,
+    ordersKeyReused: 0,
+    outcomesLearned: 0,
     adjustmentsReceived: 0,
     adjustmentsApplied: 0,
     adjustmentsDuplicates: 0,
     adjustmentsRejected: 0,
+    adjustmentsKeyReused: 0,
     oversells: 0,
     parked: 0,
     redriven: 0,
@@ -228,6 +239,12 @@ export class Generation implements ChannelHost {
   private lastPumpDurationMs = 0;
   private reconcileCursor = 0;
   private reconciling = false;
+  /**
+   * Keys of mutations whose commit answer was lost to a store failure (answered 503): their
+   * outcome is learned from the store's idempotency record (see learnOutcomes).
+   */
+  private readonly unresolved = new Map<string, number>();
+  private learning = false;
 
   private constructor(options: GenerationOptions, rawStore: InventoryStore, time: RealTimeSource, real: RealTimeSource) {
     this.opts = options;
@@ -343,7 +360,9 @@ export class Generation implements ChannelHost {
     const c = this.channelIndex.get(channelId);
     if (c === undefined) throw new RangeError(`unknown channel ${channelId}`);
     this.counts.ordersReceived++;
-    let tracked = this.ledger.get(order.mutationId);
+    const key = idempotencyKey('order', channelId, order.mutationId);
+    let tracked = this.ledger.get(key);
+    if (tracked !== undefined && (tracked.sku !== order.sku || tracked.delta !== -order.quantity)) this.keyReused(tracked, `order ${order.mutationId} from ${channelId}`);
     const firstSight = tracked === undefined;
     if (tracked === undefined) {
       const i = this.indexOf(order.sku);
@@ -351,8 +370,8 @@ export class Generation implements ChannelHost {
       const shown = i === undefined ? 0 : channel.quantity[i]!;
       const sold = i !== undefined && shown >= order.quantity;
       if (Number.isNaN(this.windowFromMs)) this.openWindow();
-      if (!sold && this.opts.storefront) return this.turnAway(order.mutationId, order.sku, c, i, order.quantity, shown);
-      tracked = this.track(order.mutationId, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0, sold });
+      if (!sold && this.opts.storefront) return this.turnAway(key, order.sku, c, i, order.quantity, shown);
+      tracked = this.track(key, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0, sold, inFlight: 0 });
       this.counts.ordersDistinct++;
       // The channel took the order: it decrements its own listing at once (as in the simulator).
       if (sold) {
@@ -366,16 +385,48 @@ export class Generation implements ChannelHost {
       this.counts.ordersDuplicates++;
       return { status: 'duplicate' };
     }
-    const outcome = await this.intake.submit({
-      mutationId: order.mutationId,
+    const outcome = await this.submit(key, tracked, {
+      mutationId: key,
       sku: order.sku,
       quantityDelta: -order.quantity,
       sourceChannel: channelId,
       orderId: order.orderId,
+      payloadDigest: payloadDigest(order.sku, -order.quantity),
     });
+    if (outcome.status === 'duplicate' && outcome.payloadDiffers === true) this.keyReused(tracked, `order ${order.mutationId} from ${channelId}`, firstSight ? key : undefined);
     if (firstSight && outcome.status === 'duplicate') this.decidedElsewhere(tracked);
     this.recordOutcome(tracked, outcome);
     return resultBody(outcome);
+  }
+
+  /**
+   * One delivery through the engine. A store failure leaves the commit's outcome unknown: the
+   * client is answered 503 and redelivers; meanwhile the outcome is learned from the store.
+   */
+  private async submit(key: string, tracked: Tracked, mutation: InventoryMutation): Promise<MutationOutcome> {
+    tracked.inFlight++;
+    try {
+      return await this.intake.submit(mutation);
+    } catch (error) {
+      // Refused before the store (queue full, shutting down): nothing to learn.
+      const beforeStore = error instanceof IntakeFullError || error instanceof IntakeClosedError || error instanceof RangeError;
+      if (!beforeStore && tracked.status === PENDING) this.awaitOutcome(key);
+      throw error;
+    } finally {
+      tracked.inFlight--;
+    }
+  }
+
+  /**
+   * A key already used for another payload (SKU or quantity): refused, counted, never applied.
+   * `freshKey`: the ledger took it on this delivery (another instance recorded the key); it is
+   * dropped again, this delivery being no mutation of its own.
+   */
+  private keyReused(tracked: Tracked, what: string, freshKey?: string): never {
+    if (tracked.kind === ORDER) this.counts.ordersKeyReused++;
+    else this.counts.adjustmentsKeyReused++;
+    if (freshKey !== undefined) this.forget(freshKey, tracked);
+    throw new KeyReusedError(`${what} reuses an idempotency key already recorded for a different SKU or quantity; use a new id for a new mutation`);
   }
 
   /**
@@ -391,9 +442,83 @@ export class Generation implements ChannelHost {
     for (const channel of this.channels) channel.resetStats();
   }
 
+  /** Undoes `track` for a delivery that turned out to be no mutation of its own. */
+  private forget(key: string, tracked: Tracked): void {
+    this.ledger.delete(key);
+    if (tracked.kind !== ORDER) return;
+    this.counts.ordersDistinct--;
+    if (!tracked.sold) {
+      this.counts.ordersNotListed--;
+      return;
+    }
+    tracked.sold = false;
+    const i = this.skuIndex.get(tracked.sku);
+    if (i === undefined) return;
+    this.channels[tracked.channel]!.sell(i, tracked.delta); // delta < 0: gives the units back
+    this.restale(tracked.channel, i);
+  }
+
+  /** A mutation whose commit answer was lost: its outcome is learned from the store. */
+  private awaitOutcome(key: string): void {
+    if (!this.unresolved.has(key)) this.unresolved.set(key, 0);
+    this.scheduleLearning();
+  }
+
+  private scheduleLearning(): void {
+    if (!this.learning && this.unresolved.size > 0 && !this.stopped) {
+      this.learning = true;
+      this.real.schedule(LEARN_EVERY_MS, () => void this.learnOutcomes());
+    }
+  }
+
+  /**
+   * Reads the idempotency record of each mutation whose commit answer was lost, until each has
+   * an outcome: applied (the commit happened: counted as this instance's, as onCommitted would
+   * have), recorded as rejected, or decided by a redelivery meanwhile. A key still without a
+   * record after LEARN_LOOKUPS looks was never committed: it stays pending until its client
+   * redelivers it.
+   */
+  private async learnOutcomes(): Promise<void> {
+    const recordOf = this.store.recordOf;
+    const nowMs = this.shared ? this.time.epochMs() : this.time.nowMs();
+    try {
+      for (const [key, looks] of [...this.unresolved].slice(0, LEARN_BATCH)) {
+        if (this.stopped) return;
+        const tracked = this.ledger.get(key);
+        if (tracked === undefined || tracked.status !== PENDING) {
+          this.unresolved.delete(key);
+          continue;
+        }
+        if (tracked.inFlight > 0 || recordOf === undefined) continue;
+        const record = await recordOf.call(this.store, key, nowMs);
+        if (record === undefined) {
+          if (looks + 1 >= LEARN_LOOKUPS) this.unresolved.delete(key);
+          else this.unresolved.set(key, looks + 1);
+          continue;
+        }
+        if (tracked.status !== PENDING || tracked.inFlight > 0) continue;
+        this.unresolved.delete(key);
+        this.counts.outcomesLearned++;
+        if (record.applied === true) {
+          this.countCommit(tracked, key);
+          this.decide(tracked, undefined);
+        } else if (record.applied === false) {
+          this.decide(tracked, 'insufficient_stock');
+        } else {
+          this.decidedElsewhere(tracked);
+        }
+      }
+    } catch (error) {
+      this.storeTrouble('idempotency record', error);
+    } finally {
+      this.learning = false;
+      this.scheduleLearning();
+    }
+  }
+
   /** Storefront: the customer found too few units listed and left; the engine never hears of it. */
-  private turnAway(mutationId: string, sku: string, c: number, i: number | undefined, quantity: number, shown: number): MutationResultBody {
-    this.track(mutationId, { kind: ORDER, sku, channel: c, delta: -quantity, shown, status: NOT_TAKEN, applyCount: 0, sold: false });
+  private turnAway(key: string, sku: string, c: number, i: number | undefined, quantity: number, shown: number): MutationResultBody {
+    this.track(key, { kind: ORDER, sku, channel: c, delta: -quantity, shown, status: NOT_TAKEN, applyCount: 0, sold: false, inFlight: 0 });
     this.counts.ordersDistinct++;
     this.counts.ordersNotListed++;
     if (i !== undefined && this.sotQty[i]! >= quantity) this.counts.lostSales++;
@@ -403,13 +528,24 @@ export class Generation implements ChannelHost {
 
   async adjust(sku: string, body: { mutationId: string; quantityDelta: number }): Promise<MutationResultBody> {
     this.counts.adjustmentsReceived++;
-    let tracked = this.ledger.get(body.mutationId);
+    const key = idempotencyKey('adjustment', ADMIN_SOURCE, body.mutationId);
+    let tracked = this.ledger.get(key);
+    if (tracked !== undefined && (tracked.sku !== sku || tracked.delta !== body.quantityDelta)) this.keyReused(tracked, `adjustment ${body.mutationId}`);
+    const firstSight = tracked === undefined;
     if (tracked === undefined) {
       if (this.indexOf(sku) === undefined) throw new ServiceLimitError(`SKU capacity reached: this service tracks at most ${this.opts.maxSkus} SKUs (--max-skus)`);
-      tracked = this.track(body.mutationId, { kind: ADJUSTMENT, sku, channel: -1, delta: body.quantityDelta, shown: 0, status: PENDING, applyCount: 0, sold: false });
+      tracked = this.track(key, { kind: ADJUSTMENT, sku, channel: -1, delta: body.quantityDelta, shown: 0, status: PENDING, applyCount: 0, sold: false, inFlight: 0 });
     }
-    const mutation: InventoryMutation = { mutationId: body.mutationId, sku, quantityDelta: body.quantityDelta, sourceChannel: 'admin', orderId: `adjustment:${body.mutationId}` };
-    const outcome = await this.intake.submit(mutation);
+    const mutation: InventoryMutation = {
+      mutationId: key,
+      sku,
+      quantityDelta: body.quantityDelta,
+      sourceChannel: ADMIN_SOURCE,
+      orderId: `adjustment:${body.mutationId}`,
+      payloadDigest: payloadDigest(sku, body.quantityDelta),
+    };
+    const outcome = await this.submit(key, tracked, mutation);
+    if (outcome.status === 'duplicate' && outcome.payloadDiffers === true) this.keyReused(tracked, `adjustment ${body.mutationId}`, firstSight ? key : undefined);
     this.recordOutcome(tracked, outcome);
     return resultBody(outcome);
   }
@@ -481,9 +617,17 @@ export class Generation implements ChannelHost {
         notListed: k.ordersNotListed,
         lostSales: k.lostSales,
         decidedElsewhere: k.ordersDecidedElsewhere,
+        keyReused: k.ordersKeyReused,
         pending: k.ordersDistinct - k.ordersApplied - k.ordersRejected - k.ordersDecidedElsewhere - (this.opts.storefront ? k.ordersNotListed : 0),
       },
-      adjustments: { received: k.adjustmentsReceived, applied: k.adjustmentsApplied, duplicates: k.adjustmentsDuplicates, rejected: k.adjustmentsRejected },
+      adjustments: {
+        received: k.adjustmentsReceived,
+        applied: k.adjustmentsApplied,
+        duplicates: k.adjustmentsDuplicates,
+        rejected: k.adjustmentsRejected,
+        keyReused: k.adjustmentsKeyReused,
+      },
+      outcomesLearned: k.outcomesLearned,
       commits: { applied: k.commitsApplied, unitsDelta: k.commitsUnitsDelta },
       instance: {
         id: this.opts.instanceId,
@@ -843,8 +987,15 @@ export class Generation implements ChannelHost {
       else this.counts.adjustmentsDuplicates++;
       return;
     }
+    this.decide(tracked, outcome.status === 'applied' ? undefined : outcome.reason);
+  }
+
+  /** The mutation's outcome, once: applied (no reason) or rejected for `reason`. */
+  private decide(tracked: Tracked, reason: RejectionReason | undefined): void {
     if (tracked.status !== PENDING) return;
-    if (outcome.status === 'applied') {
+    const order = tracked.kind === ORDER;
+    const channelId = order ? this.channels[tracked.channel]!.id : ADMIN_SOURCE;
+    if (reason === undefined) {
       tracked.status = APPLIED;
       if (order) this.counts.ordersApplied++;
       else this.counts.adjustmentsApplied++;
@@ -856,9 +1007,9 @@ export class Generation implements ChannelHost {
       return;
     }
     this.counts.ordersRejected++;
-    this.rejectedByReason[outcome.reason] = (this.rejectedByReason[outcome.reason] ?? 0) + 1;
+    this.rejectedByReason[reason] = (this.rejectedByReason[reason] ?? 0) + 1;
     // The channel took it on a listing that showed the units: a sale that must be cancelled.
-    if (outcome.reason === 'insufficient_stock' && tracked.shown >= -tracked.delta) {
+    if (reason === 'insufficient_stock' && tracked.shown >= -tracked.delta) {
       this.counts.oversells++;
       this.oversellsByChannel[tracked.channel]!++;
       this.opts.events.oversell(channelId);
@@ -870,11 +1021,7 @@ export class Generation implements ChannelHost {
     if (request.effect !== 'apply') return;
     const i = this.indexOf(request.sku);
     const tracked = this.ledger.get(request.mutationId);
-    if (tracked !== undefined && ++tracked.applyCount > 1) {
-      this.violate('mutation-applied-twice', `${request.mutationId} applied ${tracked.applyCount} times on ${request.sku}`);
-    }
-    this.counts.commitsApplied++;
-    if (tracked !== undefined) this.counts.commitsUnitsDelta += tracked.delta;
+    this.countCommit(tracked, request.mutationId);
     if (level.quantity < 0) this.violate('negative-stock', `${request.sku} at ${level.quantity}`);
     if (i === undefined) return;
     if (Number.isNaN(this.baseQty[i]!)) {
@@ -889,6 +1036,13 @@ export class Generation implements ChannelHost {
     }
     if (this.shared) this.levelKnown[i] = 1;
     for (let c = 0; c < this.channels.length; c++) this.restale(c, i);
+  }
+
+  /** An applied commit of this instance's, in the audit's counts (`commits`, applied twice). */
+  private countCommit(tracked: Tracked | undefined, key: string): void {
+    if (tracked !== undefined && ++tracked.applyCount > 1) this.violate('mutation-applied-twice', `${key} applied ${tracked.applyCount} times on ${tracked.sku}`);
+    this.counts.commitsApplied++;
+    if (tracked !== undefined) this.counts.commitsUnitsDelta += tracked.delta;
   }
 
   private onParked(letter: DeadLetter): void {
@@ -954,6 +1108,7 @@ function observeCommits(inner: InventoryStore, onCommitted: (request: CommitRequ
   return {
     read: (sku) => inner.read(sku),
     hasProcessed: (id, nowMs) => inner.hasProcessed(id, nowMs),
+    ...(inner.recordOf === undefined ? {} : { recordOf: inner.recordOf.bind(inner) }),
     commit: async (request, nowMs) => {
       const result = await inner.commit(request, nowMs);
       if (result.ok) onCommitted(request, result.level);
@@ -1016,6 +1171,7 @@ function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): Inven
     // version conflict in every store), so the answer is the same without it: a new mutation
     // takes two round trips instead of three, a duplicate two instead of one.
     hasProcessed: () => NOT_PROCESSED,
+    ...(inner.recordOf === undefined ? {} : { recordOf: (id: string, nowMs: number) => inner.recordOf!(id, nowMs).catch(failure('idempotency record')) }),
     commit: (request, nowMs) =>
       inner.commit(request, nowMs).then((result) => {
         if (result.ok) hooks.committed(request, result.level);
@@ -1054,9 +1210,9 @@ function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): Inven
         }
       }
     },
-    listDeadLetters: () => inner.listDeadLetters(),
-    removeDeadLetter: (id) => inner.removeDeadLetter(id),
-    skus: () => inner.skus(),
+    listDeadLetters: () => inner.listDeadLetters().catch(failure('dead-letter list')),
+    removeDeadLetter: (id) => inner.removeDeadLetter(id).catch(failure('dead-letter removal')),
+    skus: () => inner.skus().catch(failure('SKU list')),
   };
 }
 

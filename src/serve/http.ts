@@ -10,6 +10,8 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { IntakeClosedError, IntakeFullError } from './intake.js';
+import { KeyReusedError } from './keys.js';
+import { StoreUnavailableError } from '../stores/errors.js';
 import { ServiceLimitError, StoreFailureError } from './generation.js';
 import {
   Adjustment,
@@ -21,6 +23,7 @@ import {
   MutationResult,
   OrderWebhook,
   Problem,
+  Readiness,
   ResetResult,
   SkuParams,
   type AdjustmentBody,
@@ -28,15 +31,55 @@ import {
   type ProblemBody,
 } from './schemas.js';
 import { ServiceUnavailableError, type InventoryService } from './service.js';
-import { SIGNATURE_HEADER, tokenMatches, verifySignature } from './signature.js';
+import { DEFAULT_SIGNATURE_TOLERANCE_S, SIGNATURE_HEADER, tokenMatches, verifySignature, type SignatureCheck } from './signature.js';
 
 export interface Secrets {
   readonly webhookSecret: string;
   readonly adminToken: string;
 }
 
+/**
+ * What a client may hold of the server, so that slow or idle clients cannot use up its
+ * connections: a request's headers must arrive within `headersTimeoutMs` and the whole request
+ * (body included) within `requestTimeoutMs` (408 and the connection closed, checked every
+ * second), a connection with no traffic for `socketTimeoutMs` is closed, a keep-alive connection
+ * idle between requests for `keepAliveTimeoutMs`, and at most `maxConnections` are open at once
+ * (more are closed as they arrive).
+ */
+export interface HttpLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly socketTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  socketTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 2_000,
+};
+
+/** Throws a RangeError naming the limit that is not a positive whole number (or is inconsistent). */
+export function validateHttpLimits(limits: HttpLimits): void {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${String(value)}`);
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new RangeError(`headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${limits.requestTimeoutMs})`);
+  }
+}
+
 export interface HttpOptions {
   readonly secrets: Secrets;
+  /** How far a webhook's signed time may be from now, either way (default 300 s). */
+  readonly signatureToleranceS?: number;
+  /** The clock signatures are judged on (tests; default Date.now). */
+  readonly nowMs?: () => number;
+  /** Default DEFAULT_HTTP_LIMITS. */
+  readonly limits?: HttpLimits;
   /** Answers to expect while draining: see `close` in index.ts. */
   readonly logger?: boolean;
 }
@@ -47,6 +90,8 @@ declare module 'fastify' {
     signed?: boolean;
   }
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const errorResponses = { '4xx': Problem, '5xx': Problem } as const;
 
@@ -59,14 +104,23 @@ interface ValidationIssue {
 
 export function buildHttpServer(service: InventoryService, options: HttpOptions): FastifyInstance {
   const { secrets } = options;
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  validateHttpLimits(limits);
   const app = Fastify({
     logger: options.logger ?? false,
+    // Node checks the header and request deadlines every connectionsCheckingInterval (default 30 s).
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.socketTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     bodyLimit: MAX_BODY_BYTES,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false } },
   });
+
+  app.server.maxConnections = limits.maxConnections;
 
   // JSON only, kept as raw bytes: signatures are computed over them. Parsed in preValidation.
   app.removeAllContentTypeParsers();
@@ -75,15 +129,22 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
   app.addHook('preValidation', async (request, reply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : undefined;
     if (request.routeOptions.config.signed === true) {
-      const check = verifySignature(request.headers[SIGNATURE_HEADER], raw ?? Buffer.alloc(0), secrets.webhookSecret);
-      if (!check.ok) {
-        const why = { missing: 'no X-Invsim-Signature header', malformed: 'X-Invsim-Signature must be "sha256=<64 hex digits>"', mismatch: 'X-Invsim-Signature does not match the body' }[check.reason];
-        return problem(reply, 401, 'invalid_signature', why);
-      }
+      const check = verifySignature(request.headers[SIGNATURE_HEADER], raw ?? Buffer.alloc(0), secrets.webhookSecret, {
+        toleranceS: options.signatureToleranceS ?? DEFAULT_SIGNATURE_TOLERANCE_S,
+        ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs() }),
+      });
+      if (!check.ok) return problem(reply, 401, 'invalid_signature', signatureProblem(check, options.signatureToleranceS ?? DEFAULT_SIGNATURE_TOLERANCE_S));
     }
     if (raw === undefined) return undefined;
+    let text: string;
     try {
-      request.body = raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown);
+      text = UTF8.decode(raw);
+    } catch {
+      // Decoding leniently would turn every invalid sequence into U+FFFD and merge distinct ids.
+      return problem(reply, 400, 'malformed_json', 'the body is not valid UTF-8', [{ field: '(body)', message: 'invalid UTF-8 byte sequence' }]);
+    }
+    try {
+      request.body = raw.length === 0 ? undefined : (JSON.parse(text) as unknown);
     } catch (error) {
       return problem(reply, 400, 'malformed_json', 'the body is not valid JSON', [{ field: '(body)', message: error instanceof Error ? error.message : String(error) }]);
     }
@@ -110,13 +171,14 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
       return problem(reply, 503, 'overloaded', error.message);
     }
     if (error instanceof IntakeClosedError || error instanceof ServiceUnavailableError) return problem(reply, 503, 'unavailable', error.message);
-    if (error instanceof StoreFailureError) {
+    if (error instanceof StoreFailureError || error instanceof StoreUnavailableError) {
       // The mutation's outcome may be unknown (a commit whose answer was lost): a redelivery
       // carries the same mutationId and gets the true answer from the idempotency record.
       void reply.header('retry-after', '1');
       return problem(reply, 503, 'store_unavailable', error.message);
     }
     if (error instanceof ServiceLimitError) return problem(reply, 503, 'limit_reached', error.message);
+    if (error instanceof KeyReusedError) return problem(reply, 409, 'idempotency_key_reused', error.message);
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) process.stderr.write(`invsim serve: internal error: ${error.stack ?? error.message}\n`);
     return problem(reply, status, status === 500 ? 'internal_error' : 'bad_request', status === 500 ? 'internal error (see the service log)' : error.message);
@@ -167,7 +229,27 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
 
   app.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const, scenario: service.scenario.name, uptimeS: service.uptimeS() }));
 
+  // Liveness (/healthz) says the process serves HTTP; readiness says it can take traffic now.
+  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
+    const r = await service.readiness();
+    if (r.ready) return { status: 'ready' as const, store: service.storeName };
+    return reply.code(503).send({ status: 'unavailable' as const, store: service.storeName, reason: r.reason });
+  });
+
   return app;
+}
+
+function signatureProblem(check: Exclude<SignatureCheck, { ok: true }>, toleranceS: number): string {
+  switch (check.reason) {
+    case 'missing':
+      return 'no X-Invsim-Signature header';
+    case 'malformed':
+      return 'X-Invsim-Signature must be "t=<unix seconds>,v1=<64 hex digits>" (HMAC-SHA256 of "<t>.<body>")';
+    case 'mismatch':
+      return 'X-Invsim-Signature does not match the body and its timestamp';
+    case 'expired':
+      return `X-Invsim-Signature was made ${Math.abs(check.skewS)} s ${check.skewS > 0 ? 'ago' : 'ahead of this server\'s clock'}; at most ${toleranceS} s is accepted (a replayed or delayed webhook)`;
+  }
 }
 
 function problem(reply: FastifyReply, status: number, error: string, message: string, issues?: ProblemBody['issues']): FastifyReply {

@@ -3,12 +3,12 @@
  * graceful drain. The CLI command (src/cli/commands/serve.ts) and the tests both use this.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildHttpServer, type Secrets } from './http.js';
+import { buildHttpServer, type HttpLimits, type Secrets } from './http.js';
 import type { AuditBody } from './schemas.js';
 import { InventoryService, type InventoryServiceOptions } from './service.js';
 
 export { InventoryService, type InventoryServiceOptions } from './service.js';
-export { buildHttpServer, type Secrets } from './http.js';
+export { buildHttpServer, DEFAULT_HTTP_LIMITS, type HttpLimits, type Secrets } from './http.js';
 export {
   DEFAULT_CLAIM_IDLE_MS,
   memoryStoreFactory,
@@ -19,7 +19,7 @@ export {
   type StoreFactory,
   type StoreContext,
 } from './store.js';
-export { signBody, verifySignature, SIGNATURE_HEADER } from './signature.js';
+export { DEFAULT_SIGNATURE_TOLERANCE_S, signBody, verifySignature, SIGNATURE_HEADER } from './signature.js';
 export { combineAudits, type ClusterAudit, type ClusterViolation, type StoreLevelView } from './cluster.js';
 
 export interface ServeOptions extends InventoryServiceOptions {
@@ -27,6 +27,10 @@ export interface ServeOptions extends InventoryServiceOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly secrets: Secrets;
+  /** Timeouts and the connection cap (default DEFAULT_HTTP_LIMITS). */
+  readonly limits?: HttpLimits;
+  /** How far a webhook's signed time may be from now (default 300 s). */
+  readonly signatureToleranceS?: number;
 }
 
 export interface RunningServer {
@@ -43,7 +47,17 @@ export interface RunningServer {
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const service = await InventoryService.create(options);
-  const app = buildHttpServer(service, { secrets: options.secrets });
+  let app: FastifyInstance;
+  try {
+    app = buildHttpServer(service, {
+      secrets: options.secrets,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.signatureToleranceS === undefined ? {} : { signatureToleranceS: options.signatureToleranceS }),
+    });
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
   let draining = false;
   // While draining, every answer closes its connection, so a keep-alive client cannot hold the
   // server open after its last request.

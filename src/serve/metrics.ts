@@ -54,7 +54,8 @@ export class ServiceMetrics {
       registers,
       async collect() {
         const g = current();
-        this.set(g === undefined ? 0 : await g.dlqDepth());
+        // A store that does not answer makes the gauge NaN (unknown), not the scrape fail.
+        this.set(g === undefined ? 0 : await g.dlqDepth().catch(() => Number.NaN));
       },
     });
     new Gauge({

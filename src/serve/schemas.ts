@@ -8,14 +8,25 @@
  * (OpenAPI 3.1) are used.
  */
 
+import { MAX_STOCK_LEVEL } from '../engine/limits.js';
+
 /** SKUs travel in URL paths: no slash, no space, at most 128 characters. */
 export const SKU_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
 export const CHANNEL_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_UNITS_PER_ORDER = 1_000_000;
-export const MAX_ADJUSTMENT = 1_000_000_000;
+/** An adjustment moves a level by at most the largest level there is (MAX_STOCK_LEVEL, 2³¹ − 1). */
+export const MAX_ADJUSTMENT = MAX_STOCK_LEVEL;
 
-const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+/**
+ * Ids (mutationId, orderId) are printable text: 1 to 128 characters, none of them a control
+ * character (U+0000–U+001F, U+007F–U+009F), a lone surrogate (JSON's "\ud800", which no store
+ * can hold as text: it would become U+FFFD and merge distinct ids), or a line or paragraph
+ * separator. What passes is stored byte for byte (UTF-8) on every store. (ajv matches patterns
+ * with the `u` flag: `\p{…}` are Unicode classes and a surrogate pair is one character.)
+ */
+export const ID_PATTERN = '^[^\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}]*$';
+const id = { type: 'string', minLength: 1, maxLength: 128, pattern: ID_PATTERN } as const;
 const sku = { type: 'string', pattern: SKU_PATTERN } as const;
 const nonNegInt = { type: 'integer', minimum: 0 } as const;
 const nonNeg = { type: 'number', minimum: 0 } as const;
@@ -42,8 +53,8 @@ export const MutationResult = {
     status: { type: 'string', enum: ['applied', 'duplicate', 'rejected'] },
     reason: {
       type: 'string',
-      enum: ['insufficient_stock', 'conflict_retries_exhausted', 'not_listed'],
-      description: "`not_listed`: the service runs with --storefront and the channel's listing showed fewer units than ordered, so the order was not taken (it never reached the engine).",
+      enum: ['insufficient_stock', 'above_max_level', 'conflict_retries_exhausted', 'not_listed'],
+      description: "`above_max_level`: the level would pass 2 147 483 647 units (2³¹ − 1), the most any store and channel holds. `not_listed`: the service runs with --storefront and the channel's listing showed fewer units than ordered, so the order was not taken (it never reached the engine).",
     },
     quantity: { ...nonNegInt, description: 'The level after the mutation (applied) or the level that refused it (rejected).' },
     version: { ...nonNegInt, description: 'The level version after an applied mutation.' },
@@ -110,6 +121,7 @@ export const Audit = {
     'settled',
     'orders',
     'adjustments',
+    'outcomesLearned',
     'commits',
     'instance',
     'oversells',
@@ -135,7 +147,7 @@ export const Audit = {
     orders: {
       type: 'object',
       additionalProperties: false,
-      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'lostSales', 'decidedElsewhere', 'pending'],
+      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'lostSales', 'decidedElsewhere', 'keyReused', 'pending'],
       properties: {
         received: { ...nonNegInt, description: 'Webhook deliveries, redeliveries included.' },
         distinct: { ...nonNegInt, description: 'Distinct mutationIds.' },
@@ -152,14 +164,19 @@ export const Audit = {
           ...nonNegInt,
           description: 'Distinct orders first seen here and answered `duplicate`: another instance on the shared store (or this one before a restart) decided them.',
         },
+        keyReused: { ...nonNegInt, description: 'Deliveries refused (409) because their idempotency key was recorded for a different SKU or quantity.' },
         pending: { ...nonNegInt, description: 'Distinct orders without an outcome yet.' },
       },
     },
     adjustments: {
       type: 'object',
       additionalProperties: false,
-      required: ['received', 'applied', 'duplicates', 'rejected'],
-      properties: { received: nonNegInt, applied: nonNegInt, duplicates: nonNegInt, rejected: nonNegInt },
+      required: ['received', 'applied', 'duplicates', 'rejected', 'keyReused'],
+      properties: { received: nonNegInt, applied: nonNegInt, duplicates: nonNegInt, rejected: nonNegInt, keyReused: nonNegInt },
+    },
+    outcomesLearned: {
+      ...nonNegInt,
+      description: "Mutations whose commit answer was lost to a store failure (answered 503) and whose outcome was then read from the store's idempotency record.",
     },
     commits: {
       type: 'object',
@@ -255,6 +272,17 @@ export const Health = {
   },
 } as const;
 
+export const Readiness = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'store'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    store: { type: 'string', description: 'The store (without credentials).' },
+    reason: { type: 'string', description: 'Why the service is not ready (unavailable only).' },
+  },
+} as const;
+
 export const ResetResult = {
   type: 'object',
   additionalProperties: false,
@@ -306,6 +334,7 @@ export const CONTRACT_SCHEMAS = {
   LatencySnapshot,
   Audit,
   Health,
+  Readiness,
   ResetResult,
   Problem,
 } as const;
@@ -325,7 +354,7 @@ export interface AdjustmentBody {
 
 export interface MutationResultBody {
   readonly status: 'applied' | 'duplicate' | 'rejected';
-  readonly reason?: 'insufficient_stock' | 'conflict_retries_exhausted' | 'not_listed';
+  readonly reason?: 'insufficient_stock' | 'above_max_level' | 'conflict_retries_exhausted' | 'not_listed';
   readonly quantity?: number;
   readonly version?: number;
 }
@@ -378,9 +407,11 @@ export interface AuditBody {
     readonly notListed: number;
     readonly lostSales: number;
     readonly decidedElsewhere: number;
+    readonly keyReused: number;
     readonly pending: number;
   };
-  readonly adjustments: { readonly received: number; readonly applied: number; readonly duplicates: number; readonly rejected: number };
+  readonly adjustments: { readonly received: number; readonly applied: number; readonly duplicates: number; readonly rejected: number; readonly keyReused: number };
+  readonly outcomesLearned: number;
   readonly commits: { readonly applied: number; readonly unitsDelta: number };
   readonly instance: {
     readonly id: string;

@@ -122,6 +122,17 @@ export class InventoryService {
     return { ...audit, alerts: { ...this.alertCounts } };
   }
 
+  /** Readiness: serving (not resetting or closing) and the store answers; otherwise the reason. */
+  async readiness(): Promise<{ ready: true } | { ready: false; reason: string }> {
+    if (this.generation === undefined) return { ready: false, reason: this.closed ? 'the service is shutting down' : 'the service is resetting' };
+    try {
+      await this.storeFactory.ping?.();
+      return { ready: true };
+    } catch (error) {
+      return { ready: false, reason: `the store does not answer: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
   uptimeS(): number {
     return this.generation === undefined ? 0 : Math.round(this.generation.realUptimeMs()) / 1000;
   }

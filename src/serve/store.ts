@@ -50,6 +50,8 @@ export interface StoreFactory {
   dispose?(store: InventoryStore): void | Promise<void>;
   /** Releases the connections opened with the factory; called when the service closes. */
   close?(): Promise<void>;
+  /** Readiness: resolves when the store answers within its call deadline, rejects with why not. */
+  ping?(): Promise<void>;
 }
 
 /** The embedded store, with the scenario's `engine.storeLatencyMs` as real per-operation latency. */
@@ -104,6 +106,9 @@ export function sharedStoreFactory(store: AnyStore, name: string, claimIdleMs: n
       claimingOutbox(renewingAtMostEvery(shared, claimIdleMs / 3), { consumer: `${instanceId}#${generation}`, minIdleMs: claimIdleMs }),
     clear,
     close: () => (closed ??= shared.close()),
+    ping: async () => {
+      if ('ping' in store) await store.ping();
+    },
   };
 }
 
@@ -121,6 +126,7 @@ function renewingAtMostEvery(store: SharedOutboxStore, everyMs: number): Invento
   return {
     read: (sku) => store.read(sku),
     hasProcessed: (id, nowMs) => store.hasProcessed(id, nowMs),
+    recordOf: (id, nowMs) => store.recordOf(id, nowMs),
     commit: (request, nowMs) => store.commit(request, nowMs),
     readOutbox: (afterSeq, limit) => store.readOutbox(afterSeq, limit),
     ackOutbox: (seq) => store.ackOutbox(seq),

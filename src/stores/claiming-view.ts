@@ -60,6 +60,7 @@ export class ClaimingOutboxView implements InventoryStore {
 
   read: InventoryStore['read'] = (sku) => this.store.read(sku);
   hasProcessed: InventoryStore['hasProcessed'] = (id, nowMs) => this.store.hasProcessed(id, nowMs);
+  recordOf: SharedOutbox['recordOf'] = (id, nowMs) => this.store.recordOf(id, nowMs);
   commit: InventoryStore['commit'] = (request, nowMs) => this.store.commit(request, nowMs);
   parkDeadLetter: InventoryStore['parkDeadLetter'] = (letter) => this.store.parkDeadLetter(letter);
   listDeadLetters: InventoryStore['listDeadLetters'] = () => this.store.listDeadLetters();

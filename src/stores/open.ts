@@ -34,12 +34,13 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     case 'memory':
       return new MemoryStore();
     case 'redis':
-      return RedisInventoryStore.open({ url: location.url, namespace: location.namespace, ...common });
+      return RedisInventoryStore.open({ url: location.url, namespace: location.namespace, callTimeoutMs: location.callTimeoutMs, ...common });
     case 'postgres':
       return PostgresInventoryStore.open({
         url: location.url,
         schema: location.schema,
         poolSize: location.poolSize,
+        callTimeoutMs: location.callTimeoutMs,
         ...common,
         ...(options.migrate === undefined ? {} : { migrate: options.migrate }),
       });

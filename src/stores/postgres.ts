@@ -26,13 +26,13 @@
  */
 import pg from 'pg';
 import type { CommitStep } from '../engine/memory-store.js';
-import type { CommitRequest, CommitResult, DeadLetter, OutboxEvent, StockLevel } from '../engine/ports.js';
+import type { CommitRequest, CommitResult, DeadLetter, IdempotencyRecord, OutboxEvent, StockLevel } from '../engine/ports.js';
 import { errorCode, errorMessage, StoreUnavailableError } from './errors.js';
 import { migrate, pendingMigrations } from './migrate.js';
 import { connectError, describePostgres, LOCK_CLASS, lockId, quoteIdent, toInt } from './pg-util.js';
 import { assertLevel } from './shared.js';
 import type { SharedOutboxStore } from './types.js';
-import { DEFAULT_POSTGRES_POOL, DEFAULT_POSTGRES_SCHEMA } from './url.js';
+import { DEFAULT_POSTGRES_POOL, DEFAULT_POSTGRES_SCHEMA, DEFAULT_STORE_CALL_TIMEOUT_MS } from './url.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (our own `?schema=`/`?pool=` already removed). */
@@ -40,6 +40,12 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly connectTimeoutMs?: number;
+  /**
+   * Deadline of every store call in ms (default 2 000): the server cancels a statement running
+   * longer (statement_timeout) and the client gives up on an answer that does not come (a
+   * connection gone silent), the outcome unknown either way.
+   */
+  readonly callTimeoutMs?: number;
   /** Apply pending migrations when opening (tests, development); otherwise a pending one is an error. */
   readonly migrate?: boolean;
   /** Expired idempotency records are deleted every this many commits of this instance (default 1 000). */
@@ -55,6 +61,7 @@ const SERVER_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 interface Sql {
   readonly read: string;
   readonly hasProcessed: string;
+  readonly recordOf: string;
   readonly commit: string;
   readonly readOutbox: string;
   readonly ack: string;
@@ -77,7 +84,8 @@ function statements(schema: string): Sql {
   return {
     read: `SELECT quantity, version FROM ${s}.inventory_levels WHERE sku = $1`,
     hasProcessed: `SELECT 1 FROM ${s}.idempotency_keys WHERE mutation_id = $1 AND expires_at_ms > $2`,
-    commit: `SELECT o_status, o_quantity, o_version, o_seq FROM ${s}.invsim_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    recordOf: `SELECT applied, payload_digest FROM ${s}.idempotency_keys WHERE mutation_id = $1 AND expires_at_ms > $2`,
+    commit: `SELECT o_status, o_quantity, o_version, o_seq, o_applied, o_digest FROM ${s}.invsim_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     readOutbox: `SELECT ${outboxColumns} FROM ${s}.outbox WHERE seq > $1 ORDER BY seq LIMIT $2`,
     ack: `WITH c AS (
         INSERT INTO ${s}.outbox_cursor AS c (name, seq) VALUES ('default', $1)
@@ -140,10 +148,14 @@ export class PostgresInventoryStore implements SharedOutboxStore {
   static async open(options: PostgresStoreOptions): Promise<PostgresInventoryStore> {
     const target = describePostgres(options.url);
     const schema = options.schema ?? DEFAULT_POSTGRES_SCHEMA;
+    const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_STORE_CALL_TIMEOUT_MS;
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? DEFAULT_POSTGRES_POOL,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      statement_timeout: callTimeoutMs,
+      query_timeout: callTimeoutMs + 500,
+      idle_in_transaction_session_timeout: callTimeoutMs * 5,
     });
     pool.on('error', () => {
       // An idle connection died (server restart); the pool replaces it on the next checkout.
@@ -177,6 +189,11 @@ export class PostgresInventoryStore implements SharedOutboxStore {
     return new PostgresInventoryStore(pool, options);
   }
 
+  /** Whether a connection can be had and the server answers within the call deadline. */
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   async read(sku: string): Promise<StockLevel> {
     const row = (await this.pool.query(this.sql.read, [sku])).rows[0] as Row | undefined;
     return row === undefined ? { quantity: 0, version: 0 } : toLevel(row);
@@ -184,6 +201,12 @@ export class PostgresInventoryStore implements SharedOutboxStore {
 
   async hasProcessed(mutationId: string, nowMs: number): Promise<boolean> {
     return ((await this.pool.query(this.sql.hasProcessed, [mutationId, nowMs])).rowCount ?? 0) > 0;
+  }
+
+  async recordOf(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined> {
+    const row = (await this.pool.query(this.sql.recordOf, [mutationId, nowMs])).rows[0] as Row | undefined;
+    if (row === undefined) return undefined;
+    return toRecord(row['applied'], row['payload_digest']) ?? { applied: undefined, payloadDigest: undefined };
   }
 
   async commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
@@ -203,6 +226,7 @@ export class PostgresInventoryStore implements SharedOutboxStore {
           LOCK_CLASS.outboxBarrier,
           this.barrierKey,
           this.options.failAt ?? '',
+          request.payloadDigest ?? '',
         ])
       ).rows[0] as Row;
     } catch (error) {
@@ -210,7 +234,11 @@ export class PostgresInventoryStore implements SharedOutboxStore {
       throw error;
     }
     const status = row['o_status'];
-    if (status === 'duplicate' || status === 'version_conflict') return { ok: false, reason: status };
+    if (status === 'duplicate') {
+      const recorded = toRecord(row['o_applied'], row['o_digest']);
+      return recorded === undefined ? { ok: false, reason: status } : { ok: false, reason: status, recorded };
+    }
+    if (status === 'version_conflict') return { ok: false, reason: status };
     if (status !== 'ok') throw new Error(`invariant: invsim_commit answered ${String(status)}`);
     if (++this.commitsSincePurge >= this.purgeEvery) {
       this.commitsSincePurge = 0;
@@ -382,4 +410,10 @@ function toLetter(row: Row): DeadLetter {
     lastError: String(row['last_error']),
     parkedAtMs: Number(row['parked_at_ms']),
   };
+}
+
+/** A record's columns (NULL for records written without a digest). */
+function toRecord(applied: unknown, digest: unknown): IdempotencyRecord | undefined {
+  if (typeof applied !== 'boolean') return undefined;
+  return { applied, payloadDigest: typeof digest === 'string' ? digest : undefined };
 }

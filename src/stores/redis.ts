@@ -4,7 +4,8 @@
  * Layout, every key under `invsim:{NAMESPACE}:` (the braces are a hash tag: all keys of a
  * store live in one cluster slot, as a multi-key script needs):
  *   levels            hash  sku -> "quantity:version"
- *   idem:<mutationId> string expiresAtMs, with a real PX expiry of the TTL
+ *   idem:<mutationId> string "expiresAtMs" or "expiresAtMs|A|digest" (A: 1 applied, 0 rejected),
+ *                     with a real PX expiry of the TTL
  *   outbox            stream, entry id "<seq>-0", fields sku quantity version mutationId sourceChannel committedAtMs
  *   outbox:seq        string, the last seq handed out
  *   outbox:cursor     string, the highest seq acknowledged through `ackOutbox`
@@ -30,12 +31,12 @@
  */
 import { Redis } from 'ioredis';
 import type { CommitStep } from '../engine/memory-store.js';
-import type { CommitRequest, CommitResult, DeadLetter, OutboxEvent, StockLevel } from '../engine/ports.js';
+import type { CommitRequest, CommitResult, DeadLetter, IdempotencyRecord, OutboxEvent, StockLevel } from '../engine/ports.js';
 import { errorCode, errorMessage, StoreUnavailableError } from './errors.js';
 import { ACK_ENTRIES_LUA, ACK_LUA, COMMIT_LUA, LIST_DLQ_LUA, PARK_LUA, REMOVE_DLQ_LUA, RENEW_LUA } from './redis-scripts.js';
 import { assertLevel, decodeDeadLetter, encodeDeadLetter, MAX_OUTBOX_LENGTH } from './shared.js';
 import type { SharedOutboxStore } from './types.js';
-import { DEFAULT_REDIS_NAMESPACE } from './url.js';
+import { DEFAULT_REDIS_NAMESPACE, DEFAULT_STORE_CALL_TIMEOUT_MS } from './url.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host[:port][/db]` (our own `?namespace=` already removed). */
@@ -43,6 +44,11 @@ export interface RedisStoreOptions {
   /** Keys live under `invsim:{namespace}:`; tests use one namespace each. */
   readonly namespace?: string;
   readonly connectTimeoutMs?: number;
+  /**
+   * Deadline of every store call in ms (default 2 000): a call not answered by then fails with
+   * StoreUnavailableError, its outcome unknown, as when the connection drops.
+   */
+  readonly callTimeoutMs?: number;
   /** The consumer group of the shared outbox (default `dispatchers`). */
   readonly group?: string;
   /** Upper bound on outbox entries; a commit beyond it is a loud error (default 10 000 000). */
@@ -96,6 +102,9 @@ export class RedisInventoryStore implements SharedOutboxStore {
   };
   private groupReady = false;
   private closed = false;
+  /** Calls in flight, each with its way to fail: see `guard`. */
+  private readonly inFlight = new Set<(error: Error) => void>();
+  private readonly callTimeoutMs: number;
 
   private constructor(
     private readonly redis: Redis,
@@ -106,6 +115,47 @@ export class RedisInventoryStore implements SharedOutboxStore {
     this.group = options.group ?? 'dispatchers';
     this.maxOutboxLength = options.maxOutboxLength ?? MAX_OUTBOX_LENGTH;
     this.failAt = options.failAt ?? '';
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_STORE_CALL_TIMEOUT_MS;
+    // ioredis does not fail the commands in flight when the connection drops: with
+    // autoResendUnfulfilledCommands off it forgets them, and their promises never settle.
+    redis.on('close', () => this.failInFlight('the connection to redis was lost'));
+  }
+
+  /**
+   * Runs one store call so that it always settles: with its result, its own error, a
+   * StoreUnavailableError when the connection drops while it is in flight, or one at its
+   * deadline. The outcome of a commit failed this way is unknown; a redelivery of the mutation
+   * gets the true answer from its idempotency record.
+   */
+  private guard<T>(call: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new StoreUnavailableError(`redis did not answer within ${this.callTimeoutMs} ms`, 'ETIMEDOUT')), this.callTimeoutMs);
+      const fail = (error: Error): void => {
+        if (!this.inFlight.delete(fail)) return;
+        clearTimeout(timer);
+        reject(error);
+      };
+      this.inFlight.add(fail);
+      call().then(
+        (value) => {
+          if (!this.inFlight.delete(fail)) return;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => fail(offline(error)),
+      );
+    });
+  }
+
+  private failInFlight(why: string): void {
+    if (this.inFlight.size === 0) return;
+    const error = new StoreUnavailableError(`${why} (the outcome of the ${this.inFlight.size} calls in flight is unknown)`, 'ECONNRESET');
+    for (const fail of [...this.inFlight]) fail(error);
+  }
+
+  /** Whether the connection is up and the server answers PING within the call deadline. */
+  async ping(): Promise<void> {
+    await this.guard(() => this.redis.ping());
   }
 
   /**
@@ -122,6 +172,9 @@ export class RedisInventoryStore implements SharedOutboxStore {
       // Before the first connection succeeds, fail at once; afterwards reconnect with backoff.
       retryStrategy: (times) => (ready ? Math.min(50 * times, 2_000) : null),
       maxRetriesPerRequest: 2,
+      // While the connection is down a call fails at once (503, retried by the client) instead
+      // of waiting in an offline queue and running, unseen, after its caller gave up.
+      enableOfflineQueue: false,
       // A commit sent before a disconnect has an unknown outcome: fail it rather than resend
       // it (a resend would answer `duplicate` for the caller's own commit). Redelivery of the
       // mutation gets the right answer from the idempotency record.
@@ -168,132 +221,167 @@ export class RedisInventoryStore implements SharedOutboxStore {
     return this.prefix + name;
   }
 
-  async read(sku: string): Promise<StockLevel> {
-    return parseLevel(await this.redis.hget(this.key('levels'), sku));
+  read(sku: string): Promise<StockLevel> {
+    return this.guard(async () => {
+      return parseLevel(await this.redis.hget(this.key('levels'), sku));
+    });
   }
 
-  async hasProcessed(mutationId: string, nowMs: number): Promise<boolean> {
-    const recorded = await this.redis.get(this.key(`idem:${mutationId}`));
-    return recorded !== null && Number(recorded) > nowMs;
+  hasProcessed(mutationId: string, nowMs: number): Promise<boolean> {
+    return this.guard(async () => {
+      return parseRecord(await this.redis.get(this.key(`idem:${mutationId}`)), nowMs) !== undefined;
+    });
   }
 
-  async commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
-    const expiresAtMs = nowMs + request.idempotencyTtlMs;
-    const ttlPx = Math.max(1, Math.ceil(request.idempotencyTtlMs));
-    const reply = await this.scripts.commit.run(
-      this.redis,
-      [this.key('levels'), this.key(`idem:${request.mutationId}`), this.key('outbox'), this.key('outbox:seq')],
-      [
-        request.sku,
-        request.effect,
-        String(request.expectedVersion),
-        String(request.quantity),
-        String(nowMs),
-        String(expiresAtMs),
-        String(ttlPx),
-        request.outbox.sourceChannel,
-        String(request.outbox.committedAtMs),
-        request.mutationId,
-        this.failAt,
-        String(this.maxOutboxLength),
-      ],
-    );
-    const [ok, a, b, c] = reply as [number, number | string, number, number];
-    if (ok === 1) return { ok: true, level: { quantity: Number(a), version: Number(b) }, outboxSeq: Number(c) };
-    switch (a) {
-      case 'duplicate':
-      case 'version_conflict':
-        return { ok: false, reason: a };
-      case 'bad_quantity':
-        throw new RangeError(`commit would set ${request.sku} to ${request.quantity}; a level is an integer >= 0`);
-      case 'outbox_full':
-        throw new Error(`outbox limit reached: ${this.maxOutboxLength} unacknowledged events (is a dispatcher draining it?)`);
-      default:
-        throw new Error(`invariant: unexpected commit reply ${JSON.stringify(reply)}`);
-    }
+  recordOf(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined> {
+    return this.guard(async () => parseRecord(await this.redis.get(this.key(`idem:${mutationId}`)), nowMs));
   }
 
-  async readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]> {
-    if (limit <= 0) return [];
-    const entries = await this.redis.xrange(this.key('outbox'), `${Math.floor(afterSeq) + 1}-0`, '+', 'COUNT', limit);
-    return entries.map(([id, fields]) => parseEntry(id, fields));
+  commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
+    return this.guard(async () => {
+      const expiresAtMs = nowMs + request.idempotencyTtlMs;
+      const ttlPx = Math.max(1, Math.ceil(request.idempotencyTtlMs));
+      const reply = await this.scripts.commit.run(
+        this.redis,
+        [this.key('levels'), this.key(`idem:${request.mutationId}`), this.key('outbox'), this.key('outbox:seq')],
+        [
+          request.sku,
+          request.effect,
+          String(request.expectedVersion),
+          String(request.quantity),
+          String(nowMs),
+          String(expiresAtMs),
+          String(ttlPx),
+          request.outbox.sourceChannel,
+          String(request.outbox.committedAtMs),
+          request.mutationId,
+          this.failAt,
+          String(this.maxOutboxLength),
+          request.payloadDigest ?? '',
+        ],
+      );
+      const [ok, a, b, c] = reply as [number, number | string, number | string, number];
+      if (ok === 1) return { ok: true, level: { quantity: Number(a), version: Number(b) }, outboxSeq: Number(c) };
+      switch (a) {
+        case 'duplicate': {
+          const recorded = parseRecord(typeof b === 'string' ? b : null, Number.NEGATIVE_INFINITY);
+          return recorded === undefined || recorded.applied === undefined ? { ok: false, reason: a } : { ok: false, reason: a, recorded };
+        }
+        case 'version_conflict':
+          return { ok: false, reason: a };
+        case 'bad_quantity':
+          throw new RangeError(`commit would set ${request.sku} to ${request.quantity}; a level is an integer >= 0`);
+        case 'outbox_full':
+          throw new Error(`outbox limit reached: ${this.maxOutboxLength} unacknowledged events (is a dispatcher draining it?)`);
+        default:
+          throw new Error(`invariant: unexpected commit reply ${JSON.stringify(reply)}`);
+      }
+    });
   }
 
-  async ackOutbox(seq: number): Promise<void> {
-    await this.scripts.ack.run(this.redis, [this.key('outbox:cursor'), this.key('outbox')], [String(Math.floor(seq))]);
+  readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]> {
+    return this.guard(async () => {
+      if (limit <= 0) return [];
+      const entries = await this.redis.xrange(this.key('outbox'), `${Math.floor(afterSeq) + 1}-0`, '+', 'COUNT', limit);
+      return entries.map(([id, fields]) => parseEntry(id, fields));
+    });
   }
 
-  async outboxCursor(): Promise<number> {
-    return Number((await this.redis.get(this.key('outbox:cursor'))) ?? 0);
+  ackOutbox(seq: number): Promise<void> {
+    return this.guard(async () => {
+      await this.scripts.ack.run(this.redis, [this.key('outbox:cursor'), this.key('outbox')], [String(Math.floor(seq))]);
+    });
   }
 
-  async parkDeadLetter(letter: DeadLetter): Promise<void> {
-    await this.scripts.park.run(this.redis, [this.key('dlq'), this.key('dlq:order'), this.key('dlq:n')], [letter.id, encodeDeadLetter(letter)]);
+  outboxCursor(): Promise<number> {
+    return this.guard(async () => {
+      return Number((await this.redis.get(this.key('outbox:cursor'))) ?? 0);
+    });
   }
 
-  async listDeadLetters(): Promise<readonly DeadLetter[]> {
-    const reply = (await this.scripts.listDlq.run(this.redis, [this.key('dlq'), this.key('dlq:order')], [])) as string[];
-    return reply.map(decodeDeadLetter);
+  parkDeadLetter(letter: DeadLetter): Promise<void> {
+    return this.guard(async () => {
+      await this.scripts.park.run(this.redis, [this.key('dlq'), this.key('dlq:order'), this.key('dlq:n')], [letter.id, encodeDeadLetter(letter)]);
+    });
   }
 
-  async removeDeadLetter(id: string): Promise<boolean> {
-    return Number(await this.scripts.removeDlq.run(this.redis, [this.key('dlq'), this.key('dlq:order')], [id])) > 0;
+  listDeadLetters(): Promise<readonly DeadLetter[]> {
+    return this.guard(async () => {
+      const reply = (await this.scripts.listDlq.run(this.redis, [this.key('dlq'), this.key('dlq:order')], [])) as string[];
+      return reply.map(decodeDeadLetter);
+    });
   }
 
-  async skus(): Promise<readonly string[]> {
-    return this.redis.hkeys(this.key('levels'));
+  removeDeadLetter(id: string): Promise<boolean> {
+    return this.guard(async () => {
+      return Number(await this.scripts.removeDlq.run(this.redis, [this.key('dlq'), this.key('dlq:order')], [id])) > 0;
+    });
   }
 
-  async seed(sku: string, quantity: number, version = 1): Promise<void> {
-    assertLevel(quantity, version);
-    await this.redis.hset(this.key('levels'), sku, `${quantity}:${version}`);
+  skus(): Promise<readonly string[]> {
+    return this.guard(async () => {
+      return this.redis.hkeys(this.key('levels'));
+    });
+  }
+
+  seed(sku: string, quantity: number, version = 1): Promise<void> {
+    return this.guard(async () => {
+      assertLevel(quantity, version);
+      await this.redis.hset(this.key('levels'), sku, `${quantity}:${version}`);
+    });
   }
 
   // --- the shared outbox (several dispatchers) ---------------------------------------
 
-  async claimOutbox(consumer: string, limit: number, minIdleMs: number): Promise<readonly OutboxEvent[]> {
-    if (limit <= 0) return [];
-    await this.ensureGroup();
-    const stream = this.key('outbox');
-    const claimed: OutboxEvent[] = [];
-    let start = '0-0';
-    for (let page = 0; page < MAX_CLAIM_PAGES && claimed.length < limit; page++) {
-      const reply = (await this.redis.call('XAUTOCLAIM', stream, this.group, consumer, Math.max(0, Math.floor(minIdleMs)), start, 'COUNT', limit - claimed.length)) as [
-        string,
-        ([string, string[]] | null)[],
-      ];
-      for (const entry of reply[1]) if (entry !== null) claimed.push(parseEntry(entry[0], entry[1]));
-      start = reply[0];
-      if (start === '0-0') break;
-    }
-    claimed.sort((x, y) => x.seq - y.seq);
-    if (claimed.length < limit) {
-      const reply = await this.redis.call('XREADGROUP', 'GROUP', this.group, consumer, 'COUNT', limit - claimed.length, 'STREAMS', stream, '>');
-      for (const [id, fields] of streamEntries(reply)) claimed.push(parseEntry(id, fields));
-    }
-    return claimed;
+  claimOutbox(consumer: string, limit: number, minIdleMs: number): Promise<readonly OutboxEvent[]> {
+    return this.guard(async () => {
+      if (limit <= 0) return [];
+      await this.ensureGroup();
+      const stream = this.key('outbox');
+      const claimed: OutboxEvent[] = [];
+      let start = '0-0';
+      for (let page = 0; page < MAX_CLAIM_PAGES && claimed.length < limit; page++) {
+        const reply = (await this.redis.call('XAUTOCLAIM', stream, this.group, consumer, Math.max(0, Math.floor(minIdleMs)), start, 'COUNT', limit - claimed.length)) as [
+          string,
+          ([string, string[]] | null)[],
+        ];
+        for (const entry of reply[1]) if (entry !== null) claimed.push(parseEntry(entry[0], entry[1]));
+        start = reply[0];
+        if (start === '0-0') break;
+      }
+      claimed.sort((x, y) => x.seq - y.seq);
+      if (claimed.length < limit) {
+        const reply = await this.redis.call('XREADGROUP', 'GROUP', this.group, consumer, 'COUNT', limit - claimed.length, 'STREAMS', stream, '>');
+        for (const [id, fields] of streamEntries(reply)) claimed.push(parseEntry(id, fields));
+      }
+      return claimed;
+    });
   }
 
-  async renewOutboxClaims(consumer: string, seqs: readonly number[]): Promise<number> {
-    if (seqs.length === 0) return 0;
-    await this.ensureGroup();
-    let renewed = 0;
-    for (let i = 0; i < seqs.length; i += ID_BATCH) {
-      const ids = seqs.slice(i, i + ID_BATCH).map((s) => `${s}-0`);
-      renewed += Number(await this.scripts.renew.run(this.redis, [this.key('outbox')], [this.group, consumer, ...ids]));
-    }
-    return renewed;
+  renewOutboxClaims(consumer: string, seqs: readonly number[]): Promise<number> {
+    return this.guard(async () => {
+      if (seqs.length === 0) return 0;
+      await this.ensureGroup();
+      let renewed = 0;
+      for (let i = 0; i < seqs.length; i += ID_BATCH) {
+        const ids = seqs.slice(i, i + ID_BATCH).map((s) => `${s}-0`);
+        renewed += Number(await this.scripts.renew.run(this.redis, [this.key('outbox')], [this.group, consumer, ...ids]));
+      }
+      return renewed;
+    });
   }
 
-  async ackOutboxEntries(seqs: readonly number[]): Promise<number> {
-    if (seqs.length === 0) return 0;
-    await this.ensureGroup();
-    let acked = 0;
-    for (let i = 0; i < seqs.length; i += ID_BATCH) {
-      const ids = seqs.slice(i, i + ID_BATCH).map((s) => `${s}-0`);
-      acked += Number(await this.scripts.ackEntries.run(this.redis, [this.key('outbox')], [this.group, ...ids]));
-    }
-    return acked;
+  ackOutboxEntries(seqs: readonly number[]): Promise<number> {
+    return this.guard(async () => {
+      if (seqs.length === 0) return 0;
+      await this.ensureGroup();
+      let acked = 0;
+      for (let i = 0; i < seqs.length; i += ID_BATCH) {
+        const ids = seqs.slice(i, i + ID_BATCH).map((s) => `${s}-0`);
+        acked += Number(await this.scripts.ackEntries.run(this.redis, [this.key('outbox')], [this.group, ...ids]));
+      }
+      return acked;
+    });
   }
 
   private async ensureGroup(): Promise<void> {
@@ -314,21 +402,25 @@ export class RedisInventoryStore implements SharedOutboxStore {
   }
 
   /** Deletes every key of this namespace (tests; an operator wiping a store); returns how many. */
-  async reset(): Promise<number> {
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    this.groupReady = false;
-    return deleted;
+  reset(): Promise<number> {
+    return this.guard(async () => {
+      let cursor = '0';
+      let deleted = 0;
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) deleted += await this.redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      this.groupReady = false;
+      return deleted;
+    });
   }
 
   /** The real remaining TTL of an idempotency key in ms (-2 if gone), for tests and operators. */
-  async idempotencyKeyTtlMs(mutationId: string): Promise<number> {
-    return this.redis.pttl(this.key(`idem:${mutationId}`));
+  idempotencyKeyTtlMs(mutationId: string): Promise<number> {
+    return this.guard(async () => {
+      return this.redis.pttl(this.key(`idem:${mutationId}`));
+    });
   }
 
   /** Drops the connection at once, without waiting for replies (tests: a crash mid-commit). */
@@ -349,6 +441,13 @@ export class RedisInventoryStore implements SharedOutboxStore {
   }
 }
 
+/** ioredis's errors for a connection that is down, as the store error they are. */
+function offline(error: unknown): Error {
+  const message = errorMessage(error);
+  if (/Stream isn't writeable|Connection is closed/.test(message)) return new StoreUnavailableError(`redis is not connected (reconnecting): ${message}`, 'ECONNRESET');
+  return error instanceof Error ? error : new Error(message);
+}
+
 function describeTarget(url: string): string {
   try {
     const parsed = new URL(url);
@@ -356,6 +455,15 @@ function describeTarget(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** An idempotency key's value ("expiresAtMs" or "expiresAtMs|A|digest", see COMMIT_LUA), if unexpired at nowMs. */
+function parseRecord(value: string | null, nowMs: number): IdempotencyRecord | undefined {
+  if (value === null) return undefined;
+  const [expires, applied, digest] = value.split('|');
+  if (!(Number(expires) > nowMs)) return undefined;
+  if (applied === undefined || digest === undefined) return { applied: undefined, payloadDigest: undefined };
+  return { applied: applied === '1', payloadDigest: digest };
 }
 
 function parseLevel(value: string | null): StockLevel {

@@ -2,7 +2,7 @@
  * What every store adapter offers beyond the engine's `InventoryStore` port: initial stock,
  * an orderly close, and (network stores) an outbox that several dispatchers share.
  */
-import type { InventoryStore, OutboxEvent } from '../engine/ports.js';
+import type { IdempotencyRecord, InventoryStore, OutboxEvent } from '../engine/ports.js';
 
 export type StoreKind = 'memory' | 'redis' | 'postgres';
 
@@ -43,6 +43,8 @@ export interface SharedOutbox {
   renewOutboxClaims(consumer: string, seqs: readonly number[]): Promise<number>;
   /** Acknowledges delivered entries and deletes them; returns how many were pending. */
   ackOutboxEntries(seqs: readonly number[]): Promise<number>;
+  /** See InventoryStore.recordOf: an instance whose commit answer was lost learns the outcome here. */
+  recordOf(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined>;
 }
 
 export type SharedOutboxStore = OpenedStore & SharedOutbox;

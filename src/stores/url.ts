@@ -8,11 +8,13 @@ import { redactUrl, StoreUrlError } from './errors.js';
 export const DEFAULT_REDIS_NAMESPACE = 'main';
 export const DEFAULT_POSTGRES_SCHEMA = 'invsim';
 export const DEFAULT_POSTGRES_POOL = 10;
+/** Every store call's deadline (ms) unless the connection string says `?timeout_ms=N`. */
+export const DEFAULT_STORE_CALL_TIMEOUT_MS = 2_000;
 
 export type StoreLocation =
   | { readonly kind: 'memory' }
-  | { readonly kind: 'redis'; readonly url: string; readonly namespace: string; readonly display: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolSize: number; readonly display: string };
+  | { readonly kind: 'redis'; readonly url: string; readonly namespace: string; readonly callTimeoutMs: number; readonly display: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolSize: number; readonly callTimeoutMs: number; readonly display: string };
 
 const EXPECTED = 'expected memory, redis://host:port[/db][?namespace=NAME] or postgres://user@host:port/database[?schema=NAME]';
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -47,8 +49,9 @@ function parseRedis(url: URL, display: string): StoreLocation {
   }
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d{1,2}$/.test(db)) throw new StoreUrlError(`bad connection string '${display}': the path must be a database number, got '${db}'`);
+  const callTimeoutMs = takeTimeout(url, display);
   rejectUnknown(url, display);
-  return { kind: 'redis', url: url.toString(), namespace, display: redactUrl(url.toString()) };
+  return { kind: 'redis', url: url.toString(), namespace, callTimeoutMs, display: redactUrl(url.toString()) };
 }
 
 function parsePostgres(url: URL, display: string): StoreLocation {
@@ -60,8 +63,18 @@ function parsePostgres(url: URL, display: string): StoreLocation {
     throw new StoreUrlError(`bad connection string '${display}': pool must be an integer within 1..1000, got '${poolText ?? ''}'`);
   }
   if (url.pathname === '' || url.pathname === '/') throw new StoreUrlError(`bad connection string '${display}': no database name (${EXPECTED})`);
+  const callTimeoutMs = takeTimeout(url, display);
   // Other parameters (sslmode, application_name, …) are the driver's.
-  return { kind: 'postgres', url: url.toString(), schema, poolSize, display: redactUrl(url.toString()) };
+  return { kind: 'postgres', url: url.toString(), schema, poolSize, callTimeoutMs, display: redactUrl(url.toString()) };
+}
+
+/** `?timeout_ms=N`: every store call's deadline, 50 ms to 60 s. */
+function takeTimeout(url: URL, display: string): number {
+  const text = take(url, 'timeout_ms');
+  if (text === undefined) return DEFAULT_STORE_CALL_TIMEOUT_MS;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 50 || ms > 60_000) throw new StoreUrlError(`bad connection string '${display}': timeout_ms must be an integer within 50..60000, got '${text}'`);
+  return ms;
 }
 
 function take(url: URL, name: string): string | undefined {
@@ -72,5 +85,5 @@ function take(url: URL, name: string): string | undefined {
 
 function rejectUnknown(url: URL, display: string): void {
   const names = [...url.searchParams.keys()];
-  if (names.length > 0) throw new StoreUrlError(`bad connection string '${display}': unknown parameter ${names.map((n) => `'${n}'`).join(', ')} (redis takes 'namespace')`);
+  if (names.length > 0) throw new StoreUrlError(`bad connection string '${display}': unknown parameter ${names.map((n) => `'${n}'`).join(', ')} (redis takes 'namespace' and 'timeout_ms')`);
 }

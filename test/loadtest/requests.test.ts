@@ -30,13 +30,18 @@ const order = { mutationId: 'run1-o-7', orderId: 'run1-o-7', sku: 'SKU-01', quan
 describe('request building', () => {
   it('signs exactly the bytes it sends, with fixed key order', () => {
     expect(orderBody({ quantity: 2, sku: 'SKU-01', orderId: 'run1-o-7', mutationId: 'run1-o-7' })).toBe('{"mutationId":"run1-o-7","orderId":"run1-o-7","sku":"SKU-01","quantity":2}');
-    const req = orderRequest('http://127.0.0.1:8080', 'shopify', order, 'k', nodeHmac);
+    const sentAtMs = Date.UTC(2026, 0, 1, 12, 0, 0, 750);
+    const req = orderRequest('http://127.0.0.1:8080', 'shopify', order, 'k', nodeHmac, sentAtMs);
+    const t = Math.floor(sentAtMs / 1000);
     expect(req).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:8080/webhooks/orders/shopify', body: orderBody(order) });
     expect(req.headers['Content-Type']).toBe('application/json');
-    expect(req.headers[SIGNATURE_HEADER]).toBe(`sha256=${createHmac('sha256', 'k').update(req.body!).digest('hex')}`);
-    expect(verifySignature(req.headers[SIGNATURE_HEADER], Buffer.from(req.body!), 'k')).toEqual({ ok: true });
-    expect(verifySignature(req.headers[SIGNATURE_HEADER], Buffer.from(req.body!.replace('2}', '3}')), 'k')).toEqual({ ok: false, reason: 'mismatch' });
-    expect(signatureHeader('x', 'k', () => 'ABCDEF')).toBe('sha256=abcdef');
+    expect(req.headers[SIGNATURE_HEADER]).toBe(`t=${t},v1=${createHmac('sha256', 'k').update(`${t}.${req.body!}`).digest('hex')}`);
+    // The service's own check agrees, at the time it was sent and within the tolerance, not after.
+    expect(verifySignature(req.headers[SIGNATURE_HEADER], Buffer.from(req.body!), 'k', { nowMs: sentAtMs })).toEqual({ ok: true });
+    expect(verifySignature(req.headers[SIGNATURE_HEADER], Buffer.from(req.body!), 'k', { nowMs: sentAtMs + 300_000 })).toEqual({ ok: true });
+    expect(verifySignature(req.headers[SIGNATURE_HEADER], Buffer.from(req.body!), 'k', { nowMs: sentAtMs + 301_000 })).toEqual({ ok: false, reason: 'expired', skewS: 301 });
+    expect(verifySignature(req.headers[SIGNATURE_HEADER], Buffer.from(req.body!.replace('2}', '3}')), 'k', { nowMs: sentAtMs })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(signatureHeader('x', 'k', () => 'ABCDEF', 5_000)).toBe('t=5,v1=abcdef');
   });
 
   it('builds admin requests with the bearer token and a path-safe SKU', () => {

@@ -27,6 +27,7 @@ import {
   type ServeProcess,
   type StoreUnderTest,
 } from './cluster.js';
+import { idempotencyKey } from '../../src/serve/keys.js';
 
 const ORDERS = 500;
 const STOCK = 50;
@@ -84,9 +85,10 @@ for (const { name, run, open } of stores) {
       for (const url of urls) expect(await inventory(url, SKU)).toMatchObject({ quantity: 0, version: 1 + STOCK });
 
       // The store's record: exactly the 50 orders answered `applied`, each once.
-      const appliedIds = first.flatMap((r, n) => (r.body.status === 'applied' ? [list[n]!.mutationId] : []));
-      await eventually(async () => expect((await store.applied()).filter((id) => id.startsWith('order-'))).toHaveLength(STOCK), 10_000);
-      const recorded = (await store.applied()).filter((id) => id.startsWith('order-'));
+      // The store keys an order by (channel, kind, id): `order:<channel>:<mutationId>`.
+      const appliedIds = first.flatMap((r, n) => (r.body.status === 'applied' ? [idempotencyKey('order', CHANNELS[n % CHANNELS.length]!, list[n]!.mutationId)] : []));
+      await eventually(async () => expect((await store.applied()).filter((id) => id.startsWith('order:'))).toHaveLength(STOCK), 10_000);
+      const recorded = (await store.applied()).filter((id) => id.startsWith('order:'));
       expect(new Set(recorded).size).toBe(recorded.length);
       expect([...recorded].sort()).toEqual([...appliedIds].sort());
 
@@ -110,7 +112,7 @@ for (const { name, run, open } of stores) {
       expect(again.orders).toEqual({ received: 2 * ORDERS, applied: STOCK, rejected: ORDERS - STOCK, duplicates: ORDERS, decidedElsewhere: ORDERS, pending: 0 });
       expect(again.commits).toEqual(cluster.commits);
       expect(again.integrityViolations).toBe(0);
-      expect((await store.applied()).filter((id) => id.startsWith('order-'))).toHaveLength(STOCK);
+      expect((await store.applied()).filter((id) => id.startsWith('order:'))).toHaveLength(STOCK);
 
       // Propagation: every outbox entry delivered and acknowledged, every channel model of every
       // instance at the store's level.

@@ -9,10 +9,12 @@ import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { openStore } from '../../src/stores/open.js';
+import { connectClient } from '../../src/stores/pg-util.js';
 import type { PostgresInventoryStore } from '../../src/stores/postgres.js';
 import type { RedisInventoryStore } from '../../src/stores/redis.js';
 import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
-import { ROOT, SECRETS, adminHeaders, hmacHex } from '../serve/helpers.js';
+import { ROOT, SECRETS, adminHeaders } from '../serve/helpers.js';
+import { signBody } from '../../src/serve/signature.js';
 import { POSTGRES_URL, REDIS_URL } from '../stores/services.js';
 
 export const SCENARIO_FILE = `${ROOT}test/serve-stores/scenarios.yaml`;
@@ -133,7 +135,7 @@ export async function postOrder(url: string, channel: string, order: Order): Pro
   const body = JSON.stringify(order);
   const res = await fetch(`${url}/webhooks/orders/${channel}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-invsim-signature': `sha256=${hmacHex(SECRETS.webhookSecret, body)}` },
+    headers: { 'content-type': 'application/json', 'x-invsim-signature': signBody(body, SECRETS.webhookSecret) },
     body,
     signal: AbortSignal.timeout(10_000),
   });
@@ -206,6 +208,11 @@ export interface StoreUnderTest {
   outboxLength(): Promise<number>;
   /** Outbox entries claimed by an instance (`--instance` name) and not acknowledged. */
   claimedBy(instance: string): Promise<number>;
+  /**
+   * Cuts, on the server, every connection to this namespace or schema (Redis CLIENT KILL,
+   * PostgreSQL pg_terminate_backend), as a failover or a network blip would; returns how many.
+   */
+  cutConnections(): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -239,6 +246,17 @@ export async function redisUnderTest(): Promise<StoreUnderTest> {
       const summary = (await probe.xpending(outboxKey, 'dispatchers')) as [number, string, string, [string, string][] | null];
       return (summary[3] ?? []).filter(([consumer]) => consumer.startsWith(`${instance}#`)).reduce((t, [, n]) => t + Number(n), 0);
     },
+    cutConnections: async () => {
+      // The store names its connections `invsim:<namespace>` (CLIENT SETNAME).
+      const list = String(await probe.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+      const ids = list
+        .split('\n')
+        .filter((line) => line.includes(` name=invsim:${namespace} `))
+        .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
+        .filter((id): id is string => id !== undefined);
+      for (const id of ids) await probe.call('CLIENT', 'KILL', 'ID', id);
+      return ids.length;
+    },
     cleanup: async () => {
       monitor.disconnect();
       probe.disconnect();
@@ -267,6 +285,19 @@ export async function postgresUnderTest(): Promise<StoreUnderTest> {
     applied: async () => (await store.query(`SELECT mutation_id FROM ${s}.applied_log ORDER BY n`)).rows.map((r) => String((r as { mutation_id: string }).mutation_id)),
     outboxLength: async () => Number((await store.query(`SELECT count(*) AS n FROM ${s}.outbox`)).rows[0]?.n ?? -1),
     claimedBy: async (instance) => Number((await store.query(`SELECT count(*) AS n FROM ${s}.outbox WHERE claimed_by LIKE $1`, [`${instance}#%`])).rows[0]?.n ?? -1),
+    cutConnections: async () => {
+      // Every statement the store sends names its schema: the sessions whose last query did.
+      const killer = await connectClient(POSTGRES_URL);
+      try {
+        const r = await killer.query(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND position($1 in query) > 0`,
+          [s],
+        );
+        return r.rows.filter((row) => (row as { ok: boolean }).ok).length;
+      } finally {
+        await killer.end();
+      }
+    },
     cleanup: async () => {
       await store.dropSchema();
       await store.close();

@@ -31,6 +31,7 @@ import {
   type ServeProcess,
   type StoreUnderTest,
 } from './cluster.js';
+import { idempotencyKey } from '../../src/serve/keys.js';
 
 const ORDERS = 500;
 const STOCK = 50;
@@ -131,19 +132,20 @@ for (const { name, run, open } of stores) {
       expect(level).toEqual({ quantity: 0, version: 1 + STOCK });
 
       // Applied exactly once or rejected, judged by the store's record of applied commits.
-      await eventually(async () => expect((await store.applied()).filter((id) => id.startsWith('order-'))).toHaveLength(STOCK), 10_000);
-      const recorded = (await store.applied()).filter((id) => id.startsWith('order-'));
+      await eventually(async () => expect((await store.applied()).filter((id) => id.startsWith('order:'))).toHaveLength(STOCK), 10_000);
+      const recorded = (await store.applied()).filter((id) => id.startsWith('order:'));
       expect(new Set(recorded).size).toBe(STOCK);
       const appliedSet = new Set(recorded);
       const nowMs = Date.now();
       for (const [n, order] of list.entries()) {
         const answer = answers[n]!.status;
-        if (appliedSet.has(order.mutationId)) {
+        const key = idempotencyKey('order', CHANNELS[n % CHANNELS.length]!, order.mutationId);
+        if (appliedSet.has(key)) {
           expect({ order: order.mutationId, answer }).not.toEqual({ order: order.mutationId, answer: 'rejected' });
         } else {
           expect({ order: order.mutationId, answer }).not.toEqual({ order: order.mutationId, answer: 'applied' });
           // Rejected: the rejection was committed (its idempotency record), so it stays rejected.
-          expect({ order: order.mutationId, recorded: await store.store.hasProcessed(order.mutationId, nowMs) }).toEqual({ order: order.mutationId, recorded: true });
+          expect({ order: order.mutationId, recorded: await store.store.hasProcessed(key, nowMs) }).toEqual({ order: order.mutationId, recorded: true });
         }
       }
       const answeredApplied = answers.filter((a) => a!.status === 'applied').length;

@@ -12,7 +12,8 @@ import { k6Builder, k6Command, type K6Args } from '../../src/cli/commands/k6.js'
 import { INSECURE_DEV_SECRETS, serveBuilder, serveCommand, type ServeArgs, type ServeContext } from '../../src/cli/commands/serve.js';
 import { UsageError } from '../../src/cli/errors.js';
 import type { RunningServer } from '../../src/serve/index.js';
-import { ROOT, hmacHex } from './helpers.js';
+import { ROOT } from './helpers.js';
+import { signBody } from '../../src/serve/signature.js';
 
 const SCENARIOS = join(ROOT, 'scenarios.yaml');
 
@@ -101,7 +102,7 @@ describe('invsim serve', () => {
       const body = JSON.stringify({ mutationId: `o${n}`, orderId: `o${n}`, sku: 'SKU-1', quantity: 1 });
       return fetch(`${server.url}/webhooks/orders/shopify`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-invsim-signature': `sha256=${hmacHex(INSECURE_DEV_SECRETS.webhookSecret, body)}` },
+        headers: { 'content-type': 'application/json', 'x-invsim-signature': signBody(body, INSECURE_DEV_SECRETS.webhookSecret) },
         body,
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string } }));
     });

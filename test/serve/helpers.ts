@@ -1,12 +1,12 @@
 // Shared set-up for the service tests: start `invsim serve`'s server in-process on 127.0.0.1
 // (port 0), sign requests the way a channel would, and read the admin endpoints.
-import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../src/engine/ports.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
 import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
+import { signBody } from '../../src/serve/signature.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SECRETS = { webhookSecret: 'test-webhook-secret', adminToken: 'test-admin-token' } as const;
@@ -34,15 +34,11 @@ export async function startTestServer(scenario: Scenario, options: { faults?: bo
   return Object.assign(server, { alerts });
 }
 
-export function hmacHex(secret: string, body: string): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
-}
-
 export async function postOrder(url: string, channel: string, order: { mutationId: string; orderId: string; sku: string; quantity: number }): Promise<{ status: number; body: MutationResultBody }> {
   const body = JSON.stringify(order);
   const res = await fetch(`${url}/webhooks/orders/${channel}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-invsim-signature': `sha256=${hmacHex(SECRETS.webhookSecret, body)}` },
+    headers: { 'content-type': 'application/json', 'x-invsim-signature': signBody(body, SECRETS.webhookSecret) },
     body,
   });
   return { status: res.status, body: (await res.json()) as MutationResultBody };

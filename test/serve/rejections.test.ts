@@ -3,7 +3,8 @@
 // admin calls without the token) and that none of them changes the stock, the audit or a listing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemBody } from '../../src/serve/schemas.js';
-import { SECRETS, adjust, audit, hmacHex, inventory, shippedScenario, startTestServer, type TestServer } from './helpers.js';
+import { SECRETS, adjust, audit, inventory, shippedScenario, startTestServer, type TestServer } from './helpers.js';
+import { signBody } from '../../src/serve/signature.js';
 
 const SKU = 'SKU-GUARD';
 
@@ -18,7 +19,7 @@ interface Attempt {
   readonly fields?: readonly string[];
 }
 
-const signed = (body: string): Record<string, string> => ({ 'content-type': 'application/json', 'x-invsim-signature': `sha256=${hmacHex(SECRETS.webhookSecret, body)}` });
+const signed = (body: string): Record<string, string> => ({ 'content-type': 'application/json', 'x-invsim-signature': signBody(body, SECRETS.webhookSecret) });
 const order = (fields: Record<string, unknown>): string => JSON.stringify({ mutationId: 'bad-1', orderId: 'bad-1', sku: SKU, quantity: 1, ...fields });
 const good = order({});
 
@@ -28,7 +29,7 @@ const attempts: readonly Attempt[] = [
     name: 'signed with another secret',
     path: '/webhooks/orders/shopify',
     body: good,
-    headers: { 'content-type': 'application/json', 'x-invsim-signature': `sha256=${hmacHex('not-the-secret', good)}` },
+    headers: { 'content-type': 'application/json', 'x-invsim-signature': signBody(good, 'not-the-secret') },
     status: 401,
     error: 'invalid_signature',
   },
@@ -40,7 +41,7 @@ const attempts: readonly Attempt[] = [
     status: 401,
     error: 'invalid_signature',
   },
-  { name: 'signature not hex', path: '/webhooks/orders/shopify', body: good, headers: { 'content-type': 'application/json', 'x-invsim-signature': 'sha256=zz' }, status: 401, error: 'invalid_signature' },
+  { name: 'signature not hex', path: '/webhooks/orders/shopify', body: good, headers: { 'content-type': 'application/json', 'x-invsim-signature': 't=1,v1=zz' }, status: 401, error: 'invalid_signature' },
   { name: 'malformed JSON, signed', path: '/webhooks/orders/shopify', body: '{"mutationId": "x",', headers: signed('{"mutationId": "x",'), status: 400, error: 'malformed_json', fields: ['(body)'] },
   {
     name: 'every field wrong, signed',

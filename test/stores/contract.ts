@@ -21,6 +21,7 @@ import {
   type InventoryMutation,
   type OutboxEvent,
 } from '../../src/engine/index.js';
+import { MAX_STOCK_LEVEL } from '../../src/engine/limits.js';
 import { claimingOutbox } from '../../src/stores/claiming-view.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
 import type { SharedStore, StoreHarness, StoreUnderTest } from './harness.js';
@@ -292,6 +293,59 @@ export function inventoryStoreContract(harness: StoreHarness): void {
         clock.now += 1;
         expect(await processor.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 8 });
         expect(await store.read('A')).toEqual({ quantity: 8, version: 3 });
+      });
+    });
+
+    describe('idempotency records (payload digest, recorded outcome)', () => {
+      it('a record written with a digest says whether it applied and for which payload; one without says neither', async () => {
+        const { store } = await harness.create();
+        await store.seed('A', 10);
+        expect((await store.commit(request({ mutationId: 'd1', quantity: 9, payloadDigest: 'digest-1' }), T0)).ok).toBe(true);
+        expect(await store.commit(request({ mutationId: 'r1', effect: 'reject', expectedVersion: 2, quantity: 9, payloadDigest: 'digest-r' }), T0)).toMatchObject({ ok: true });
+        expect((await store.commit(request({ mutationId: 'plain', expectedVersion: 2, quantity: 8 }), T0)).ok).toBe(true);
+        // A redelivery, and a key reused for another payload, are both answered duplicate, with the record.
+        expect(await store.commit(request({ mutationId: 'd1', expectedVersion: 3, quantity: 7, payloadDigest: 'other' }), T0)).toEqual({
+          ok: false,
+          reason: 'duplicate',
+          recorded: { applied: true, payloadDigest: 'digest-1' },
+        });
+        expect(await store.commit(request({ mutationId: 'plain', expectedVersion: 3, quantity: 7 }), T0)).toEqual({ ok: false, reason: 'duplicate' });
+        expect(await store.recordOf!('d1', T0)).toEqual({ applied: true, payloadDigest: 'digest-1' });
+        expect(await store.recordOf!('r1', T0)).toEqual({ applied: false, payloadDigest: 'digest-r' });
+        expect(await store.recordOf!('plain', T0)).toEqual({ applied: undefined, payloadDigest: undefined });
+        expect(await store.recordOf!('never', T0)).toBeUndefined();
+        expect(await store.recordOf!('d1', T0 + 60_000)).toBeUndefined();
+        expect(await store.read('A')).toEqual({ quantity: 8, version: 3 });
+      });
+
+      it('through the processor: a key reused for another payload is a duplicate that says so, never applied', async () => {
+        const { store } = await harness.create();
+        await store.seed('A', 10);
+        await store.seed('B', 10);
+        const processor = new InventoryMutationProcessor({ ...ports(), store });
+        const withDigest = (id: string, sku: string, delta: number): InventoryMutation => ({ ...order(id, sku, delta), payloadDigest: `${sku}/${delta}` });
+        expect(await processor.handle(withDigest('k', 'A', -1))).toMatchObject({ status: 'applied' });
+        expect(await processor.handle(withDigest('k', 'A', -1))).toEqual({ status: 'duplicate' });
+        expect(await processor.handle(withDigest('k', 'B', -1))).toEqual({ status: 'duplicate', payloadDiffers: true });
+        expect(await processor.handle(withDigest('k', 'A', -3))).toEqual({ status: 'duplicate', payloadDiffers: true });
+        expect([await store.read('A'), await store.read('B')]).toEqual([
+          { quantity: 9, version: 2 },
+          { quantity: 10, version: 1 },
+        ]);
+      });
+    });
+
+    describe('the largest level', () => {
+      it('a level reaches MAX_STOCK_LEVEL (2³¹ − 1) exactly; a mutation past it is rejected (above_max_level), recorded, and changes nothing', async () => {
+        const { store } = await harness.create();
+        await store.seed('BIG', MAX_STOCK_LEVEL - 5);
+        const processor = new InventoryMutationProcessor({ ...ports(), store });
+        expect(await processor.handle(order('up-5', 'BIG', 5))).toMatchObject({ status: 'applied', quantity: MAX_STOCK_LEVEL, version: 2 });
+        expect(await processor.handle(order('up-1', 'BIG', 1))).toEqual({ status: 'rejected', reason: 'above_max_level', quantity: MAX_STOCK_LEVEL });
+        expect(await processor.handle(order('up-1', 'BIG', 1))).toEqual({ status: 'duplicate' });
+        expect(await store.read('BIG')).toEqual({ quantity: MAX_STOCK_LEVEL, version: 2 });
+        expect(await processor.handle(order('down', 'BIG', -MAX_STOCK_LEVEL))).toMatchObject({ status: 'applied', quantity: 0 });
+        expect((await store.readOutbox(0, 10)).map((e) => e.quantity)).toEqual([MAX_STOCK_LEVEL, 0]);
       });
     });
 

@@ -13,11 +13,12 @@ describe('parseStoreUrl', () => {
   it('reads memory, redis and postgres strings with their defaults, and removes our own parameters', () => {
     expect(parseStoreUrl('memory')).toEqual({ kind: 'memory' });
     expect(parseStoreUrl(' memory: ')).toEqual({ kind: 'memory' });
-    expect(parseStoreUrl('redis://127.0.0.1:6379')).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379', namespace: 'main', display: 'redis://127.0.0.1:6379' });
-    expect(parseStoreUrl('redis://:s3cret@cache:6380/2?namespace=shop-eu')).toEqual({
+    expect(parseStoreUrl('redis://127.0.0.1:6379')).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379', namespace: 'main', callTimeoutMs: 2_000, display: 'redis://127.0.0.1:6379' });
+    expect(parseStoreUrl('redis://:s3cret@cache:6380/2?namespace=shop-eu&timeout_ms=500')).toEqual({
       kind: 'redis',
       url: 'redis://:s3cret@cache:6380/2',
       namespace: 'shop-eu',
+      callTimeoutMs: 500,
       display: 'redis://:***@cache:6380/2',
     });
     expect(parseStoreUrl('postgres://app:pw@db:5432/inventory?schema=eu&pool=20&sslmode=require')).toEqual({
@@ -25,6 +26,7 @@ describe('parseStoreUrl', () => {
       url: 'postgres://app:pw@db:5432/inventory?sslmode=require',
       schema: 'eu',
       poolSize: 20,
+      callTimeoutMs: 2_000,
       display: 'postgres://app:***@db:5432/inventory?sslmode=require',
     });
     expect(parseStoreUrl('postgresql://db/inventory')).toMatchObject({ kind: 'postgres', schema: 'invsim', poolSize: 10 });
@@ -41,6 +43,8 @@ describe('parseStoreUrl', () => {
     ['postgres://h', /no database name/],
     ['postgres://h/db?schema=Public', /schema must match/],
     ['postgres://h/db?pool=abc', /pool must be an integer within 1\.\.1000/],
+    ['redis://h?timeout_ms=0', /timeout_ms must be an integer within 50\.\.60000, got '0'/],
+    ['postgres://h/db?timeout_ms=1.5', /timeout_ms must be an integer within 50\.\.60000/],
   ])('refuses %j with a StoreUrlError (a RangeError)', (text, message) => {
     expect(() => parseStoreUrl(text)).toThrow(StoreUrlError);
     expect(() => parseStoreUrl(text)).toThrow(RangeError);

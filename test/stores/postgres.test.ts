@@ -59,31 +59,32 @@ describe.skipIf(!run)('PostgreSQL store', () => {
       await Promise.all(opened.map((s) => s.close()));
     });
 
-    it('migrate applies 001_init once; a second run applies nothing; the command says so', async () => {
+    it('migrate applies every migration once, in order; a second run applies nothing; the command says so', async () => {
       const schema = schemaName();
       schemas.push(schema);
+      const all = ['001_init', '002_idempotency_records'];
       const first = await migrateStore(withSchema(schema));
-      expect(first.report).toEqual({ schema, applied: ['001_init'], current: ['001_init'] });
+      expect(first.report).toEqual({ schema, applied: all, current: all });
       const second = await migrateStore(withSchema(schema));
-      expect(second.report).toEqual({ schema, applied: [], current: ['001_init'] });
+      expect(second.report).toEqual({ schema, applied: [], current: all });
       const { captured, io: cli } = io();
       expect(await migrateCommand({ store: withSchema(schema), json: false }, cli)).toBe(0);
-      expect(captured.out).toMatch(new RegExp(`schema ${schema} at 127\\.0\\.0\\.1:5432/test is up to date \\(001_init\\)`));
+      expect(captured.out).toMatch(new RegExp(`schema ${schema} at 127\\.0\\.0\\.1:5432/test is up to date \\(${all.join(', ')}\\)`));
       const store = await open({ schema });
-      expect((await store.query(`SELECT version FROM "${schema}".schema_migrations`)).rows).toEqual([{ version: '001_init' }]);
+      expect((await store.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows).toEqual(all.map((version) => ({ version })));
     });
 
     it('concurrent migrate runs (instances starting at once) apply each file exactly once', async () => {
       const schema = schemaName();
       schemas.push(schema);
       const reports = await Promise.all(Array.from({ length: 4 }, () => migrateStore(withSchema(schema))));
-      expect(reports.map((r) => r.report?.applied.length).sort()).toEqual([0, 0, 0, 1]);
+      expect(reports.map((r) => r.report?.applied.length).sort()).toEqual([0, 0, 0, 2]);
     });
 
     it('opening an unmigrated schema fails at once and names the command that fixes it', async () => {
       const error = await openStore(withSchema(schemaName())).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreUnavailableError);
-      expect((error as Error).message).toMatch(/^postgres schema invsim_x_\d+_\d+ at 127\.0\.0\.1:5432\/test is not migrated \(pending: 001_init\); run: invsim migrate --store '.*schema=invsim_x_/);
+      expect((error as Error).message).toMatch(/^postgres schema invsim_x_\d+_\d+ at 127\.0\.0\.1:5432\/test is not migrated \(pending: 001_init, 002_idempotency_records\); run: invsim migrate --store '.*schema=invsim_x_/);
     });
 
     it('the CHECK constraint refuses a negative level even outside the store', async () => {

@@ -6,7 +6,9 @@
  */
 import type { Argv } from 'yargs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
-import { startServer, type RunningServer } from '../../serve/index.js';
+import { engineConfig } from '../../sim/world.js';
+import { DEFAULT_SIGNATURE_TOLERANCE_S } from '../../serve/signature.js';
+import { DEFAULT_HTTP_LIMITS, startServer, type HttpLimits, type RunningServer } from '../../serve/index.js';
 import { DEFAULT_CLAIM_IDLE_MS, openStoreFactory, UnsupportedStoreError, type StoreFactory } from '../../serve/store.js';
 import { StoreUnavailableError, StoreUrlError } from '../../stores/errors.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -29,6 +31,12 @@ export interface ServeArgs {
   drainTimeoutS: number;
   maxSkus: number | undefined;
   maxMutations: number | undefined;
+  headersTimeoutS: number;
+  requestTimeoutS: number;
+  socketTimeoutS: number;
+  keepAliveTimeoutS: number;
+  maxConnections: number;
+  signatureToleranceS: number;
 }
 
 /** Well-known values for --insecure-dev: printed in the warning, never for a shared deployment. */
@@ -73,9 +81,37 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
     .option('drain-timeout-s', { type: 'number', default: 10, describe: 'on SIGTERM/SIGINT: how long in-flight requests and propagation may take to finish' })
     .option('max-skus', { type: 'number', describe: 'SKUs tracked at most (default: the catalog size, at least 100000)' })
     .option('max-mutations', { type: 'number', describe: 'mutations the audit ledger tracks at most (default 1000000)' })
+    .option('headers-timeout-s', { type: 'number', default: DEFAULT_HTTP_LIMITS.headersTimeoutMs / 1000, describe: "a request's headers must arrive within this (else 408, connection closed)" })
+    .option('request-timeout-s', { type: 'number', default: DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000, describe: 'a whole request, body included, must arrive within this (else 408, connection closed)' })
+    .option('socket-timeout-s', { type: 'number', default: DEFAULT_HTTP_LIMITS.socketTimeoutMs / 1000, describe: 'a connection with no traffic for this long is closed' })
+    .option('keep-alive-timeout-s', { type: 'number', default: DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs / 1000, describe: 'a keep-alive connection idle between requests this long is closed' })
+    .option('signature-tolerance-s', {
+      type: 'number',
+      default: DEFAULT_SIGNATURE_TOLERANCE_S,
+      describe: "a webhook's signed time (X-Invsim-Signature t=…) may be this far from this server's clock, either way; older ones are refused as replays",
+    })
+    .option('max-connections', { type: 'number', default: DEFAULT_HTTP_LIMITS.maxConnections, describe: 'connections open at once at most; more are closed as they arrive' })
     .example('INVSIM_WEBHOOK_SECRET=… INVSIM_ADMIN_TOKEN=… $0 serve scenarios.yaml --scenario flash-sale', 'serve on 127.0.0.1:8080')
     .example('$0 serve scenarios.yaml --scenario flash-sale --insecure-dev --speedup 60 --storefront', 'a local try-out of the k6 script, the scenario 60x faster, as the simulator predicts it')
     .example("$0 serve scenarios.yaml --scenario flash-sale --port 8081 --store 'redis://127.0.0.1:6379?namespace=staging'", 'one of several instances sharing a Redis store') as unknown as Argv<ServeArgs>;
+}
+
+/** The HTTP limits from the command line, each a positive number of seconds (ms resolution). */
+function httpLimits(args: ServeArgs): HttpLimits {
+  const seconds = (flag: string, value: number): number => {
+    checkNumber(flag, value, (v) => Number.isFinite(v) && v >= 0.001 && v <= 3_600, 'a number of seconds within 0.001..3600');
+    return Math.round(value * 1000);
+  };
+  checkNumber('--max-connections', args.maxConnections, (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, 'an integer within 1..1000000');
+  const limits: HttpLimits = {
+    headersTimeoutMs: seconds('--headers-timeout-s', args.headersTimeoutS),
+    requestTimeoutMs: seconds('--request-timeout-s', args.requestTimeoutS),
+    socketTimeoutMs: seconds('--socket-timeout-s', args.socketTimeoutS),
+    keepAliveTimeoutMs: seconds('--keep-alive-timeout-s', args.keepAliveTimeoutS),
+    maxConnections: args.maxConnections,
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new UsageError(`--headers-timeout-s (${args.headersTimeoutS}) must not exceed --request-timeout-s (${args.requestTimeoutS})`);
+  return limits;
 }
 
 export interface SignalSource {
@@ -104,7 +140,16 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   checkNumber('--claim-idle-s', args.claimIdleS, (s) => Number.isFinite(s) && s > 0, 'a number > 0');
   checkNumber('--reconcile-every-s', args.reconcileEveryS, (s) => Number.isFinite(s) && s > 0, 'a number > 0');
   if (args.instance !== undefined && args.instance.trim() === '') throw new UsageError('--instance must not be empty');
+  const limits = httpLimits(args);
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
+  checkNumber('--signature-tolerance-s', args.signatureToleranceS, (v) => Number.isInteger(v) && v >= 1 && v <= 86_400, 'an integer number of seconds within 1..86400');
+  // Within the tolerance a replay is answered from its idempotency record: that must outlive it.
+  const ttlRealS = engineConfig(scenario).idempotencyTtlMs / 1000 / args.speedup;
+  if (ttlRealS < args.signatureToleranceS) {
+    throw new UsageError(
+      `--signature-tolerance-s ${args.signatureToleranceS} exceeds the idempotency TTL (${ttlRealS} real s at --speedup ${args.speedup}): a webhook replayed after its record expired would apply again; lower the tolerance or raise tuning.idempotency.ttl_seconds`,
+    );
+  }
   const store = await openStore(nonEmpty(args.store) ?? nonEmpty(env['INVSIM_STORE']) ?? 'memory', args.claimIdleS * 1000);
 
   let server: RunningServer;
@@ -123,6 +168,8 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
       faults: args.faults,
       ...(args.maxSkus === undefined ? {} : { maxSkus: args.maxSkus }),
       ...(args.maxMutations === undefined ? {} : { maxTrackedMutations: args.maxMutations }),
+      limits,
+      signatureToleranceS: args.signatureToleranceS,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -135,7 +182,7 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   io.err(
     `invsim serve: listening on ${server.url}\n` +
       `  scenario ${scenario.name}: ${channels}; store ${store.name}${store.shared ? ` (shared; this instance: ${server.service.instanceId})` : ''}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}${args.storefront ? '; storefront' : ''}; seed ${args.seed}\n` +
-      `  POST /webhooks/orders/{channel}, GET /inventory/{sku}, GET /metrics, GET /healthz; admin: POST /inventory/{sku}/adjustments, GET /audit, POST /reset\n`,
+      `  POST /webhooks/orders/{channel}, GET /inventory/{sku}, GET /metrics, GET /healthz, GET /readyz; admin: POST /inventory/{sku}/adjustments, GET /audit, POST /reset\n`,
   );
   context.onListening?.(server);
 
