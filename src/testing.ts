@@ -10,6 +10,7 @@
  */
 import { formatPath, getScenario, loadScenarioFile, ScenarioError } from './scenarios/load.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenarios/schema.js';
+import { ruleOf } from './scenarios/zod-issues.js';
 import type { SimulationResult } from './sim/result.js';
 import { simulate } from './sim/world.js';
 
@@ -51,7 +52,7 @@ export function inlineScenario(input: ScenarioInput & { readonly name?: string }
         path: formatPath(issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))),
         line: null,
         column: null,
-        code: issue.code,
+        code: ruleOf(issue),
         message: issue.message,
       })),
     );

@@ -5,6 +5,7 @@
  */
 import { ScenarioError, formatPath, type ScenarioIssue } from '../scenarios/load.js';
 import { scenarioSchema, type Scenario } from '../scenarios/schema.js';
+import { ruleOf } from '../scenarios/zod-issues.js';
 import { AnalysisInputError } from './errors.js';
 
 export type ParamValue = number | boolean | string;
@@ -85,7 +86,7 @@ export function applyOverride(scenario: Scenario, override: ParamOverride, file:
       path: formatPath(['scenarios', name, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))]),
       line: null,
       column: null,
-      code: issue.code,
+      code: ruleOf(issue),
       message: `${issue.message} (with ${override.param} = ${JSON.stringify(override.value)})`,
     }));
     throw new ScenarioError(file, issues);

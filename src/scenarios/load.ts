@@ -5,8 +5,9 @@
  * its YAML path, its line and column, and the rule broken; all of them go into one
  * ScenarioError, sorted by position, and nothing runs.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Document, LineCounter } from 'yaml';
+import { MAX_SCENARIO_FILE_BYTES } from './bounds.js';
 import { formatPath, ScenarioError, type PathIssue, type PathKey, type ScenarioIssue } from './issues.js';
 import { scenarioFileSchema, type Scenario } from './schema.js';
 import { didYouMean, listWords } from './suggest.js';
@@ -24,17 +25,33 @@ export interface ScenarioFile {
 
 export function loadScenarioFile(file: string): ScenarioFile {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, 'r');
+    // The size is checked before anything is read or parsed (a 50 MB file took minutes).
+    const bytes = fstatSync(fd).size;
+    if (bytes > MAX_SCENARIO_FILE_BYTES) throw new ScenarioError(file, [tooLarge(bytes)]);
+    text = readFileSync(fd, 'utf8');
   } catch (error) {
+    if (error instanceof ScenarioError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String((error as Error).message);
     throw new ScenarioError(file, [{ path: '', line: null, column: null, code: 'file', message: `cannot read the file: ${reason}` }]);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return parseScenarioText(text, file);
 }
 
+function tooLarge(bytes: number): ScenarioIssue {
+  const mib = (n: number): string => `${Number((n / 1024 / 1024).toFixed(1))} MiB`;
+  return { path: '', line: null, column: null, code: 'file_too_large', message: `the file is ${mib(bytes)} (${bytes} bytes); a scenario file may be at most ${mib(MAX_SCENARIO_FILE_BYTES)}` };
+}
+
 export function parseScenarioText(text: string, file = '<text>'): ScenarioFile {
+  // A file grown since loadScenarioFile looked, or text from elsewhere, is held to the same limit.
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SCENARIO_FILE_BYTES) throw new ScenarioError(file, [tooLarge(bytes)]);
   const yaml = readYaml(text);
   if (yaml.data === undefined) throw new ScenarioError(file, sortByPosition(yaml.issues));
   const data = yaml.data;

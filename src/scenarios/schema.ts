@@ -1,35 +1,56 @@
 /**
  * The scenario schema: the single source of truth for what a scenario may say. Every key
- * carries its unit (`intervalS`, `delayMsMax`); every number has a range. The types the
- * simulator consumes are inferred from it, so the schema and the simulator cannot drift.
+ * carries its unit (`intervalS`, `delayMsMax`); every number has a lower and an upper bound
+ * (bounds.ts, documented in docs/scenarios.md), and each scenario as a whole a run budget
+ * (budget.ts), so that a valid scenario's run ends. The types the simulator consumes are
+ * inferred from it, so the schema and the simulator cannot drift.
  */
 import { z } from 'zod';
 import { PRESET_IDS } from '../sim/channels/presets.js';
+import * as B from './bounds.js';
+import { budgetIssues } from './budget.js';
 
-const nonNeg = z.number().finite().nonnegative();
-const pos = z.number().finite().positive();
-const prob = z.number().finite().min(0).max(1);
-const posInt = z.number().int().positive();
-const nonNegInt = z.number().int().nonnegative();
+/** A number within [min, max]. */
+const num = (min: number, max: number) => z.number().finite().min(min).max(max);
+/** A number within (min, max]: a duration or rate that must not be 0. */
+const above = (min: number, max: number) => z.number().finite().gt(min).max(max);
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const prob = num(0, 1);
+/** A wait in ms: a latency, a delay, a window. */
+const waitMs = num(0, B.MAX_WAIT_MS);
+/** A moment of the run (s from its start), and the length of a window within it. */
+const atS = num(0, B.MAX_DURATION_S);
+const spanS = above(0, B.MAX_DURATION_S);
+/** The period of something periodic. */
+const intervalS = num(B.MIN_INTERVAL_S, B.MAX_WAIT_S);
+/** Stock units: a level, a threshold, an allocation. */
+const units = int(0, B.MAX_STOCK_LEVEL);
+const list = <T extends z.ZodType>(item: T) => z.array(item).max(B.MAX_LIST_ENTRIES);
 const ident = z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be letters, digits, - or _');
 
 const latencySpec = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('fixed'), ms: nonNeg }),
-  z.strictObject({ kind: z.literal('lognormal'), medianMs: pos, p99Ms: pos }).refine((v) => v.p99Ms > v.medianMs, {
+  z.strictObject({ kind: z.literal('fixed'), ms: waitMs }),
+  z.strictObject({ kind: z.literal('lognormal'), medianMs: above(0, B.MAX_WAIT_MS), p99Ms: above(0, B.MAX_WAIT_MS) }).refine((v) => v.p99Ms > v.medianMs, {
     message: 'p99Ms must be greater than medianMs',
     path: ['p99Ms'],
   }),
-  z.strictObject({ kind: z.literal('uniform'), minMs: nonNeg, maxMs: nonNeg }).refine((v) => v.maxMs >= v.minMs, {
+  z.strictObject({ kind: z.literal('uniform'), minMs: waitMs, maxMs: waitMs }).refine((v) => v.maxMs >= v.minMs, {
     message: 'maxMs must be >= minMs',
     path: ['maxMs'],
   }),
 ]);
 
 const rateLimitSpec = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('leaky-bucket'), capacity: pos, leakPerS: pos }),
-  z.strictObject({ kind: z.literal('token-bucket'), ratePerS: pos, burst: pos }),
-  z.strictObject({ kind: z.literal('cost-bucket'), capacityPoints: pos, restorePerS: pos, costPerRequest: nonNeg, costPerItem: nonNeg.optional() }),
-  z.strictObject({ kind: z.literal('quota'), limit: posInt, periodS: pos, scope: z.enum(['channel', 'listing']).optional() }),
+  z.strictObject({ kind: z.literal('leaky-bucket'), capacity: above(0, B.MAX_BUCKET), leakPerS: above(0, B.MAX_RATE) }),
+  z.strictObject({ kind: z.literal('token-bucket'), ratePerS: above(0, B.MAX_RATE), burst: above(0, B.MAX_BUCKET) }),
+  z.strictObject({
+    kind: z.literal('cost-bucket'),
+    capacityPoints: above(0, B.MAX_BUCKET),
+    restorePerS: above(0, B.MAX_RATE),
+    costPerRequest: num(0, B.MAX_BUCKET),
+    costPerItem: num(0, B.MAX_BUCKET).optional(),
+  }),
+  z.strictObject({ kind: z.literal('quota'), limit: int(1, B.MAX_BUCKET), periodS: above(0, B.MAX_WAIT_S), scope: z.enum(['channel', 'listing']).optional() }),
 ]);
 
 const orderNotification = z.discriminatedUnion('mode', [
@@ -37,24 +58,24 @@ const orderNotification = z.discriminatedUnion('mode', [
     mode: z.literal('webhook'),
     delay: latencySpec,
     duplicateRate: prob,
-    reorderWindowMs: nonNeg,
-    maxDeliveryAttempts: posInt,
-    retryWindowS: nonNeg,
+    reorderWindowMs: waitMs,
+    maxDeliveryAttempts: int(1, B.MAX_DELIVERY_ATTEMPTS),
+    retryWindowS: num(0, B.MAX_WAIT_S),
   }),
-  z.strictObject({ mode: z.literal('polling'), intervalS: pos }),
+  z.strictObject({ mode: z.literal('polling'), intervalS }),
 ]);
 
 /** Any preset field may be overridden; nested objects are replaced whole. */
 const channelOverrides = z
   .strictObject({
-    rateLimits: z.array(rateLimitSpec).optional(),
+    rateLimits: list(rateLimitSpec).optional(),
     latency: latencySpec.optional(),
     applyDelay: latencySpec.optional(),
     updateSemantics: z.enum(['absolute', 'delta', 'compare-and-set']).optional(),
-    maxItemsPerRequest: posInt.optional(),
+    maxItemsPerRequest: int(1, B.MAX_ITEMS_PER_REQUEST).optional(),
     orderNotification: orderNotification.optional(),
     errorRate5xx: prob.optional(),
-    maxConcurrency: posInt.optional(),
+    maxConcurrency: int(1, B.MAX_CONCURRENCY).optional(),
   })
   .optional();
 
@@ -62,48 +83,49 @@ export const channelSchema = z.strictObject({
   id: ident,
   preset: z.enum(PRESET_IDS as unknown as [string, ...string[]]),
   /** Relative share of demand arriving on this channel. */
-  demandWeight: pos.default(1),
+  demandWeight: above(0, B.MAX_DEMAND_WEIGHT).default(1),
   overrides: channelOverrides,
 });
 
 const catalog = z.strictObject({
-  skus: posInt.max(1_000_000),
-  skuPrefix: z.string().min(1).default('SKU-'),
-  initialStockMin: nonNegInt,
-  initialStockMax: nonNegInt,
+  skus: int(1, B.MAX_SKUS),
+  skuPrefix: z.string().min(1).max(B.MAX_SKU_PREFIX_CHARS).default('SKU-'),
+  initialStockMin: units,
+  initialStockMax: units,
   /** Zipf exponent of SKU popularity (0 = uniform). */
-  zipfExponent: nonNeg.default(1),
+  zipfExponent: num(0, B.MAX_ZIPF_EXPONENT).default(1),
   restock: z
     .strictObject({
-      everyS: pos,
+      everyS: intervalS,
       /** Each SKU below this level is brought back up to it. */
-      upToUnits: posInt,
+      upToUnits: int(1, B.MAX_STOCK_LEVEL),
     })
     .optional(),
 });
 
 const burst = z.strictObject({
-  atS: nonNeg,
-  orders: posInt.max(1_000_000),
+  atS,
+  orders: int(1, B.MAX_BURST_ORDERS),
   /** The burst's orders fall on the most popular SKUs: this many of them. */
-  hotSkus: posInt,
+  hotSkus: int(1, B.MAX_SKUS),
   /** Orders arrive uniformly within this window (milliseconds: a flash sale is concurrent). */
-  spreadMs: nonNeg,
+  spreadMs: waitMs,
   /** Channels the burst arrives on (default: every channel). */
-  channels: z.array(ident).optional(),
+  channels: list(ident).optional(),
 });
 
 const demand = z.strictObject({
-  ordersPerDay: nonNeg,
+  ordersPerDay: num(0, B.MAX_RATE),
   /** 24 hourly multipliers of the mean rate (mean 1 is not required; it is normalised). */
-  dailyProfile: z.array(nonNeg).length(24).optional(),
-  unitsPerOrderMax: posInt.default(1),
-  bursts: z.array(burst).default([]),
+  dailyProfile: z.array(num(0, B.MAX_PROFILE_MULTIPLIER)).length(24).optional(),
+  unitsPerOrderMax: int(1, B.MAX_UNITS_PER_ORDER).default(1),
+  bursts: list(burst).default([]),
   /** A sustained surge on the hot SKUs after each burst: extra orders per hour, for this long. */
-  surge: z.strictObject({ hotSkus: posInt, ordersPerHour: nonNeg, durationS: pos, startS: nonNeg }).optional(),
+  surge: z.strictObject({ hotSkus: int(1, B.MAX_SKUS), ordersPerHour: num(0, B.MAX_RATE), durationS: spanS, startS: atS }).optional(),
 });
 
-const window = z.strictObject({ startS: nonNeg, durationS: pos, channel: ident.optional() });
+const window = z.strictObject({ startS: atS, durationS: spanS, channel: ident.optional() });
+const crash = z.strictObject({ atS, downS: num(0, B.MAX_DURATION_S) });
 
 const faults = z
   .strictObject({
@@ -111,19 +133,19 @@ const faults = z
     serverErrorRate: prob.default(0),
     /** Extra probability a channel call answers 429 with Retry-After. */
     throttleRate: prob.default(0),
-    throttleRetryAfterMs: nonNeg.default(2_000),
+    throttleRetryAfterMs: waitMs.default(2_000),
     /** Probability a call times out; the outcome is unknown to the caller. */
     timeoutRate: prob.default(0),
-    timeoutMs: pos.default(10_000),
+    timeoutMs: above(0, B.MAX_WAIT_MS).default(10_000),
     /** Of timed-out calls, the share the channel applied anyway. */
     timeoutAppliedShare: prob.default(0.5),
-    latencySpikes: z.array(window.extend({ multiplier: pos })).default([]),
-    outages: z.array(window.extend({ channel: ident })).default([]),
+    latencySpikes: list(window.extend({ multiplier: above(0, B.MAX_LATENCY_MULTIPLIER) })).default([]),
+    outages: list(window.extend({ channel: ident })).default([]),
     /** Extra duplicate and reordered webhook deliveries on top of the preset's. */
     webhookDuplicateRate: prob.default(0),
-    webhookReorderWindowMs: nonNeg.default(0),
-    processorCrashes: z.array(z.strictObject({ atS: nonNeg, downS: nonNeg })).default([]),
-    dispatcherCrashes: z.array(z.strictObject({ atS: nonNeg, downS: nonNeg })).default([]),
+    webhookReorderWindowMs: waitMs.default(0),
+    processorCrashes: list(crash).default([]),
+    dispatcherCrashes: list(crash).default([]),
   })
   .default({
     serverErrorRate: 0,
@@ -140,14 +162,14 @@ const faults = z
     dispatcherCrashes: [],
   });
 
-const allocation = z.union([z.strictObject({ percent: z.number().min(0).max(100) }), z.strictObject({ fixed: nonNegInt })]);
+const allocation = z.union([z.strictObject({ percent: num(0, 100) }), z.strictObject({ fixed: units })]);
 
 const listingPolicy = z
   .strictObject({
-    bufferUnits: nonNegInt.optional(),
-    outOfStockThreshold: nonNegInt.optional(),
+    bufferUnits: units.optional(),
+    outOfStockThreshold: units.optional(),
     allocation: z.record(ident, allocation).optional(),
-    maxListed: nonNegInt.optional(),
+    maxListed: units.optional(),
   })
   .default({});
 
@@ -174,10 +196,10 @@ const strategyBase = {
 };
 
 const strategy = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('polling'), intervalS: pos, ...strategyBase }),
+  z.strictObject({ kind: z.literal('polling'), intervalS, ...strategyBase }),
   z.strictObject({ kind: z.literal('event-driven'), ...strategyBase }),
-  z.strictObject({ kind: z.literal('event-batched'), windowMs: pos, ...strategyBase }),
-  z.strictObject({ kind: z.literal('hybrid'), reconcileIntervalS: pos, ...strategyBase }),
+  z.strictObject({ kind: z.literal('event-batched'), windowMs: num(B.MIN_WINDOW_MS, B.MAX_WAIT_MS), ...strategyBase }),
+  z.strictObject({ kind: z.literal('hybrid'), reconcileIntervalS: intervalS, ...strategyBase }),
 ]);
 
 /** The seed article's configuration template, accepted verbatim. */
@@ -185,20 +207,20 @@ export const inventorySyncTemplate = z.looseObject({
   propagation: z
     .looseObject({
       strategy: z.enum(['event_driven', 'polling', 'batched', 'hybrid']).optional(),
-      max_latency_ms: pos.optional(),
-      alert_threshold_ms: pos.optional(),
+      max_latency_ms: above(0, B.MAX_WAIT_MS).optional(),
+      alert_threshold_ms: above(0, B.MAX_WAIT_MS).optional(),
     })
     .optional(),
-  ai_freshness: z.looseObject({ max_staleness_seconds: pos.optional(), min_confidence_score: prob.optional() }).optional(),
+  ai_freshness: z.looseObject({ max_staleness_seconds: above(0, B.MAX_STALENESS_S).optional(), min_confidence_score: prob.optional() }).optional(),
   retry_policy: z
     .looseObject({
-      max_retries: nonNegInt.optional(),
-      base_delay_ms: nonNeg.optional(),
-      max_delay_ms: nonNeg.optional(),
-      backoff_multiplier: z.number().min(1).optional(),
+      max_retries: int(0, B.MAX_RETRIES).optional(),
+      base_delay_ms: waitMs.optional(),
+      max_delay_ms: waitMs.optional(),
+      backoff_multiplier: num(1, B.MAX_BACKOFF_MULTIPLIER).optional(),
     })
     .optional(),
-  idempotency: z.looseObject({ ttl_seconds: pos.optional(), store_type: z.string().optional() }).optional(),
+  idempotency: z.looseObject({ ttl_seconds: above(0, B.MAX_IDEMPOTENCY_TTL_S).optional(), store_type: z.string().optional() }).optional(),
   monitoring: z
     .looseObject({
       metrics: z.array(z.string()).optional(),
@@ -209,23 +231,23 @@ export const inventorySyncTemplate = z.looseObject({
 
 const engine = z
   .strictObject({
-    processorWorkers: posInt.max(256).default(1),
-    storeLatencyMs: nonNeg.default(1),
-    dispatcherConcurrency: posInt.default(8),
+    processorWorkers: int(1, B.MAX_PROCESSOR_WORKERS).default(1),
+    storeLatencyMs: num(0, B.MAX_STORE_LATENCY_MS).default(1),
+    dispatcherConcurrency: int(1, B.MAX_CONCURRENCY).default(8),
     /** Jitter fraction of retry delays (the template has no key for it). */
     retryJitter: prob.default(0.2),
     /** Operations redrive the dead-letter queue this often (absent: only when the run heals). */
-    redriveDlqEveryS: pos.optional(),
+    redriveDlqEveryS: intervalS.optional(),
   })
   .default({ processorWorkers: 1, storeLatencyMs: 1, dispatcherConcurrency: 8, retryJitter: 0.2 });
 
 const economics = z.strictObject({
-  averageOrderValue: nonNeg,
-  customerLifetimeValue: nonNeg,
-  churnMultiplier: nonNeg,
+  averageOrderValue: num(0, B.MAX_MONEY),
+  customerLifetimeValue: num(0, B.MAX_MONEY),
+  churnMultiplier: num(0, B.MAX_CHURN_MULTIPLIER),
   /** The seed model's inputs, shown beside the measured leakage. */
   seedModel: z
-    .strictObject({ dailyOrderVolume: pos, syncWindowSeconds: pos, oversellProbability: z.number().positive().max(1) })
+    .strictObject({ dailyOrderVolume: above(0, B.MAX_RATE), syncWindowSeconds: spanS, oversellProbability: above(0, 1) })
     .optional(),
 });
 
@@ -252,24 +274,40 @@ export type AssertableMetric = (typeof ASSERTABLE_METRICS)[number];
 
 const assertBlock = z.strictObject({
   /** Strategies the block applies to (default: every strategy that is not a pitfall). */
-  strategies: z.array(ident).optional(),
+  strategies: list(ident).optional(),
   ...Object.fromEntries(ASSERTABLE_METRICS.map((m) => [m, assertion.optional()])),
 });
 
-export const scenarioSchema = z.strictObject({
+/** A record of at most `max` entries. */
+const recordOf = <T extends z.ZodType>(value: T, max: number, noun: string) =>
+  z.record(ident, value).refine((r) => Object.keys(r).length <= max, { message: `must have at most ${max} ${noun}`, params: { code: 'too_big' } });
+
+const scenarioShape = z.strictObject({
   description: z.string().optional(),
-  durationS: pos,
+  durationS: num(B.MIN_DURATION_S, B.MAX_DURATION_S),
   /** Upper bound for the heal phase in which channels must converge. */
-  healBoundS: pos.default(6 * 3600),
+  healBoundS: above(0, B.MAX_HEAL_BOUND_S).default(6 * 3600),
   catalog,
-  channels: z.array(channelSchema).min(1),
+  channels: z.array(channelSchema).min(1).max(B.MAX_CHANNELS),
   demand,
   faults,
   engine,
   inventory_sync: inventorySyncTemplate.optional(),
   economics,
-  strategies: z.record(ident, strategy),
-  assert: z.union([assertBlock, z.array(assertBlock)]).optional(),
+  strategies: recordOf(strategy, B.MAX_STRATEGIES, 'strategies'),
+  assert: z.union([assertBlock, list(assertBlock)]).optional(),
+});
+
+/**
+ * A scenario: its fields, then its run budget (budget.ts) once every field is valid. A check
+ * rather than a refinement because zod runs refinements even after a field failed, and the
+ * budget of a value already refused is a second report of one mistake.
+ */
+export const scenarioSchema = scenarioShape.check((payload) => {
+  if (payload.issues.length > 0) return;
+  for (const issue of budgetIssues(payload.value)) {
+    payload.issues.push({ code: 'custom', path: [...issue.path], message: issue.message, input: payload.value, params: { code: issue.code } });
+  }
 });
 
 export const scenarioFileSchema = z.strictObject({
@@ -277,8 +315,8 @@ export const scenarioFileSchema = z.strictObject({
   scenarios: z.record(ident, scenarioSchema),
 });
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type ScenarioSpec = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioShape>;
+export type ScenarioSpec = z.output<typeof scenarioShape>;
 export type StrategySpec = ScenarioSpec['strategies'][string];
 export type ChannelSpec = ScenarioSpec['channels'][number];
 export type FaultsSpec = ScenarioSpec['faults'];

@@ -162,6 +162,12 @@ const nounFor = (path: readonly PathKey[]): string => {
   return typeof last === 'string' ? last : 'value';
 };
 
+/** The rule an issue breaks: zod's code, or for the schema's own checks (the run budget, a record's size) the one they name. */
+export function ruleOf(issue: ZodIssue): string {
+  const named = issue.code === 'custom' ? issue.params?.['code'] : undefined;
+  return typeof named === 'string' ? named : issue.code;
+}
+
 /** Translates zod's issues for `data` (validated against `schema`) into path issues. */
 export function translateZodIssues(issues: readonly ZodIssue[], schema: z.core.$ZodType, data: unknown): PathIssue[] {
   const ctx: Context = { root: asSchema(schema), data };
@@ -219,6 +225,8 @@ function translate(issue: ZodIssue, prefix: readonly PathKey[], ctx: Context): T
       const noun = KEY_NOUNS[String(path[path.length - 2])] ?? 'key';
       return [{ path, code: issue.code, message: `invalid ${noun} ${describeValue(path[path.length - 1])}: ${reason}` }];
     }
+    case 'custom':
+      return [{ path, code: ruleOf(issue), message: issue.message }];
     default:
       return [{ path, code: issue.code, message: issue.message }];
   }
