@@ -1,9 +1,9 @@
 -- Idempotency records say what they were written for: whether the mutation was applied or
--- recorded as rejected, and a digest of its payload (SKU and delta). A caller whose commit
--- answer was lost reads the record to learn the outcome (recordOf), and a key reused for a
--- different payload is told apart from a redelivery. Records written before this migration,
+-- recorded as rejected, a digest of its payload (SKU and delta), and which delivery wrote it
+-- (origin). A caller whose commit answer was lost reads the record to learn the outcome
+-- (recordOf), and a key reused for a different payload is told apart from a redelivery. Records written before this migration,
 -- and the simulator's, have neither (NULL).
-ALTER TABLE idempotency_keys ADD COLUMN applied boolean, ADD COLUMN payload_digest text;
+ALTER TABLE idempotency_keys ADD COLUMN applied boolean, ADD COLUMN payload_digest text, ADD COLUMN origin text;
 
 -- The commit of 001, with the digest recorded and a duplicate's record returned.
 DROP FUNCTION invsim_commit(text, boolean, bigint, double precision, text, double precision, double precision, text, double precision, integer, integer, text);
@@ -21,8 +21,9 @@ CREATE FUNCTION invsim_commit(
   p_barrier_class   integer,
   p_barrier_key     integer,
   p_fail_at         text,
-  p_payload_digest  text)
-RETURNS TABLE (o_status text, o_quantity integer, o_version bigint, o_seq bigint, o_applied boolean, o_digest text)
+  p_payload_digest  text,
+  p_origin          text)
+RETURNS TABLE (o_status text, o_quantity integer, o_version bigint, o_seq bigint, o_applied boolean, o_digest text, o_origin text)
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
 AS $fn$
@@ -33,6 +34,7 @@ DECLARE
   v_seq      bigint := 0;
   v_applied  boolean;
   v_digest   text;
+  v_origin   text;
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(p_barrier_class, p_barrier_key);
   IF p_fail_at = 'check' THEN RAISE EXCEPTION 'injected fault at check'; END IF;
@@ -42,17 +44,17 @@ BEGIN
   IF coalesce(v_version, 0) <> p_expected AND NOT EXISTS (
     SELECT 1 FROM idempotency_keys AS k WHERE k.mutation_id = p_mutation_id AND k.expires_at_ms > p_now_ms
   ) THEN
-    RETURN QUERY SELECT 'version_conflict'::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::boolean, NULL::text;
+    RETURN QUERY SELECT 'version_conflict'::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::boolean, NULL::text, NULL::text;
     RETURN;
   END IF;
   BEGIN
-    INSERT INTO idempotency_keys AS k (mutation_id, expires_at_ms, applied, payload_digest)
-      VALUES (p_mutation_id, p_expires_at_ms, CASE WHEN p_payload_digest = '' THEN NULL ELSE p_apply AND v_valid END, NULLIF(p_payload_digest, ''))
-      ON CONFLICT (mutation_id) DO UPDATE SET expires_at_ms = EXCLUDED.expires_at_ms, applied = EXCLUDED.applied, payload_digest = EXCLUDED.payload_digest
+    INSERT INTO idempotency_keys AS k (mutation_id, expires_at_ms, applied, payload_digest, origin)
+      VALUES (p_mutation_id, p_expires_at_ms, CASE WHEN p_payload_digest = '' THEN NULL ELSE p_apply AND v_valid END, NULLIF(p_payload_digest, ''), NULLIF(p_origin, ''))
+      ON CONFLICT (mutation_id) DO UPDATE SET expires_at_ms = EXCLUDED.expires_at_ms, applied = EXCLUDED.applied, payload_digest = EXCLUDED.payload_digest, origin = EXCLUDED.origin
         WHERE k.expires_at_ms <= p_now_ms;
     IF NOT FOUND THEN
-      SELECT k.applied, k.payload_digest INTO v_applied, v_digest FROM idempotency_keys AS k WHERE k.mutation_id = p_mutation_id;
-      RETURN QUERY SELECT 'duplicate'::text, NULL::integer, NULL::bigint, NULL::bigint, v_applied, v_digest;
+      SELECT k.applied, k.payload_digest, k.origin INTO v_applied, v_digest, v_origin FROM idempotency_keys AS k WHERE k.mutation_id = p_mutation_id;
+      RETURN QUERY SELECT 'duplicate'::text, NULL::integer, NULL::bigint, NULL::bigint, v_applied, v_digest, v_origin;
       RETURN;
     END IF;
     IF p_fail_at = 'idempotency' THEN RAISE EXCEPTION 'injected fault at idempotency'; END IF;
@@ -85,10 +87,10 @@ BEGIN
     END IF;
     IF p_fail_at = 'level' THEN RAISE EXCEPTION 'injected fault at level'; END IF;
   EXCEPTION WHEN SQLSTATE 'IV409' THEN
-    RETURN QUERY SELECT 'version_conflict'::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::boolean, NULL::text;
+    RETURN QUERY SELECT 'version_conflict'::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::boolean, NULL::text, NULL::text;
     RETURN;
   END;
   IF p_fail_at = 'apply' THEN RAISE EXCEPTION 'injected fault at apply'; END IF;
-  RETURN QUERY SELECT 'ok'::text, v_quantity, v_version, v_seq, NULL::boolean, NULL::text;
+  RETURN QUERY SELECT 'ok'::text, v_quantity, v_version, v_seq, NULL::boolean, NULL::text, NULL::text;
 END
 $fn$;

@@ -109,7 +109,7 @@ export class InMemoryInventoryStore implements InventoryStore {
   async recordOf(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined> {
     await this.tick();
     if (!this.isRecorded(mutationId, nowMs)) return undefined;
-    return this.records.get(mutationId) ?? { applied: undefined, payloadDigest: undefined };
+    return this.records.get(mutationId) ?? { applied: undefined, payloadDigest: undefined, origin: undefined };
   }
 
   async commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
@@ -207,7 +207,7 @@ export class InMemoryInventoryStore implements InventoryStore {
       this.nextSeq++;
     }
     this.idempotency.set(request.mutationId, expiresAtMs);
-    if (request.payloadDigest !== undefined) this.records.set(request.mutationId, { applied: applies, payloadDigest: request.payloadDigest });
+    if (request.payloadDigest !== undefined) this.records.set(request.mutationId, { applied: applies, payloadDigest: request.payloadDigest, origin: request.origin });
     else if (this.records.size > 0) this.records.delete(request.mutationId);
     this.expiryIds.push(request.mutationId);
     this.expiryAt.push(expiresAtMs);

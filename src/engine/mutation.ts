@@ -10,6 +10,8 @@ export interface InventoryMutation {
   readonly orderId: string;
   /** See CommitRequest.payloadDigest: set by callers whose ids come from outside (the service). */
   readonly payloadDigest?: string;
+  /** See CommitRequest.origin. */
+  readonly origin?: string;
 }
 
 /** `above_max_level`: the level would pass MAX_STOCK_LEVEL (src/engine/limits.ts); recorded, like a stock-out. */

@@ -72,6 +72,11 @@ export interface CommitRequest {
    * simulator's dense ids never collide and leave it out.
    */
   readonly payloadDigest?: string;
+  /**
+   * Which delivery wrote the record (with a digest only): a caller whose commit answer was lost
+   * tells its own commit from another delivery's, e.g. a redelivery to another instance.
+   */
+  readonly origin?: string;
 }
 
 /** What an unexpired idempotency record says about the mutation it was written for. */
@@ -79,6 +84,7 @@ export interface IdempotencyRecord {
   /** Applied (a level, an outbox event) or recorded as rejected; undefined when written without a digest. */
   readonly applied: boolean | undefined;
   readonly payloadDigest: string | undefined;
+  readonly origin: string | undefined;
 }
 
 export type CommitResult =

@@ -92,6 +92,7 @@ export class InventoryMutationProcessor {
           idempotencyTtlMs: this.ttlMs,
           outbox: { sourceChannel: mutation.sourceChannel, committedAtMs: nowMs },
           ...(mutation.payloadDigest === undefined ? {} : { payloadDigest: mutation.payloadDigest }),
+          ...(mutation.origin === undefined ? {} : { origin: mutation.origin }),
         },
         nowMs,
       );

@@ -243,7 +243,9 @@ export class Generation implements ChannelHost {
    * Keys of mutations whose commit answer was lost to a store failure (answered 503): their
    * outcome is learned from the store's idempotency record (see learnOutcomes).
    */
-  private readonly unresolved = new Map<string, number>();
+  private readonly unresolved = new Map<string, { looks: number; readonly origins: string[] }>();
+  /** Numbers this instance's deliveries to the engine (their `origin`, see CommitRequest). */
+  private deliveries = 0;
   private learning = false;
 
   private constructor(options: GenerationOptions, rawStore: InventoryStore, time: RealTimeSource, real: RealTimeSource) {
@@ -405,12 +407,13 @@ export class Generation implements ChannelHost {
    */
   private async submit(key: string, tracked: Tracked, mutation: InventoryMutation): Promise<MutationOutcome> {
     tracked.inFlight++;
+    const origin = `${this.opts.instanceId}#${this.opts.generation}:${++this.deliveries}`;
     try {
-      return await this.intake.submit(mutation);
+      return await this.intake.submit({ ...mutation, origin });
     } catch (error) {
       // Refused before the store (queue full, shutting down): nothing to learn.
       const beforeStore = error instanceof IntakeFullError || error instanceof IntakeClosedError || error instanceof RangeError;
-      if (!beforeStore && tracked.status === PENDING) this.awaitOutcome(key);
+      if (!beforeStore && tracked.status === PENDING) this.awaitOutcome(key, origin);
       throw error;
     } finally {
       tracked.inFlight--;
@@ -459,8 +462,10 @@ export class Generation implements ChannelHost {
   }
 
   /** A mutation whose commit answer was lost: its outcome is learned from the store. */
-  private awaitOutcome(key: string): void {
-    if (!this.unresolved.has(key)) this.unresolved.set(key, 0);
+  private awaitOutcome(key: string, origin: string): void {
+    const entry = this.unresolved.get(key);
+    if (entry === undefined) this.unresolved.set(key, { looks: 0, origins: [origin] });
+    else entry.origins.push(origin);
     this.scheduleLearning();
   }
 
@@ -473,8 +478,10 @@ export class Generation implements ChannelHost {
 
   /**
    * Reads the idempotency record of each mutation whose commit answer was lost, until each has
-   * an outcome: applied (the commit happened: counted as this instance's, as onCommitted would
-   * have), recorded as rejected, or decided by a redelivery meanwhile. A key still without a
+   * an outcome. A record one of the lost deliveries wrote (its origin) is this instance's
+   * decision: applied (counted as onCommitted would have) or rejected. A record another delivery
+   * wrote (a redelivery to another instance) is that delivery's to count: decided elsewhere.
+   * A key still without a
    * record after LEARN_LOOKUPS looks was never committed: it stays pending until its client
    * redelivers it.
    */
@@ -482,7 +489,7 @@ export class Generation implements ChannelHost {
     const recordOf = this.store.recordOf;
     const nowMs = this.shared ? this.time.epochMs() : this.time.nowMs();
     try {
-      for (const [key, looks] of [...this.unresolved].slice(0, LEARN_BATCH)) {
+      for (const [key, entry] of [...this.unresolved].slice(0, LEARN_BATCH)) {
         if (this.stopped) return;
         const tracked = this.ledger.get(key);
         if (tracked === undefined || tracked.status !== PENDING) {
@@ -492,17 +499,17 @@ export class Generation implements ChannelHost {
         if (tracked.inFlight > 0 || recordOf === undefined) continue;
         const record = await recordOf.call(this.store, key, nowMs);
         if (record === undefined) {
-          if (looks + 1 >= LEARN_LOOKUPS) this.unresolved.delete(key);
-          else this.unresolved.set(key, looks + 1);
+          if (++entry.looks >= LEARN_LOOKUPS) this.unresolved.delete(key);
           continue;
         }
         if (tracked.status !== PENDING || tracked.inFlight > 0) continue;
         this.unresolved.delete(key);
         this.counts.outcomesLearned++;
-        if (record.applied === true) {
+        const ours = record.origin !== undefined && entry.origins.includes(record.origin);
+        if (ours && record.applied === true) {
           this.countCommit(tracked, key);
           this.decide(tracked, undefined);
-        } else if (record.applied === false) {
+        } else if (ours && record.applied === false) {
           this.decide(tracked, 'insufficient_stock');
         } else {
           this.decidedElsewhere(tracked);

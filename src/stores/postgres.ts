@@ -84,8 +84,8 @@ function statements(schema: string): Sql {
   return {
     read: `SELECT quantity, version FROM ${s}.inventory_levels WHERE sku = $1`,
     hasProcessed: `SELECT 1 FROM ${s}.idempotency_keys WHERE mutation_id = $1 AND expires_at_ms > $2`,
-    recordOf: `SELECT applied, payload_digest FROM ${s}.idempotency_keys WHERE mutation_id = $1 AND expires_at_ms > $2`,
-    commit: `SELECT o_status, o_quantity, o_version, o_seq, o_applied, o_digest FROM ${s}.invsim_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    recordOf: `SELECT applied, payload_digest, origin FROM ${s}.idempotency_keys WHERE mutation_id = $1 AND expires_at_ms > $2`,
+    commit: `SELECT o_status, o_quantity, o_version, o_seq, o_applied, o_digest, o_origin FROM ${s}.invsim_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     readOutbox: `SELECT ${outboxColumns} FROM ${s}.outbox WHERE seq > $1 ORDER BY seq LIMIT $2`,
     ack: `WITH c AS (
         INSERT INTO ${s}.outbox_cursor AS c (name, seq) VALUES ('default', $1)
@@ -206,7 +206,7 @@ export class PostgresInventoryStore implements SharedOutboxStore {
   async recordOf(mutationId: string, nowMs: number): Promise<IdempotencyRecord | undefined> {
     const row = (await this.pool.query(this.sql.recordOf, [mutationId, nowMs])).rows[0] as Row | undefined;
     if (row === undefined) return undefined;
-    return toRecord(row['applied'], row['payload_digest']) ?? { applied: undefined, payloadDigest: undefined };
+    return toRecord(row['applied'], row['payload_digest'], row['origin']) ?? { applied: undefined, payloadDigest: undefined, origin: undefined };
   }
 
   async commit(request: CommitRequest, nowMs: number): Promise<CommitResult> {
@@ -227,6 +227,7 @@ export class PostgresInventoryStore implements SharedOutboxStore {
           this.barrierKey,
           this.options.failAt ?? '',
           request.payloadDigest ?? '',
+          request.origin ?? '',
         ])
       ).rows[0] as Row;
     } catch (error) {
@@ -235,7 +236,7 @@ export class PostgresInventoryStore implements SharedOutboxStore {
     }
     const status = row['o_status'];
     if (status === 'duplicate') {
-      const recorded = toRecord(row['o_applied'], row['o_digest']);
+      const recorded = toRecord(row['o_applied'], row['o_digest'], row['o_origin']);
       return recorded === undefined ? { ok: false, reason: status } : { ok: false, reason: status, recorded };
     }
     if (status === 'version_conflict') return { ok: false, reason: status };
@@ -413,7 +414,7 @@ function toLetter(row: Row): DeadLetter {
 }
 
 /** A record's columns (NULL for records written without a digest). */
-function toRecord(applied: unknown, digest: unknown): IdempotencyRecord | undefined {
+function toRecord(applied: unknown, digest: unknown, origin: unknown): IdempotencyRecord | undefined {
   if (typeof applied !== 'boolean') return undefined;
-  return { applied, payloadDigest: typeof digest === 'string' ? digest : undefined };
+  return { applied, payloadDigest: typeof digest === 'string' ? digest : undefined, origin: typeof origin === 'string' ? origin : undefined };
 }

@@ -16,9 +16,9 @@
 export const COMMIT_LUA = `#!lua
 -- ARGV: 1 sku, 2 effect, 3 expectedVersion, 4 quantity, 5 nowMs, 6 expiresAtMs, 7 ttlPx,
 --       8 sourceChannel, 9 committedAtMs, 10 mutationId, 11 failAt, 12 maxOutboxLength,
---       13 payloadDigest ('' for none)
--- The idempotency record is "expiresAtMs", or "expiresAtMs|A|digest" with A 1 (applied) or 0
--- (recorded as rejected) when the caller sent a digest.
+--       13 payloadDigest ('' for none), 14 origin
+-- The idempotency record is "expiresAtMs", or "expiresAtMs|A|digest|origin" with A 1 (applied)
+-- or 0 (recorded as rejected) when the caller sent a digest.
 local function fault(step)
   if ARGV[11] == step then error({err = 'ERR injected fault at ' .. step}) end
 end
@@ -48,7 +48,7 @@ end
 
 fault('idempotency')
 local expiresAt = ARGV[6]
-if ARGV[13] ~= '' then expiresAt = expiresAt .. (apply and '|1|' or '|0|') .. ARGV[13] end
+if ARGV[13] ~= '' then expiresAt = expiresAt .. (apply and '|1|' or '|0|') .. ARGV[13] .. '|' .. ARGV[14] end
 
 fault('outbox')
 local seq = 0

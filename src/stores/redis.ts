@@ -4,7 +4,7 @@
  * Layout, every key under `invsim:{NAMESPACE}:` (the braces are a hash tag: all keys of a
  * store live in one cluster slot, as a multi-key script needs):
  *   levels            hash  sku -> "quantity:version"
- *   idem:<mutationId> string "expiresAtMs" or "expiresAtMs|A|digest" (A: 1 applied, 0 rejected),
+ *   idem:<mutationId> string "expiresAtMs" or "expiresAtMs|A|digest|origin" (A: 1 applied, 0 rejected),
  *                     with a real PX expiry of the TTL
  *   outbox            stream, entry id "<seq>-0", fields sku quantity version mutationId sourceChannel committedAtMs
  *   outbox:seq        string, the last seq handed out
@@ -258,6 +258,7 @@ export class RedisInventoryStore implements SharedOutboxStore {
           this.failAt,
           String(this.maxOutboxLength),
           request.payloadDigest ?? '',
+          request.origin ?? '',
         ],
       );
       const [ok, a, b, c] = reply as [number, number | string, number | string, number];
@@ -457,13 +458,14 @@ function describeTarget(url: string): string {
   }
 }
 
-/** An idempotency key's value ("expiresAtMs" or "expiresAtMs|A|digest", see COMMIT_LUA), if unexpired at nowMs. */
+/** An idempotency key's value ("expiresAtMs" or "expiresAtMs|A|digest|origin", see COMMIT_LUA), if unexpired at nowMs. */
 function parseRecord(value: string | null, nowMs: number): IdempotencyRecord | undefined {
   if (value === null) return undefined;
-  const [expires, applied, digest] = value.split('|');
+  const [expires, applied, digest, ...rest] = value.split('|');
   if (!(Number(expires) > nowMs)) return undefined;
-  if (applied === undefined || digest === undefined) return { applied: undefined, payloadDigest: undefined };
-  return { applied: applied === '1', payloadDigest: digest };
+  if (applied === undefined || digest === undefined) return { applied: undefined, payloadDigest: undefined, origin: undefined };
+  const origin = rest.join('|'); // the digest is base64url; an origin may hold '|'
+  return { applied: applied === '1', payloadDigest: digest, origin: origin === '' ? undefined : origin };
 }
 
 function parseLevel(value: string | null): StockLevel {

@@ -297,22 +297,22 @@ export function inventoryStoreContract(harness: StoreHarness): void {
     });
 
     describe('idempotency records (payload digest, recorded outcome)', () => {
-      it('a record written with a digest says whether it applied and for which payload; one without says neither', async () => {
+      it('a record written with a digest says whether it applied, for which payload and by which delivery; one without says none of it', async () => {
         const { store } = await harness.create();
         await store.seed('A', 10);
-        expect((await store.commit(request({ mutationId: 'd1', quantity: 9, payloadDigest: 'digest-1' }), T0)).ok).toBe(true);
-        expect(await store.commit(request({ mutationId: 'r1', effect: 'reject', expectedVersion: 2, quantity: 9, payloadDigest: 'digest-r' }), T0)).toMatchObject({ ok: true });
+        expect((await store.commit(request({ mutationId: 'd1', quantity: 9, payloadDigest: 'digest-1', origin: 'i1#1:7' }), T0)).ok).toBe(true);
+        expect(await store.commit(request({ mutationId: 'r1', effect: 'reject', expectedVersion: 2, quantity: 9, payloadDigest: 'digest-r', origin: 'a|b' }), T0)).toMatchObject({ ok: true });
         expect((await store.commit(request({ mutationId: 'plain', expectedVersion: 2, quantity: 8 }), T0)).ok).toBe(true);
         // A redelivery, and a key reused for another payload, are both answered duplicate, with the record.
         expect(await store.commit(request({ mutationId: 'd1', expectedVersion: 3, quantity: 7, payloadDigest: 'other' }), T0)).toEqual({
           ok: false,
           reason: 'duplicate',
-          recorded: { applied: true, payloadDigest: 'digest-1' },
+          recorded: { applied: true, payloadDigest: 'digest-1', origin: 'i1#1:7' },
         });
         expect(await store.commit(request({ mutationId: 'plain', expectedVersion: 3, quantity: 7 }), T0)).toEqual({ ok: false, reason: 'duplicate' });
-        expect(await store.recordOf!('d1', T0)).toEqual({ applied: true, payloadDigest: 'digest-1' });
-        expect(await store.recordOf!('r1', T0)).toEqual({ applied: false, payloadDigest: 'digest-r' });
-        expect(await store.recordOf!('plain', T0)).toEqual({ applied: undefined, payloadDigest: undefined });
+        expect(await store.recordOf!('d1', T0)).toEqual({ applied: true, payloadDigest: 'digest-1', origin: 'i1#1:7' });
+        expect(await store.recordOf!('r1', T0)).toEqual({ applied: false, payloadDigest: 'digest-r', origin: 'a|b' });
+        expect(await store.recordOf!('plain', T0)).toEqual({ applied: undefined, payloadDigest: undefined, origin: undefined });
         expect(await store.recordOf!('never', T0)).toBeUndefined();
         expect(await store.recordOf!('d1', T0 + 60_000)).toBeUndefined();
         expect(await store.read('A')).toEqual({ quantity: 8, version: 3 });
