@@ -186,6 +186,9 @@ export class PostgresInventoryStore implements SharedOutboxStore {
       throw new StoreUnavailableError(`postgres at ${target} is not usable: ${errorMessage(error)}`, undefined);
     }
     client.release();
+    // From now on a checkout waits at most the call deadline: a server gone silent must fail the
+    // call within it, not after the (longer) connect timeout allowed at start.
+    pool.options.connectionTimeoutMillis = Math.min(pool.options.connectionTimeoutMillis ?? callTimeoutMs, callTimeoutMs);
     return new PostgresInventoryStore(pool, options);
   }
 
