@@ -58,7 +58,11 @@ class Proxy {
     this.mode = mode;
     // A black hole's connections stay open; a refusal cuts them. Opening again cuts them too:
     // what a black hole swallowed is lost, as after a real partition, and the clients reconnect.
-    if (mode !== 'blackhole') for (const [a, b] of [...this.pairs]) (a.destroy(), b.destroy());
+    if (mode === 'blackhole') return;
+    for (const [a, b] of [...this.pairs]) {
+      a.destroy();
+      b.destroy();
+    }
   }
 
   async stop(): Promise<void> {
