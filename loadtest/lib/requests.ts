@@ -68,6 +68,11 @@ export function adjustmentRequest(baseUrl: string, sku: string, mutationId: stri
   };
 }
 
+/** The load's time 0 (sent as the scenarios begin): the service's fault windows, redrives and freshness count from it. */
+export function startRequest(baseUrl: string, adminToken: string): PreparedRequest {
+  return { method: 'POST', url: `${baseUrl}/start`, body: null, headers: { Authorization: `Bearer ${adminToken}` } };
+}
+
 export function inventoryRequest(baseUrl: string, sku: string): PreparedRequest {
   return { method: 'GET', url: `${baseUrl}/inventory/${encodeURIComponent(sku)}`, body: null, headers: {} };
 }

@@ -45,6 +45,7 @@ import {
   redeliveryDelayMs,
   requireEnv,
   resetRequest,
+  startRequest,
   statusOf,
   stockDelta,
   type HmacSha256Hex,
@@ -251,6 +252,13 @@ export function createScript(config: ScriptConfig): Script {
           `${first ? `stock loaded on ${stockLoaded} SKUs` : 'stock loaded by the first segment'}; run ${runId}; ${config.generatedBy}`,
       );
       if (config.notMirrored.length > 0) console.log(`invsim: not mirrored by a k6 threshold: ${config.notMirrored.join('; ')}`);
+      // The scenarios (orders, restocks, bursts) start as setup returns: the simulator's time 0,
+      // which the service's fault windows and redrives must count from. The first order comes one
+      // inter-arrival later, so it is not the origin.
+      if (first) {
+        const started = send(startRequest(baseUrl, adminToken), { kind: 'admin', name: 'POST /start' });
+        if (started.status !== 200) throw new Error(`POST /start answered ${started.status}: check ADMIN_TOKEN`);
+      }
       return { runId, startedAt: new Date().toISOString(), stockLoaded, settled };
     },
 

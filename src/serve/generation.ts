@@ -433,10 +433,21 @@ export class Generation implements ChannelHost {
   }
 
   /**
-   * The first order opens the measured window, the simulator's time 0: the fault windows and
-   * the freshness integral and the DLQ redrive cadence count from here, and the propagation
-   * latencies and API calls of what came before (loading the stock) are dropped, as the simulator
-   * starts with its stock listed.
+   * Opens the measured window now, unless it is open: the load's time 0 (`POST /start`, which the
+   * k6 script sends as its scenarios begin). Returns the window's start in scenario seconds.
+   */
+  startWindow(): { windowFromS: number; alreadyOpen: boolean } {
+    const alreadyOpen = !Number.isNaN(this.windowFromMs);
+    if (!alreadyOpen) this.openWindow();
+    return { windowFromS: round3(this.windowFromMs / 1000), alreadyOpen };
+  }
+
+  /**
+   * The measured window is the simulator's time 0: the fault windows, the freshness integral
+   * and the DLQ redrive cadence count from its start, and the propagation latencies and API calls
+   * of what came before (loading the stock) are dropped, as the simulator starts with its stock
+   * listed. It opens at `POST /start` (the load's own time 0: its orders, restocks and bursts are
+   * scheduled from there, the first order one inter-arrival later), or else at the first order.
    */
   private openWindow(): void {
     this.windowFromMs = this.time.nowMs();

@@ -25,6 +25,7 @@ import {
   Problem,
   Readiness,
   ResetResult,
+  StartResult,
   SkuParams,
   type AdjustmentBody,
   type OrderWebhookBody,
@@ -221,6 +222,8 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
     await service.reset();
     return { status: 'reset' as const };
   });
+
+  app.post('/start', { onRequest: requireAdmin, schema: { response: { 200: StartResult, ...errorResponses } } }, async () => ({ status: 'started' as const, ...service.start() }));
 
   app.get('/metrics', async (_request, reply) => {
     const text = await service.metrics.text();

@@ -283,6 +283,17 @@ export const Readiness = {
   },
 } as const;
 
+export const StartResult = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'windowFromS', 'alreadyOpen'],
+  properties: {
+    status: { type: 'string', enum: ['started'] },
+    windowFromS: { ...nonNeg, description: "Where the measured window opened, in scenario seconds since the start or the last reset: the simulator's time 0." },
+    alreadyOpen: { type: 'boolean', description: 'The window was already open (an earlier POST /start, or an order before it): nothing changed.' },
+  },
+} as const;
+
 export const ResetResult = {
   type: 'object',
   additionalProperties: false,
@@ -335,6 +346,7 @@ export const CONTRACT_SCHEMAS = {
   Audit,
   Health,
   Readiness,
+  StartResult,
   ResetResult,
   Problem,
 } as const;

@@ -122,6 +122,11 @@ export class InventoryService {
     return { ...audit, alerts: { ...this.alertCounts } };
   }
 
+  /** Opens the measured window (the load's time 0) unless it is open; see Generation.startWindow. */
+  start(): { windowFromS: number; alreadyOpen: boolean } {
+    return this.current().startWindow();
+  }
+
   /** Readiness: serving (not resetting or closing) and the store answers; otherwise the reason. */
   async readiness(): Promise<{ ready: true } | { ready: false; reason: string }> {
     if (this.generation === undefined) return { ready: false, reason: this.closed ? 'the service is shutting down' : 'the service is resetting' };

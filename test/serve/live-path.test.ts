@@ -3,12 +3,12 @@
 // and is reported as 2 s, retry backoff parks an update after its scenario-time delays), with
 // --storefront an order its channel's listing cannot show is not taken and counts as a lost sale
 // when the source of truth had the units, and /audit integrates freshness over the measured window
-// (from the first order, which also drops what came before) exactly as the simulator defines it
-// (checked against the closed form L²/2M of a stale stretch).
+// (from POST /start, the load's time 0, or else the first order; what came before is dropped)
+// exactly as the simulator defines it (checked against the closed form L²/2M of a stale stretch).
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
 import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
-import { adjust, audit, postOrder, startTestServer, type TestServer } from './helpers.js';
+import { SECRETS, adjust, audit, postOrder, startTestServer, type TestServer } from './helpers.js';
 
 const file = parseScenarioText(`
 scenarios:
@@ -138,7 +138,31 @@ describe('invsim serve --speedup', () => {
   });
 });
 
-describe('invsim serve: the scenario clock starts at the first order', () => {
+describe('invsim serve: the scenario clock starts at POST /start, the load\'s time 0', () => {
+  const start = async (url: string): Promise<{ status: string; windowFromS: number; alreadyOpen: boolean }> => {
+    const res = await fetch(`${url}/start`, { method: 'POST', headers: { authorization: `Bearer ${SECRETS.adminToken}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { status: string; windowFromS: number; alreadyOpen: boolean };
+  };
+
+  it('opens the fault windows at /start with no order yet, once; a second /start and the first order change nothing', async () => {
+    server = await startTestServer(getScenario(file, 'down-woo'), { faults: true, speedup: 100 });
+    await adjust(server.url, 'SKU-0', 'before', 1);
+    expect(await server.service.settle(5_000)).toBe(true);
+    expect((await audit(server.url)).dlq.parked).toBe(0);
+    const first = await start(server.url);
+    expect(first).toMatchObject({ status: 'started', alreadyOpen: false });
+    // No order yet, but the window (and the outage in it) is open: the next update parks.
+    await adjust(server.url, 'SKU-1', 'load-1', 3);
+    for (let i = 0; i < 300 && (await audit(server.url)).dlq.parked === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await audit(server.url)).dlq.parked).toBe(1);
+    expect(await start(server.url)).toEqual({ status: 'started', windowFromS: first.windowFromS, alreadyOpen: true });
+    await postOrder(server.url, 'woo', { mutationId: 'o1', orderId: 'o1', sku: 'SKU-1', quantity: 1 });
+    expect(await start(server.url)).toEqual({ status: 'started', windowFromS: first.windowFromS, alreadyOpen: true });
+  });
+});
+
+describe('invsim serve: without /start, the scenario clock starts at the first order', () => {
   it('redrives the DLQ every redriveDlqEveryS counted from the first order, as the simulator counts from its start', async () => {
     server = await startTestServer(getScenario(file, 'redrive'), { faults: true, speedup: 100 });
     await adjust(server.url, 'SKU-1', 'load-1', 5);
