@@ -9,7 +9,6 @@
 // note, when Redis or PostgreSQL is not up (required under INVSIM_REQUIRE_SERVICES=1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { combineAudits } from '../../src/serve/cluster.js';
-import { postgresStatus, redisStatus, shouldRun } from '../stores/services.js';
 import {
   adjust,
   audit,
@@ -18,12 +17,11 @@ import {
   expectConverged,
   inventory,
   orders,
-  postgresUnderTest,
   postOrder,
-  redisUnderTest,
   reset,
   startServe,
   stopAll,
+  storesUnderTest,
   type ServeProcess,
   type StoreUnderTest,
 } from './cluster.js';
@@ -34,11 +32,7 @@ const STOCK = 50;
 const SKU = 'HOT-1';
 const INSTANCES = 3;
 
-const [redis, postgres] = await Promise.all([redisStatus(), postgresStatus()]);
-const stores = [
-  { name: 'Redis', run: shouldRun(redis), open: redisUnderTest },
-  { name: 'PostgreSQL', run: shouldRun(postgres), open: postgresUnderTest },
-] as const;
+const stores = await storesUnderTest();
 
 for (const { name, run, open } of stores) {
   describe.skipIf(!run)(`three serve instances sharing one ${name} store`, () => {

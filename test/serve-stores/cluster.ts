@@ -15,7 +15,7 @@ import type { RedisInventoryStore } from '../../src/stores/redis.js';
 import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
 import { ROOT, SECRETS, adminHeaders } from '../serve/helpers.js';
 import { signBody } from '../../src/serve/signature.js';
-import { POSTGRES_URL, REDIS_URL } from '../stores/services.js';
+import { POSTGRES_URL, REDIS_URL, postgresStatus, redisStatus, shouldRun } from '../stores/services.js';
 
 export const SCENARIO_FILE = `${ROOT}test/serve-stores/scenarios.yaml`;
 export const SCENARIO = 'shared-burst';
@@ -218,6 +218,18 @@ export interface StoreUnderTest {
 
 function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+}
+
+/**
+ * The stores the multi-instance suites run on, each with whether to run (a server that is down
+ * skips its suite with a note, or fails it under INVSIM_REQUIRE_SERVICES=1) and how to open it.
+ */
+export async function storesUnderTest(): Promise<readonly { name: 'Redis' | 'PostgreSQL'; run: boolean; open: () => Promise<StoreUnderTest> }[]> {
+  const [redis, postgres] = await Promise.all([redisStatus(), postgresStatus()]);
+  return [
+    { name: 'Redis', run: shouldRun(redis), open: redisUnderTest },
+    { name: 'PostgreSQL', run: shouldRun(postgres), open: postgresUnderTest },
+  ];
 }
 
 export async function redisUnderTest(): Promise<StoreUnderTest> {

@@ -13,7 +13,6 @@
 // note, when Redis or PostgreSQL is not up (required under INVSIM_REQUIRE_SERVICES=1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MutationResultBody } from '../../src/serve/schemas.js';
-import { postgresStatus, redisStatus, shouldRun } from '../stores/services.js';
 import {
   adjust,
   audit,
@@ -22,12 +21,11 @@ import {
   eventually,
   expectConverged,
   orders,
-  postgresUnderTest,
   postOrder,
-  redisUnderTest,
   reset,
   startServe,
   stopAll,
+  storesUnderTest,
   type ServeProcess,
   type StoreUnderTest,
 } from './cluster.js';
@@ -46,11 +44,7 @@ const REDELIVERY_DELAY_MS = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const [redis, postgres] = await Promise.all([redisStatus(), postgresStatus()]);
-const stores = [
-  { name: 'Redis', run: shouldRun(redis), open: redisUnderTest },
-  { name: 'PostgreSQL', run: shouldRun(postgres), open: postgresUnderTest },
-] as const;
+const stores = await storesUnderTest();
 
 for (const { name, run, open } of stores) {
   describe.skipIf(!run)(`a serve instance on ${name} killed mid-burst`, () => {

@@ -11,10 +11,9 @@
 // violation. Skipped, with a note, when Redis or PostgreSQL is not up (required under
 // INVSIM_REQUIRE_SERVICES=1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresStatus, redisStatus, shouldRun } from '../stores/services.js';
 import { combineAudits } from '../../src/serve/cluster.js';
 import { SECRETS } from '../serve/helpers.js';
-import { adjust, audit, CHANNELS, eventually, orders, postgresUnderTest, postOrder, redisUnderTest, reset, startServe, stopAll, type ServeProcess, type StoreUnderTest } from './cluster.js';
+import { adjust, audit, CHANNELS, eventually, orders, postOrder, reset, startServe, stopAll, storesUnderTest, type ServeProcess, type StoreUnderTest } from './cluster.js';
 
 const ORDERS = 300;
 const STOCK = 100;
@@ -28,11 +27,7 @@ const ANSWER_WITHIN_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const [redis, postgres] = await Promise.all([redisStatus(), postgresStatus()]);
-const stores = [
-  { name: 'Redis', run: shouldRun(redis), open: redisUnderTest },
-  { name: 'PostgreSQL', run: shouldRun(postgres), open: postgresUnderTest },
-] as const;
+const stores = await storesUnderTest();
 
 for (const { name, run, open } of stores) {
   describe.skipIf(!run)(`a serve instance on ${name} whose store connections are cut mid-burst`, () => {
