@@ -37,6 +37,8 @@ export interface BurstConfig {
   readonly spreadMs: number;
   /** Indices into `channels`. */
   readonly channels: readonly number[];
+  /** Cumulative demand weights of `channels` (normalised): a burst's orders follow them, as all demand does. */
+  readonly channelCdf: readonly number[];
 }
 
 export interface SurgeConfig {

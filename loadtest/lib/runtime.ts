@@ -270,7 +270,7 @@ export function createScript(config: ScriptConfig): Script {
     burst(data: SetupData): void {
       const b = config.bursts.find((x) => x.name === exec.scenario.name) ?? config.bursts[0]!;
       seedIteration(b.name);
-      const channel = b.channels[pickUniform(b.channels.length, Math.random())]!;
+      const channel = b.channels[pickIndex(b.channelCdf, Math.random())]!;
       deliver(data, b.name, channel, pickUniform(b.hotSkus, Math.random()), 1);
     },
 

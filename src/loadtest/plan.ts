@@ -50,6 +50,8 @@ export interface K6ScriptConfig {
     readonly hotSkus: number;
     readonly spreadMs: number;
     readonly channels: readonly number[];
+    /** Cumulative demand weights of `channels`: a burst's orders follow them. */
+    readonly channelCdf: readonly number[];
   }[];
   readonly surge: {
     readonly startTimeMs: number;
@@ -270,6 +272,7 @@ export function planScript(scenario: Scenario, options: PlanOptions): K6ScriptCo
       hotSkus: Math.min(b.hotSkus, cat.skus),
       spreadMs: round3(b.spreadMs / speedup),
       channels: (b.channels ?? scenario.channels.map((c) => c.id)).map((id) => channelIndex(scenario, id)),
+      channelCdf: cumulative((b.channels ?? scenario.channels.map((c) => c.id)).map((id) => scenario.channels[channelIndex(scenario, id)]!.demandWeight)),
     })),
     surge: surgePlan(scenario, speedup, longestRedeliveryMs),
     restock: cat.restock === undefined ? null : { everyMs: round3((cat.restock.everyS * 1000) / speedup), upToUnits: cat.restock.upToUnits },

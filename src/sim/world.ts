@@ -11,7 +11,7 @@
 import { PropagationDispatcher } from '../engine/dispatcher.js';
 import { DEFAULT_FRESHNESS, evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
 import { LatencyObserver } from '../engine/latency-observer.js';
-import { computeRevenueLeakage, measuredLeakage } from '../engine/leakage.js';
+import { computeRevenueLeakage } from '../engine/leakage.js';
 import { listedQuantity, type ListingPolicy } from '../engine/listing-policy.js';
 import { InMemoryInventoryStore } from '../engine/memory-store.js';
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
@@ -19,16 +19,17 @@ import { InventoryMutationProcessor } from '../engine/processor.js';
 import type { Alert, AlertSink, ChannelUpdate, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { Reconciler } from '../engine/reconciler.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.js';
+import { runMoney } from '../scenarios/economics.js';
 import type { Scenario, StrategySpec } from '../scenarios/schema.js';
 import { closestMatch } from '../scenarios/suggest.js';
-import { scenarioChannelFaults, SimChannel, type ChannelHost } from './channel.js';
+import { scenarioChannelFaults, SimChannel, type ChannelHost, type ChannelStats } from './channel.js';
 import { sampleLatencyMs } from './channels/latency.js';
 import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from './channels/presets.js';
 import { Kernel } from './kernel.js';
 import { BroadcastBeforePersistProcessor, forwardStore, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
 import { ORDER_STATUS, OrderBook } from './orders.js';
 import { RandomStreams, ZipfSampler, type Rng } from './random.js';
-import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
+import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, percentilesOrNull, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
 import { TRACE, TraceRecorder } from './trace.js';
 
 export interface SimulateOptions {
@@ -496,11 +497,14 @@ class World implements ChannelHost {
     const rng = this.demandRng.burst;
     for (const burst of this.scenario.demand.bursts) {
       const channelIdx = (burst.channels ?? this.scenario.channels.map((c) => c.id)).map((id) => this.channelIndex(id));
+      // A burst's orders fall on its channels in proportion to their demand weights, as all demand does.
+      const weights = channelIdx.map((c) => this.channelWeights[c]!);
+      const total = weights.reduce((t, w) => t + w, 0);
       const hot = Math.min(burst.hotSkus, this.nSku);
       for (let j = 0; j < burst.orders; j++) {
         const at = burst.atS * 1000 + rng.next() * burst.spreadMs;
         const i = rng.int(0, hot);
-        const c = channelIdx[rng.int(0, channelIdx.length)]!;
+        const c = channelIdx[pickWeighted(weights, total, rng.next())]!;
         this.kernel.scheduleAt(at, () => this.customerArrives(c, i, 1));
       }
     }
@@ -981,9 +985,11 @@ class World implements ChannelHost {
       if (!Number.isNaN(since)) this.integrateStale(since, since, this.durationMs);
     }
     const frozenFreshness = { loss: this.confidenceLossMs, invisible: this.invisibleMs, belowMin: this.belowMinMs };
+    // The API budget is the measured run's: the heal phase's redrives and reconciliation are not.
+    const measuredApi = this.channels.map((ch) => ({ ...ch.stats }));
     const convergenceMs = await this.heal();
     this.checkOutcomes();
-    return this.result(frozenFreshness, convergenceMs, bucketMs);
+    return this.result(frozenFreshness, measuredApi, convergenceMs, bucketMs);
   }
 
   private async redriveDlq(): Promise<void> {
@@ -1036,7 +1042,12 @@ class World implements ChannelHost {
     for (const n of this.orders.pending()) this.violate('mutation-without-outcome', `order o${n} never reached an outcome`);
   }
 
-  private result(fresh: { loss: number; invisible: number; belowMin: number }, convergenceMs: number | null, bucketMs: number): SimulationResult {
+  private result(
+    fresh: { loss: number; invisible: number; belowMin: number },
+    measuredApi: readonly ChannelStats[],
+    convergenceMs: number | null,
+    bucketMs: number,
+  ): SimulationResult {
     const sc = this.scenario;
     const days = sc.durationS / 86_400;
     const listings = this.channels.length * this.nSku;
@@ -1044,13 +1055,7 @@ class World implements ChannelHost {
     const merged = this.observer.merged();
     const stale = this.staleObserver.snapshot('stale');
     const econ = sc.economics;
-    const measured = measuredLeakage({
-      oversellsPerDay: this.oversold / days,
-      averageOrderValue: econ.averageOrderValue,
-      customerLifetimeValue: econ.customerLifetimeValue,
-      churnMultiplier: econ.churnMultiplier,
-      lostSalesPerDay: this.lostSales / days,
-    });
+    const money = runMoney({ oversells: this.oversold, lostSales: this.lostSales, scenario: sc });
     const seedInputs = econ.seedModel ?? {
       dailyOrderVolume: Math.max(1, sc.demand.ordersPerDay),
       syncWindowSeconds: this.strategy.kind === 'polling' ? this.strategy.intervalS : Math.max(1, merged.p99 / 1000),
@@ -1064,7 +1069,7 @@ class World implements ChannelHost {
       customerLifetimeValue: Math.max(econ.customerLifetimeValue, Number.MIN_VALUE),
       churnMultiplier: Math.max(econ.churnMultiplier, Number.MIN_VALUE),
     });
-    const api = this.channels.reduce((a, ch) => ({ calls: a.calls + ch.stats.calls, throttled: a.throttled + ch.stats.throttled, failed: a.failed + ch.stats.failed }), { calls: 0, throttled: 0, failed: 0 });
+    const api = measuredApi.reduce((a, st) => ({ calls: a.calls + st.calls, throttled: a.throttled + st.throttled, failed: a.failed + st.failed }), { calls: 0, throttled: 0, failed: 0 });
     const versionConflicts = this.versionConflictsRetired + (this.generation?.stats.versionConflicts ?? 0);
     const result: SimulationResult = {
       scenario: sc.name,
@@ -1085,21 +1090,14 @@ class World implements ChannelHost {
       lostSales: this.lostSales,
       integrityViolations: this.violationCount,
       violations: this.violations,
-      latencyMs: { p50: round3(merged.p50), p95: round3(merged.p95), p99: round3(merged.p99), max: round3(merged.max) },
-      staleWindowMs: { p50: round3(stale.p50), p99: round3(stale.p99) },
+      latencyMs: percentilesOrNull(merged),
+      staleWindowMs: { p50: percentilesOrNull(stale).p50, p99: percentilesOrNull(stale).p99 },
       freshness: {
         meanConfidence: round6(1 - fresh.loss / exposureMs),
         invisibleFraction: round6(fresh.invisible / exposureMs),
         belowMinConfidenceFraction: round6(fresh.belowMin / exposureMs),
       },
-      leakage: {
-        oversellsPerDay: round3(measured.oversellsPerDay),
-        directRevenueLoss: round2(measured.directRevenueLoss),
-        ltvErosion: round2(measured.ltvErosion),
-        totalDailyImpact: round2(measured.totalDailyImpact),
-        lostSalesRevenue: round2(measured.lostSalesRevenue),
-        seedModel,
-      },
+      leakage: { ...money, seedModel },
       api,
       dlq: { maxDepth: this.dlqMaxDepth, parked: this.parkedTotal },
       converged: convergenceMs !== null,
@@ -1111,13 +1109,13 @@ class World implements ChannelHost {
         return {
           id: ch.id,
           preset: ch.preset.id,
-          latencyMs: { count: snap.count, p50: round3(snap.p50), p95: round3(snap.p95), p99: round3(snap.p99), max: round3(snap.max) },
+          latencyMs: { count: snap.count, ...percentilesOrNull(snap) },
           latencyCdf: snap.count === 0 ? { q: [], ms: [] } : { q: [...LATENCY_CDF_QUANTILES], ms: this.observer.quantiles(ch.id, LATENCY_CDF_QUANTILES).map(round3) },
-          api: { ...ch.stats },
+          api: { ...measuredApi[c]! },
           orders: { placed: this.placedByChannel[c]!, lostSales: this.lostSalesByChannel[c]! },
           quota: {
             limitPerDay: dailyQuota !== undefined && dailyQuota.kind === 'quota' ? round3((dailyQuota.limit * 86_400) / dailyQuota.periodS) : null,
-            usedPerDay: round3(ch.stats.calls / days),
+            usedPerDay: round3(measuredApi[c]!.calls / days),
           },
         };
       }),
@@ -1139,12 +1137,19 @@ function frozenPolicy(input: StrategySpec['listingPolicy'], withAllocation: bool
   return Object.freeze(policy);
 }
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** The index whose cumulative weight first exceeds u × total (u in [0, 1)). */
+function pickWeighted(weights: readonly number[], total: number, u: number): number {
+  let left = u * total;
+  for (let k = 0; k < weights.length; k++) {
+    left -= weights[k]!;
+    if (left < 0) return k;
+  }
+  return weights.length - 1;
 }

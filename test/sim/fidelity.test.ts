@@ -1,0 +1,81 @@
+// Proves mechanisms of the model that an independent model of each disagreed with: a burst's
+// orders fall on its channels by their demand weights (as all demand does, and as the k6 script
+// sends them); the API counts and the daily quota are the measured run's, not the heal phase's.
+import { describe, expect, it } from 'vitest';
+import { planScript } from '../../src/loadtest/plan.js';
+import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
+import { simulate } from '../../src/sim/world.js';
+
+const QUIET = `
+        overrides:
+          rateLimits: []
+          errorRate5xx: 0
+          latency: { kind: fixed, ms: 50 }
+          orderNotification: { mode: webhook, delay: { kind: fixed, ms: 0 }, duplicateRate: 0, reorderWindowMs: 0, maxDeliveryAttempts: 1, retryWindowS: 0 }`;
+
+const burstWorld = parseScenarioText(`
+scenarios:
+  burst:
+    durationS: 120
+    catalog: { skus: 5, initialStockMin: 100000, initialStockMax: 100000, zipfExponent: 0 }
+    channels:
+      - id: shopify
+        preset: woocommerce
+        demandWeight: 3${QUIET}
+      - id: amazon
+        preset: woocommerce
+        demandWeight: 2${QUIET}
+      - id: ebay
+        preset: woocommerce
+        demandWeight: 1${QUIET}
+    demand: { ordersPerDay: 0, bursts: [{ atS: 10, orders: 3000, hotSkus: 5, spreadMs: 2000 }] }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 1 }
+    strategies:
+      event-driven: { kind: event-driven }
+`);
+
+describe('a burst', () => {
+  it('falls on its channels by their demand weights (3:2:1), in the simulator and in the k6 script', async () => {
+    const scenario = getScenario(burstWorld, 'burst');
+    const r = await simulate(scenario, { strategy: 'event-driven', seed: 3 });
+    const placed = r.channels.map((c) => c.orders.placed);
+    expect(placed.reduce((a, b) => a + b, 0)).toBe(3000);
+    // Binomial counts: within 4 standard deviations of 1500, 1000 and 500.
+    for (const [c, share] of [3 / 6, 2 / 6, 1 / 6].entries()) {
+      const sd = Math.sqrt(3000 * share * (1 - share));
+      expect(Math.abs(placed[c]! - 3000 * share)).toBeLessThan(4 * sd);
+    }
+    const plan = planScript(scenario, { strategy: 'event-driven', speedup: 1, seed: 1, httpP99Ms: 500, generatedBy: 'test' });
+    expect(plan.bursts[0]!.channelCdf).toEqual([0.5, 0.833333333, 1]);
+  });
+});
+
+const downWorld = parseScenarioText(`
+scenarios:
+  down:
+    durationS: 600
+    catalog: { skus: 1, initialStockMin: 10, initialStockMax: 10, zipfExponent: 0 }
+    channels:
+      - id: woo
+        preset: woocommerce
+        demandWeight: 1${QUIET}
+    demand: { ordersPerDay: 0, bursts: [{ atS: 10, orders: 1, hotSkus: 1, spreadMs: 0 }] }
+    faults: { outages: [{ channel: woo, startS: 0, durationS: 600 }] }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 1 }
+    strategies:
+      event-driven: { kind: event-driven }
+`);
+
+describe('the API budget', () => {
+  it("counts the measured run's calls only: a channel down for the whole run made no successful call, though the heal phase redrives it", async () => {
+    const r = await simulate(getScenario(downWorld, 'down'), { strategy: 'event-driven', seed: 1 });
+    expect(r.converged).toBe(true);
+    expect(r.dlq.parked).toBeGreaterThan(0);
+    const woo = r.channels[0]!;
+    expect(woo.api.calls).toBeGreaterThan(0);
+    // Every call of the run hit the outage; the heal phase's successful redrive is not counted.
+    expect(woo.api.failed).toBe(woo.api.calls);
+    expect(r.api).toEqual({ calls: woo.api.calls, throttled: woo.api.throttled, failed: woo.api.failed });
+    expect(woo.quota.usedPerDay).toBeCloseTo((woo.api.calls * 86_400) / 600, 3);
+  });
+});
