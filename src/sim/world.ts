@@ -880,13 +880,18 @@ class World implements ChannelHost {
       };
       this.kernel.schedule(redriveS * 1000, tick);
     }
+    // A sync job runs at some phase of its interval, not in step with the scenario's clock: in
+    // step, a restock period that is a multiple of the interval would always land on a sync
+    // (which then reads the levels mid-restock), and the result would hang on that alignment.
+    // The phase is drawn per seed, in (0, interval], from a stream of its own.
+    const phase = this.streams.stream('strategy.phase');
     if (s.kind === 'polling') {
       const everyMs = s.intervalS * 1000;
       const tick = (): void => {
         void this.fullSync();
         this.kernel.schedule(everyMs, tick);
       };
-      this.kernel.schedule(everyMs, tick);
+      this.kernel.schedule(everyMs * (1 - phase.next()), tick);
     }
     if (s.kind === 'hybrid') {
       const everyMs = s.reconcileIntervalS * 1000;
@@ -894,7 +899,7 @@ class World implements ChannelHost {
         void (this.pitfall === 'overwriting-reconciliation' ? this.overwritingReconcile() : this.reconcile());
         this.kernel.schedule(everyMs, tick);
       };
-      this.kernel.schedule(everyMs, tick);
+      this.kernel.schedule(everyMs * (1 - phase.next()), tick);
     }
   }
 

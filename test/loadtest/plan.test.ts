@@ -48,7 +48,7 @@ describe('planScript', () => {
 
   it('starts bursts and restocks at their compressed moment, on their channels and hot SKUs, spread compressed too', () => {
     const c = plan(30);
-    expect(c.bursts).toEqual([{ name: 'burst_0', startTimeMs: 180_000, orders: 80, hotSkus: 12, spreadMs: 16.667, channels: [1] }]);
+    expect(c.bursts).toEqual([{ name: 'burst_0', startTimeMs: 180_000, orders: 80, hotSkus: 12, spreadMs: 16.667, channels: [1], channelCdf: [1] }]);
     expect(c.restock).toEqual({ everyMs: 120_000, upToUnits: 8 });
     expect(c.channelCdf).toEqual([0.75, 1]);
     // Duplicates: Shopify's webhook rate (0.01) plus the fault's; Amazon notifies by polling, never twice.
