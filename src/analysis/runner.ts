@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { yieldToEventLoop } from '../adapters/drain.js';
 import { fromWireError, type WireError } from './errors.js';
 import { createExecutor, type RunTask } from './execute.js';
 import type { RunRecord } from './metrics.js';
@@ -39,6 +40,9 @@ async function runInProcess(tasks: readonly RunTask[], options: RunnerOptions): 
   for (const task of tasks) {
     records.push(await execute(task));
     options.onProgress?.(records.length, tasks.length);
+    // A run settles through microtasks alone; a host turn between runs lets timers fire
+    // (periodic progress lines, src/cli/progress.ts) without touching any result.
+    await yieldToEventLoop();
   }
   return records;
 }

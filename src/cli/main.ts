@@ -21,22 +21,28 @@ import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js'
 import { migrateBuilder, migrateCommand, type MigrateArgs } from './commands/migrate.js';
 import { liveReportBuilder, liveReportCommand, type LiveReportArgs } from './commands/live-report.js';
 import { EXIT, UsageError } from './errors.js';
+import { PROGRESS_ENV, progressEveryMsFromEnv } from './progress.js';
 
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
-  /** Whether `err` is a terminal: long commands show progress only then. */
+  /** Whether `err` is a terminal: long commands draw a progress bar there, and print a line every few seconds elsewhere. */
   readonly isTTY?: boolean;
+  /** Ms between progress lines when `err` is not a terminal (default 5 000); 0 turns progress off, bar included; NaN: a bad setting, the default is used. */
+  readonly progressEveryMs?: number;
 }
 
 /** Arguments that are lists by design. */
 // Options declared `array: true` are lists on purpose.
 const VARIADIC = new Set(['_', 'files', 'k6-summary', 'k6Summary']);
 
+const progressEveryMs = progressEveryMsFromEnv(process.env[PROGRESS_ENV]);
+
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   isTTY: process.stderr.isTTY === true,
+  ...(progressEveryMs === undefined ? {} : { progressEveryMs }),
 };
 
 /** Runs the CLI and returns the exit code (sets process.exitCode when called from bin). */

@@ -42,6 +42,7 @@ import { RealTimeSource } from '../adapters/realtime.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { scenarioChannelFaults, SimChannel, type ChannelHost } from '../sim/channel.js';
 import { RandomStreams } from '../sim/random.js';
+import type { InvariantName } from '../sim/result.js';
 import { effectivePreset, engineConfig } from '../sim/world.js';
 import { errorMessage } from '../stores/errors.js';
 import { Intake, IntakeClosedError, IntakeFullError } from './intake.js';
@@ -92,12 +93,23 @@ export interface GenerationOptions {
   readonly warn: (message: string) => void;
 }
 
+/** The invariants the service checks online (every one the simulator checks but `mutation-without-outcome`). */
+export const SERVICE_INVARIANTS = [
+  'version-regression',
+  'update-ahead-of-source',
+  'negative-stock',
+  'mutation-applied-twice',
+  'update-lost-without-dlq',
+  'lost-update',
+] as const satisfies readonly InvariantName[];
+export type ServiceInvariant = (typeof SERVICE_INVARIANTS)[number];
+
 /** What the metrics layer hears as it happens. */
 export interface GenerationEvents {
   delivered(channel: string, latencyMs: number): void;
   outcome(kind: 'order' | 'adjustment', channel: string, status: MutationResultBody['status']): void;
   oversell(channel: string): void;
-  violation(invariant: string): void;
+  violation(invariant: ServiceInvariant): void;
   parked(channel: string): void;
 }
 
@@ -1096,7 +1108,7 @@ export class Generation implements ChannelHost {
     }
   }
 
-  private violate(invariant: string, detail: string): void {
+  private violate(invariant: ServiceInvariant, detail: string): void {
     this.violationCount++;
     if (this.violations.length < MAX_VIOLATIONS_LISTED) this.violations.push({ invariant, atMs: round3(this.time.nowMs()), detail });
     this.opts.events.violation(invariant);

@@ -15,7 +15,7 @@ import type { RedisInventoryStore } from '../../src/stores/redis.js';
 import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
 import { ROOT, SECRETS, adminHeaders } from '../serve/helpers.js';
 import { signBody } from '../../src/serve/signature.js';
-import { POSTGRES_URL, REDIS_URL, postgresStatus, redisStatus, shouldRun } from '../stores/services.js';
+import { POSTGRES_URL, REDIS_URL, postgresStatus, redisStatus, shouldRun, withParams } from '../stores/services.js';
 
 export const SCENARIO_FILE = `${ROOT}test/serve-stores/scenarios.yaml`;
 export const SCENARIO = 'shared-burst';
@@ -234,7 +234,7 @@ export async function storesUnderTest(): Promise<readonly { name: 'Redis' | 'Pos
 
 export async function redisUnderTest(): Promise<StoreUnderTest> {
   const namespace = uniqueName('serve');
-  const url = `${REDIS_URL}?namespace=${namespace}`;
+  const url = withParams(REDIS_URL, { namespace });
   const store = (await openStore(url)) as RedisInventoryStore;
   const outboxKey = `invsim:{${namespace}}:outbox`;
   const applied: string[] = [];
@@ -280,7 +280,7 @@ export async function redisUnderTest(): Promise<StoreUnderTest> {
 
 export async function postgresUnderTest(): Promise<StoreUnderTest> {
   const schema = uniqueName('invsim_serve');
-  const url = `${POSTGRES_URL}?schema=${schema}`;
+  const url = withParams(POSTGRES_URL, { schema });
   // Migrating first, as an operator would (`invsim migrate`); the instances refuse an unmigrated schema.
   const store = (await openStore(url, { migrate: true })) as PostgresInventoryStore;
   const s = `"${schema}"`;

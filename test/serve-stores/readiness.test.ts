@@ -14,7 +14,7 @@ import { openStore, type AnyStore } from '../../src/stores/open.js';
 import type { PostgresInventoryStore } from '../../src/stores/postgres.js';
 import type { RedisInventoryStore } from '../../src/stores/redis.js';
 import { SECRETS, adjust, postOrder, shippedScenario } from '../serve/helpers.js';
-import { POSTGRES_URL, REDIS_URL, postgresStatus, redisStatus, shouldRun } from '../stores/services.js';
+import { POSTGRES_URL, REDIS_URL, postgresStatus, redisStatus, shouldRun, withParams } from '../stores/services.js';
 
 const WITHIN_MS = 5_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,7 +80,13 @@ const cases = [
     run: shouldRun(redis),
     target: new URL(REDIS_URL),
     defaultPort: 6379,
-    url: (port: number) => `redis://127.0.0.1:${port}?namespace=ready_${unique}`,
+    url: (port: number) => {
+      const u = new URL(REDIS_URL);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      u.searchParams.set('namespace', `ready_${unique}`);
+      return u.toString();
+    },
     prepare: async () => undefined,
     cleanup: async (store: AnyStore) => void (await (store as RedisInventoryStore).reset()),
   },
@@ -98,7 +104,7 @@ const cases = [
     },
     // The schema is migrated directly, as an operator would before starting the service.
     prepare: async () => {
-      const direct = await openStore(`${POSTGRES_URL}?schema=ready_${unique}`, { migrate: true });
+      const direct = await openStore(withParams(POSTGRES_URL, { schema: `ready_${unique}` }), { migrate: true });
       await direct.close();
     },
     cleanup: async (store: AnyStore) => void (await (store as PostgresInventoryStore).dropSchema()),
@@ -138,7 +144,7 @@ for (const c of cases) {
       proxy.set('open');
       await sleep(500);
       await server?.close({ drainTimeoutMs: 500 });
-      const direct = await openStore(c.name === 'Redis' ? `${REDIS_URL}?namespace=ready_${unique}` : `${POSTGRES_URL}?schema=ready_${unique}`);
+      const direct = await openStore(c.name === 'Redis' ? withParams(REDIS_URL, { namespace: `ready_${unique}` }) : withParams(POSTGRES_URL, { schema: `ready_${unique}` }));
       await c.cleanup(direct);
       await direct.close();
       await proxy.stop();

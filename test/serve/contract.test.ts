@@ -1,7 +1,12 @@
 // Proves that loadtest/contract.openapi.yaml and the running service say the same thing: its
 // component schemas equal (refs resolved) the schemas the service validates and serializes with,
 // its path parameters carry the service's patterns, and its paths are exactly the service's routes.
+// And that the document itself is clean: swagger-parser validates it against the OpenAPI 3.1
+// schema, and Redocly's CLI lints it with the `recommended` ruleset with no error or warning
+// (offline: no telemetry, no update check).
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildHttpServer } from '../../src/serve/http.js';
@@ -15,7 +20,29 @@ interface OpenApi {
   components: { schemas: Record<string, unknown>; parameters: Record<string, { name: string; schema: { pattern: string } }> };
 }
 
-const contract = parse(readFileSync(`${ROOT}loadtest/contract.openapi.yaml`, 'utf8')) as OpenApi;
+const CONTRACT = `${ROOT}loadtest/contract.openapi.yaml`;
+const contract = parse(readFileSync(CONTRACT, 'utf8')) as OpenApi;
+
+interface RedoclyReport {
+  totals: { errors: number; warnings: number; ignored: number };
+  problems: { ruleId: string; severity: string; message: string; location: { pointer?: string }[] }[];
+}
+
+/** `redocly lint --extends recommended --format json` on the contract (asynchronous: see test/cli/helpers.ts). */
+function redoclyLint(): Promise<RedoclyReport> {
+  const cli = `${ROOT}node_modules/@redocly/cli/bin/cli.js`;
+  const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, 'lint', '--extends', 'recommended', '--format', 'json', CONTRACT], { cwd: ROOT, env, encoding: 'utf8' }, (error, stdout, stderr) => {
+      // The CLI exits 1 when it finds errors and still prints its report.
+      try {
+        resolve(JSON.parse(stdout) as RedoclyReport);
+      } catch {
+        reject(error ?? new Error(`redocly printed no JSON report: ${stderr}`));
+      }
+    });
+  });
+}
 
 function resolveRefs(value: unknown, depth = 0): unknown {
   if (depth > 20) throw new Error('$ref nesting deeper than 20');
@@ -55,6 +82,16 @@ describe('the OpenAPI contract', () => {
   it('is OpenAPI 3.1', () => {
     expect(contract.openapi).toMatch(/^3\.1\./);
   });
+
+  it('validates with swagger-parser', async () => {
+    await expect(SwaggerParser.validate(CONTRACT)).resolves.toMatchObject({ openapi: contract.openapi });
+  });
+
+  it("lints clean with Redocly's recommended rules", async () => {
+    const report = await redoclyLint();
+    expect(report.problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer ?? '?'}: ${p.message}`)).toEqual([]);
+    expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 0 });
+  }, 60_000);
 
   it.each(Object.keys(CONTRACT_SCHEMAS))('components.schemas.%s equals the service schema', (name) => {
     expect(resolveRefs(contract.components.schemas[name])).toEqual(JSON.parse(JSON.stringify(CONTRACT_SCHEMAS[name as keyof typeof CONTRACT_SCHEMAS])));

@@ -3,7 +3,8 @@
 // constraint refuses a negative level, a commit killed by the server after its first writes
 // leaves nothing, the outbox read barrier never lets a reader skip a seq that commits late,
 // expired idempotency rows are purged, and connection failures are clear at open.
-// Skipped, with a note, when no PostgreSQL answers at 127.0.0.1:5432 (INVSIM_TEST_POSTGRES_URL).
+// Every server and database comes from INVSIM_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test);
+// skipped, with a note, when none answers there.
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemTimers } from '../../src/adapters/system.js';
 import { migrateCommand, migrateStore } from '../../src/cli/commands/migrate.js';
@@ -13,14 +14,16 @@ import { connectClient, LOCK_CLASS, lockId } from '../../src/stores/pg-util.js';
 import { PostgresInventoryStore } from '../../src/stores/postgres.js';
 import { inventoryStoreContract, request, sharedOutboxContract, T0 } from './contract.js';
 import { postgresHarness } from './harness.js';
-import { POSTGRES_URL, postgresStatus, shouldRun } from './services.js';
+import { POSTGRES_URL, postgresStatus, postgresTarget, shouldRun, unreachablePostgresUrl, withDatabase, withParams } from './services.js';
 
 const status = await postgresStatus();
 const run = shouldRun(status);
 
 let counter = 0;
 const schemaName = (): string => `invsim_x_${process.pid}_${++counter}`;
-const withSchema = (schema: string): string => `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+const withSchema = (schema: string): string => withParams(POSTGRES_URL, { schema });
+/** `host:port/database` of the server under test, as the store's messages name it. */
+const TARGET = postgresTarget(POSTGRES_URL);
 
 /** Captures what a command prints. */
 function io() {
@@ -69,7 +72,7 @@ describe.skipIf(!run)('PostgreSQL store', () => {
       expect(second.report).toEqual({ schema, applied: [], current: all });
       const { captured, io: cli } = io();
       expect(await migrateCommand({ store: withSchema(schema), json: false }, cli)).toBe(0);
-      expect(captured.out).toMatch(new RegExp(`schema ${schema} at 127\\.0\\.0\\.1:5432/test is up to date \\(${all.join(', ')}\\)`));
+      expect(captured.out).toContain(`schema ${schema} at ${TARGET} is up to date (${all.join(', ')})`);
       const store = await open({ schema });
       expect((await store.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows).toEqual(all.map((version) => ({ version })));
     });
@@ -82,9 +85,11 @@ describe.skipIf(!run)('PostgreSQL store', () => {
     });
 
     it('opening an unmigrated schema fails at once and names the command that fixes it', async () => {
-      const error = await openStore(withSchema(schemaName())).catch((e: unknown) => e);
+      const schema = schemaName();
+      const error = await openStore(withSchema(schema)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreUnavailableError);
-      expect((error as Error).message).toMatch(/^postgres schema invsim_x_\d+_\d+ at 127\.0\.0\.1:5432\/test is not migrated \(pending: 001_init, 002_idempotency_records\); run: invsim migrate --store '.*schema=invsim_x_/);
+      expect((error as Error).message.startsWith(`postgres schema ${schema} at ${TARGET} is not migrated (pending: 001_init, 002_idempotency_records); run: invsim migrate --store '`)).toBe(true);
+      expect((error as Error).message).toContain(`schema=${schema}`);
     });
 
     it('the CHECK constraint refuses a negative level even outside the store', async () => {
@@ -198,16 +203,17 @@ describe.skipIf(!run)('PostgreSQL store', () => {
 describe('PostgreSQL connection failures', () => {
   it('an unreachable server fails at open, fast, naming the address and the reason', async () => {
     const started = Date.now();
-    const error = await openStore('postgres://postgres@127.0.0.1:5433/test').catch((e: unknown) => e);
+    const url = unreachablePostgresUrl();
+    const error = await openStore(url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect((error as Error).message).toBe('cannot reach postgres at 127.0.0.1:5433/test: ECONNREFUSED');
+    expect((error as Error).message).toBe(`cannot reach postgres at ${postgresTarget(url)}: ECONNREFUSED`);
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('bad connection strings are StoreUrlErrors', async () => {
     await expect(openStore('postgres://127.0.0.1:5432')).rejects.toThrow(/bad connection string .*no database name/);
-    await expect(openStore('postgres://127.0.0.1/test?schema=Bad-Name')).rejects.toThrow(/schema must match/);
-    await expect(openStore('postgres://127.0.0.1/test?pool=0')).rejects.toThrow(/pool must be an integer/);
+    await expect(openStore(withSchema('Bad-Name'))).rejects.toThrow(/schema must match/);
+    await expect(openStore(withParams(POSTGRES_URL, { pool: '0' }))).rejects.toThrow(/pool must be an integer/);
   });
 
   it('invsim migrate: exit 2 for a bad string, 1 with the reason for an unreachable server, 0 for redis', async () => {
@@ -215,8 +221,9 @@ describe('PostgreSQL connection failures', () => {
     expect(await migrateCommand({ store: 'mysql://x/y', json: false }, bad.io)).toBe(2);
     expect(bad.captured.err).toMatch(/^invsim: bad connection string 'mysql:\/\/x\/y': unknown scheme 'mysql:'/);
     const down = io();
-    expect(await migrateCommand({ store: 'postgres://postgres@127.0.0.1:5433/test', json: false }, down.io)).toBe(1);
-    expect(down.captured.err).toBe('invsim: cannot reach postgres at 127.0.0.1:5433/test: ECONNREFUSED\n');
+    const unreachable = unreachablePostgresUrl();
+    expect(await migrateCommand({ store: unreachable, json: false }, down.io)).toBe(1);
+    expect(down.captured.err).toBe(`invsim: cannot reach postgres at ${postgresTarget(unreachable)}: ECONNREFUSED\n`);
     const redis = io();
     expect(await migrateCommand({ store: 'redis://127.0.0.1:6379', json: true }, redis.io)).toBe(0);
     expect(JSON.parse(redis.captured.out)).toEqual({ store: 'redis://127.0.0.1:6379', kind: 'redis' });
@@ -225,8 +232,8 @@ describe('PostgreSQL connection failures', () => {
   });
 
   it.skipIf(!run)('a database that does not exist is named in the message', async () => {
-    const url = POSTGRES_URL.replace(/\/[^/?]+(\?|$)/, '/no_such_db_invsim$1');
-    await expect(openStore(url)).rejects.toThrow(/^postgres at 127\.0\.0\.1:5432\/no_such_db_invsim refused the connection: database "no_such_db_invsim" does not exist$/);
+    const url = withDatabase(POSTGRES_URL, 'no_such_db_invsim');
+    await expect(openStore(url)).rejects.toThrow(`postgres at ${postgresTarget(url)} refused the connection: database "no_such_db_invsim" does not exist`);
   });
 
   it.skipIf(!run)('a bare connection works for probes', async () => {

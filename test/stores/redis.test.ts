@@ -12,7 +12,7 @@ import { RedisInventoryStore } from '../../src/stores/redis.js';
 import { InventoryMutationProcessor } from '../../src/engine/index.js';
 import { eventually, inventoryStoreContract, order, ports, request, sharedOutboxContract, T0 } from './contract.js';
 import { redisHarness } from './harness.js';
-import { REDIS_URL, redisStatus, shouldRun } from './services.js';
+import { REDIS_URL, redisStatus, shouldRun, withParams } from './services.js';
 
 const status = await redisStatus();
 const run = shouldRun(status);
@@ -130,7 +130,7 @@ describe('Redis connection failures (no server needed)', () => {
   });
 
   it.skipIf(!run)('a server that answers opens, and closing twice is harmless', async () => {
-    const store = await openStore(`${REDIS_URL}?namespace=open_${process.pid}`);
+    const store = await openStore(withParams(REDIS_URL, { namespace: `open_${process.pid}` }));
     expect(store).toBeInstanceOf(RedisInventoryStore);
     await store.close();
     await store.close();

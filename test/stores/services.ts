@@ -9,6 +9,39 @@ export const REDIS_URL = process.env['INVSIM_TEST_REDIS_URL'] ?? 'redis://127.0.
 export const POSTGRES_URL = process.env['INVSIM_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const RUN_COMMAND = 'npm run test:stores';
 
+/** `url` with `params` added to its query (which it may already have, e.g. `?sslmode=require`). */
+export function withParams(url: string, params: Record<string, string>): string {
+  const query = new URLSearchParams(params).toString();
+  return `${url}${url.includes('?') ? '&' : '?'}${query}`;
+}
+
+/** `url` with another database name (the path), its query kept. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * `host:port/database` of a PostgreSQL URL, as the store's messages name the server (computed
+ * here on its own, not with the store's helper, so a test catches the message going wrong).
+ */
+export function postgresTarget(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port === '' ? '5432' : u.port}${u.pathname}`;
+}
+
+/**
+ * A PostgreSQL URL at which nothing listens: the environment's URL (its user and database) on a
+ * local port reserved by IANA (tcpmux) that no server of these tests opens.
+ */
+export function unreachablePostgresUrl(): string {
+  const u = new URL(POSTGRES_URL);
+  u.hostname = '127.0.0.1';
+  u.port = '1';
+  return u.toString();
+}
+
 export interface ServiceStatus {
   readonly name: 'Redis' | 'PostgreSQL';
   readonly up: boolean;

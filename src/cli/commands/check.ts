@@ -5,12 +5,12 @@ import { seedRange } from '../../analysis/compare.js';
 import { junitXml } from '../../analysis/junit.js';
 import { assertWritable, writeFileAtomically } from '../../analysis/output-file.js';
 import { toJson } from '../../analysis/output.js';
-import { runTasks } from '../../analysis/runner.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
 import { fmtSeeds } from '../format.js';
 import type { Io } from '../main.js';
-import { progress, seedOptions, type SeedArgs } from './common.js';
+import { runWithProgress } from '../progress.js';
+import { seedOptions, type SeedArgs } from './common.js';
 
 export interface CheckArgs extends SeedArgs {
   file: string;
@@ -68,8 +68,7 @@ export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
   if (args.junit !== undefined) assertWritable([{ option: '--junit', path: args.junit }]);
   const assertions = scenarios.flatMap(scenarioAssertions);
   if (assertions.length === 0) io.err(`invsim check: ${args.scenario === undefined ? args.file : `scenario ${args.scenario}`} has no assert block; nothing to check\n`);
-  const onProgress = progress(io, 'check');
-  const records = await runTasks(checkTasks(args.file, assertions, seeds), { workers: args.workers, ...(onProgress === undefined ? {} : { onProgress }) });
+  const records = await runWithProgress(io, 'check', checkTasks(args.file, assertions, seeds), args.workers);
   const report = evaluateAssertions(args.file, assertions, seeds, records);
   io.out(args.json ? toJson(report) : formatReport(report));
   // With --json the reproducers are in the document; a CI log still shows them on stderr.

@@ -6,7 +6,6 @@ import { AnalysisInputError } from '../../analysis/errors.js';
 import { defaultWorkers } from '../../analysis/runner.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { fmtDifference, fmtEstimate, fmtSeeds, table } from '../format.js';
-import type { Io } from '../main.js';
 
 /** `--report FILE.html`, shared by run, compare and sweep. */
 export const reportOption = {
@@ -48,12 +47,6 @@ export function resolveStrategies(list: string | undefined, scenario: Scenario, 
     seen.add(name);
   }
   return names;
-}
-
-/** Progress on stderr, only when stderr is a terminal: `compare 37/100 runs`. */
-export function progress(io: Io, label: string): ((done: number, total: number) => void) | undefined {
-  if (io.isTTY !== true) return undefined;
-  return (done, total) => io.err(`\r${label} ${done}/${total} runs${done === total ? '\n' : ''}`);
 }
 
 /** The terminal form of a comparison: one table of means, one of paired differences. */

@@ -4,7 +4,6 @@ import { aggregateRecords, compareRunRows, MIN_COMPARE_SEEDS, planTasks, seedRan
 import { AnalysisInputError } from '../../analysis/errors.js';
 import { assertWritable, type OutputTarget } from '../../analysis/output-file.js';
 import { fileSafe, outputTargets, toJson, writeOutputs } from '../../analysis/output.js';
-import { runTasks } from '../../analysis/runner.js';
 import { inShard, parseShard, scenarioHash, shardDocument, type Shard, type ShardRun } from '../../analysis/shard.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
@@ -14,7 +13,8 @@ import { commandLine, makeCompareReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
 import type { Io } from '../main.js';
-import { compareTable, progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
+import { runWithProgress } from '../progress.js';
+import { compareTable, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
 export interface CompareArgs extends SeedArgs {
   file: string;
@@ -60,8 +60,7 @@ export async function runComparison(plan: ComparePlan, options: { workers: numbe
 
 /** The comparison and the run records it was aggregated from (a report evaluates the assertions on them). */
 export async function runComparisonRecords(plan: ComparePlan, options: { workers: number; io: Io; label?: string }): Promise<{ result: CompareResult; records: RunRecord[] }> {
-  const onProgress = progress(options.io, options.label ?? 'compare');
-  const records = await runTasks(planTasks(plan), { workers: options.workers, ...(onProgress === undefined ? {} : { onProgress }) });
+  const records = await runWithProgress(options.io, options.label ?? 'compare', planTasks(plan), options.workers);
   return { result: aggregateRecords(plan, records), records };
 }
 
@@ -118,8 +117,7 @@ export async function compareCommand(args: CompareArgs, io: Io): Promise<number>
   }
   const shard = parseShard(args.shard);
   const tasks = planTasks(plan).filter((_, i) => inShard(i, shard));
-  const onProgress = progress(io, `compare shard ${shard.index}/${shard.count}`);
-  const records = await runTasks(tasks, { workers: args.workers, ...(onProgress === undefined ? {} : { onProgress }) });
+  const records = await runWithProgress(io, `compare shard ${shard.index}/${shard.count}`, tasks, args.workers);
   const runs: ShardRun[] = records.map((r) => ({ strategy: r.strategy, ...toCompareRun(r) }));
   const doc = shardDocument(plan, hash, shard, runs);
   io.out(toJson(doc));

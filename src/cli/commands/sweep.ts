@@ -5,14 +5,14 @@ import { COMPARE_METRICS } from '../../analysis/metrics.js';
 import { assertWritable } from '../../analysis/output-file.js';
 import { fileSafe, outputTargets, toCsv, toJson, writeOutputs } from '../../analysis/output.js';
 import { applyOverride, parseParamValues } from '../../analysis/params.js';
-import { runTasks } from '../../analysis/runner.js';
 import { aggregateSweep, defaultSweepStrategies, sweepPlans, sweepRunRows, sweepSummaryRows, sweepTasks, type SweepResult } from '../../analysis/sweep.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { fmtEstimate, fmtSeeds, table } from '../format.js';
 import type { Io } from '../main.js';
 import { commandLine, makeSweepReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
-import { progress, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
+import { runWithProgress } from '../progress.js';
+import { reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
 export interface SweepArgs extends SeedArgs {
   file: string;
@@ -72,8 +72,7 @@ export async function sweepCommand(args: SweepArgs, io: Io): Promise<number> {
   const outBase = `sweep-${fileSafe(scenario.name)}-${fileSafe(args.param)}`;
   // Every destination is checked before the runs: a bad one costs nothing and writes nothing.
   assertWritable([...(args.out === undefined ? [] : outputTargets(args.out, outBase)), ...(args.report === undefined ? [] : reportTargets(args.report))]);
-  const onProgress = progress(io, 'sweep');
-  const records = await runTasks(sweepTasks(plans), { workers: args.workers, ...(onProgress === undefined ? {} : { onProgress }) });
+  const records = await runWithProgress(io, 'sweep', sweepTasks(plans), args.workers);
   const result = aggregateSweep(plan, plans, records);
   io.out(args.json === true ? toJson(result) : args.csv === true ? toCsv(sweepSummaryRows(result)) : sweepTable(result));
   if (args.out !== undefined) {
