@@ -14,6 +14,7 @@ import type { LatencyObserver } from './latency-observer.js';
 import type {
   AlertSink,
   ChannelClient,
+  ChannelListing,
   ChannelResult,
   ChannelUpdate,
   Clock,
@@ -27,6 +28,8 @@ import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPoli
 
 /** An update answered 429 this many times the retry budget is parked (a channel that never admits it). */
 const THROTTLE_BOUND_FACTOR = 20;
+/** See DispatcherOptions.compareAndSetSettleMs. */
+const DEFAULT_CAS_SETTLE_MS = 60_000;
 
 export interface DispatcherPorts {
   readonly clock: Clock;
@@ -51,6 +54,11 @@ export interface DispatcherOptions extends DispatcherPorts {
    * an absolute level back would re-expose units it sold since. Off by default.
    */
   readonly skipEchoToSource?: boolean;
+  /**
+   * Compare-and-set channels: after a set made less sales the source had not seen, how long to
+   * wait for their orders before setting the source's level as it is (default 60 000 ms).
+   */
+  readonly compareAndSetSettleMs?: number;
   /** Called whenever a channel acknowledges a version (metrics, tests). */
   readonly onDelivered?: (channelId: string, update: ChannelUpdate, latencyMs: number) => void;
   readonly onParked?: (letter: DeadLetter) => void;
@@ -64,6 +72,8 @@ export interface DispatcherStats {
   retries: number;
   parked: number;
   superseded: number;
+  /** Compare-and-set refusals (the channel sold units since our last set), each followed by a re-read. */
+  conflicts: number;
   redriven: number;
 }
 
@@ -92,6 +102,18 @@ interface Lane {
   throttles: number;
   waitingRetry: boolean;
   ackedVersion: number;
+  /**
+   * Compare-and-set channels: the quantity the channel showed after our last successful set (or
+   * last read), NaN when unknown; the units sold there that the source of truth has not seen yet
+   * (learned from a refusal), and the units of its own sales the source has reflected since.
+   */
+  listed: number;
+  unsynced: number;
+  ownReflected: number;
+  /** The level of the SKU in the last outbox event this lane saw (its own sales are the drops). */
+  seenLevel: number;
+  /** Compare-and-set refusals of the current update, bounded like throttling. */
+  conflicts: number;
 }
 
 interface ChannelState {
@@ -106,7 +128,7 @@ interface ChannelState {
 }
 
 export class PropagationDispatcher {
-  readonly stats: DispatcherStats = { calls: 0, delivered: 0, throttled: 0, failed: 0, retries: 0, parked: 0, superseded: 0, redriven: 0 };
+  readonly stats: DispatcherStats = { calls: 0, delivered: 0, throttled: 0, failed: 0, retries: 0, parked: 0, superseded: 0, redriven: 0, conflicts: 0 };
   private readonly opts: DispatcherOptions;
   private readonly policy: RetryPolicy;
   private readonly channels: ChannelState[];
@@ -281,6 +303,7 @@ export class PropagationDispatcher {
     const cover: Pending = { slot, committedAtMs: event.committedAtMs };
     const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
     for (const channel of targets) {
+      if (channel.client.compareAndSet === true) this.observeLevel(this.lane(channel, event.sku), event);
       const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
       if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
         this.settle(slot);
@@ -292,6 +315,20 @@ export class PropagationDispatcher {
       this.owedLeft[slot - this.slotBase] = 1;
       this.settle(slot);
     }
+  }
+
+  /**
+   * Compare-and-set: a drop in the level from an order the channel itself took is one of its
+   * sales the source has now seen: it no longer needs subtracting (or, before any refusal, it
+   * explains part of the next difference between what we set and what the channel shows).
+   */
+  private observeLevel(lane: Lane, event: OutboxEvent): void {
+    const sold = Number.isNaN(lane.seenLevel) ? 0 : lane.seenLevel - event.quantity;
+    lane.seenLevel = event.quantity;
+    if (sold <= 0 || event.sourceChannel !== lane.channel.client.id) return;
+    const settled = Math.min(lane.unsynced, sold);
+    lane.unsynced -= settled;
+    lane.ownReflected += sold - settled;
   }
 
   private targets(sku: string): readonly ChannelState[] {
@@ -330,6 +367,11 @@ export class PropagationDispatcher {
         throttles: 0,
         waitingRetry: false,
         ackedVersion: -1,
+        listed: Number.NaN,
+        unsynced: 0,
+        ownReflected: 0,
+        seenLevel: Number.NaN,
+        conflicts: 0,
       };
       perChannel[channel.index] = lane;
     }
@@ -404,7 +446,9 @@ export class PropagationDispatcher {
   }
 
   private async send(channel: ChannelState, lanes: Lane[]): Promise<void> {
-    const updates = lanes.map((lane) => lane.next!);
+    const cas = channel.client.compareAndSet === true;
+    const originals = lanes.map((lane) => lane.next!);
+    const updates = cas ? lanes.map((lane, i) => casUpdate(lane, originals[i]!)) : originals;
     for (const lane of lanes) {
       lane.inFlight = true;
       lane.sending = lane.next;
@@ -435,18 +479,28 @@ export class PropagationDispatcher {
       lane.inFlight = false;
       lane.sending = undefined;
       lane.sendingCovers = [];
-      if (result.ok) this.delivered(lane, updates[i]!, covers, now);
-      else this.failed(lane, updates[i]!, covers, result, now);
+      if (result.ok) this.delivered(lane, updates[i]!, covers, now, originals[i]!);
+      else if (result.error === 'conflict') this.conflicted(lane, originals[i]!, covers, result, now);
+      else this.failed(lane, originals[i]!, covers, result, now);
     }
     this.drain(channel);
     this.maybeIdle();
   }
 
-  private delivered(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number): void {
+  private delivered(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number, original: ChannelUpdate = update): void {
     this.stats.delivered++;
     lane.failures = 0;
     lane.throttles = 0;
+    lane.conflicts = 0;
     lane.ackedVersion = Math.max(lane.ackedVersion, update.version);
+    if (lane.channel.client.compareAndSet === true) {
+      // The channel now shows what was set: the unseen sales are in it, and when their orders
+      // reach the source, its next level equals this listing (no double subtraction).
+      lane.listed = update.quantity;
+      if (lane.unsynced > 0) this.resyncLater(lane, original);
+      lane.unsynced = 0;
+      lane.ownReflected = 0;
+    }
     const channelId = lane.channel.client.id;
     for (const cover of covers) {
       // A resend (NaN commit time) carries no propagation latency of its own.
@@ -499,6 +553,76 @@ export class PropagationDispatcher {
       this.drain(lane.channel);
       this.maybeIdle();
     });
+  }
+
+  /**
+   * A compare-and-set refused: the channel sold units since we last set it. As a connector must,
+   * re-read what it shows, count the sales there the source has not seen yet (what we set, less
+   * what it shows, less its own sales the source reflected since), and set again from the
+   * source's level less those units, compared against what it shows now. Not a failure of the
+   * update: bounded on its own, like throttling.
+   */
+  private conflicted(lane: Lane, update: ChannelUpdate, covers: Pending[], result: Extract<ChannelResult, { ok: false }>, now: number): void {
+    this.stats.conflicts++;
+    lane.conflicts++;
+    // What goes again is the source's update (re-adjusted when sent), not the refused copy.
+    if (lane.next === undefined) {
+      lane.next = update;
+      lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
+    }
+    lane.covers = covers.concat(lane.covers);
+    if (lane.conflicts > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
+      void this.park(lane, result, now);
+      return;
+    }
+    lane.waitingRetry = true;
+    this.waitingTotal++;
+    void this.reread(lane).then(() => {
+      lane.waitingRetry = false;
+      this.waitingTotal--;
+      if (this.stopped) return;
+      this.requeue(lane);
+      this.drain(lane.channel);
+      this.maybeIdle();
+    });
+  }
+
+  /**
+   * A set made less units sold on the channel that the source had not seen: when their orders
+   * reach the source, its level comes down to it. An order the source never applies (refused
+   * for want of stock: an oversell) never does, so after `compareAndSetSettleMs` the source's
+   * level is set again as it is, unless a newer version went out meanwhile.
+   */
+  private resyncLater(lane: Lane, original: ChannelUpdate): void {
+    this.waitingTotal++;
+    void this.opts.timers.sleep(this.opts.compareAndSetSettleMs ?? DEFAULT_CAS_SETTLE_MS).then(() => {
+      this.waitingTotal--;
+      if (this.stopped) return;
+      if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && lane.listed !== original.quantity) {
+        lane.next = original;
+        lane.nextCommittedAtMs = Number.NaN; // a resend: no propagation latency of its own
+        this.requeue(lane);
+        this.drain(lane.channel);
+      }
+      this.maybeIdle();
+    });
+  }
+
+  private async reread(lane: Lane): Promise<void> {
+    let listing: ChannelListing | undefined;
+    try {
+      listing = await lane.channel.client.readListing(lane.sku);
+    } catch {
+      lane.listed = Number.NaN; // unknown: the next attempt is unconditional
+      return;
+    }
+    if (listing === undefined) {
+      lane.listed = Number.NaN;
+      return;
+    }
+    if (!Number.isNaN(lane.listed)) lane.unsynced += Math.max(0, lane.listed - listing.quantity - lane.ownReflected);
+    lane.ownReflected = 0;
+    lane.listed = listing.quantity;
   }
 
   private async park(lane: Lane, result: Extract<ChannelResult, { ok: false }>, now: number): Promise<void> {
@@ -578,4 +702,10 @@ export class PropagationDispatcher {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** What a compare-and-set channel is sent: the level less its unseen sales, compared with what it shows. */
+function casUpdate(lane: Lane, update: ChannelUpdate): ChannelUpdate {
+  const quantity = Math.max(0, update.quantity - lane.unsynced);
+  return Number.isNaN(lane.listed) ? { ...update, quantity } : { ...update, quantity, compareQuantity: lane.listed };
 }

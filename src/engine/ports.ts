@@ -148,13 +148,20 @@ export interface ChannelUpdate {
   readonly sku: string;
   readonly quantity: number;
   readonly version: number;
+  /**
+   * Compare-and-set channels (Shopify's `compareQuantity`): the quantity the channel must still
+   * show for the update to apply; a channel that shows another (units sold there since) refuses
+   * it with `conflict`. Absent: set unconditionally.
+   */
+  readonly compareQuantity?: number;
 }
 
 export type ChannelResult =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      readonly error: 'throttled' | 'server_error' | 'timeout' | 'unavailable' | 'rejected';
+      /** `conflict`: a compare-and-set refused (the channel no longer shows `compareQuantity`). */
+      readonly error: 'throttled' | 'server_error' | 'timeout' | 'unavailable' | 'rejected' | 'conflict';
       /** From a Retry-After header, when the channel sent one. */
       readonly retryAfterMs?: number;
       readonly message?: string;
@@ -174,4 +181,6 @@ export interface ChannelClient {
     | undefined;
   /** Requests the dispatcher keeps in flight to this channel at once (default 8). */
   readonly maxConcurrency?: number;
+  /** The channel sets quantities by compare-and-set: the dispatcher sends `compareQuantity`. */
+  readonly compareAndSet?: boolean;
 }

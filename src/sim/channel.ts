@@ -94,6 +94,7 @@ export class SimChannel implements ChannelClient {
   readonly preset: ChannelPreset;
   readonly maxConcurrency: number;
   readonly batch: ChannelClient['batch'];
+  readonly compareAndSet: boolean;
   readonly stats: ChannelStats = { calls: 0, throttled: 0, failed: 0, reads: 0, itemsSent: 0 };
 
   /** Zeroes the API counts: a new measurement period starts (the service's measured window). */
@@ -121,6 +122,7 @@ export class SimChannel implements ChannelClient {
     this.index = options.index;
     this.preset = options.preset;
     this.maxConcurrency = options.maxConcurrency;
+    this.compareAndSet = options.preset.updateSemantics === 'compare-and-set';
     this.quantity = new Int32Array(options.skus);
     this.version = new Float64Array(options.skus);
     this.updatedAtMs = new Float64Array(options.skus);
@@ -196,7 +198,14 @@ export class SimChannel implements ChannelClient {
       return this.fail(f.timeoutMs, { ok: false, error: 'timeout', message: `no answer within ${f.timeoutMs} ms` });
     }
     await this.time.sleep(latencyMs);
-    if (this.preset.updateSemantics === 'compare-and-set') {
+    if (this.compareAndSet) {
+      // Shopify's inventorySetQuantities with compareQuantity: all or nothing, refused when a
+      // quantity is no longer the one the caller expects (units sold here since it last set it).
+      const moved = updates.find((u) => u.compareQuantity !== undefined && u.compareQuantity !== this.quantity[this.host.skuIndexOf(u.sku)]!);
+      if (moved !== undefined) {
+        this.stats.failed++;
+        return { ok: false, error: 'conflict', message: `compareQuantity ${moved.compareQuantity} no longer matches ${moved.sku}'s quantity ${this.quantity[this.host.skuIndexOf(moved.sku)]}` };
+      }
       const stale = updates.find((u) => u.version < this.version[this.host.skuIndexOf(u.sku)]!);
       if (stale !== undefined) return { ok: false, error: 'rejected', message: `compare-and-set failed for ${stale.sku}` };
     }

@@ -101,3 +101,20 @@ describe('a polling sync', () => {
     expect(Math.abs(aligned - shifted)).toBeLessThan(1.5);
   }, 60_000);
 });
+
+describe("Shopify's compare-and-set", () => {
+  it('is not absolute in disguise: over the same seeds it oversells less than the same channel with absolute sets', async () => {
+    // With compareQuantity a full sync no longer overwrites units sold on Shopify that the
+    // source has not seen yet (it is refused, re-read, and set less those units).
+    const base = getScenario(loadScenarioFile(`${ROOT}scenarios.yaml`), 'baseline');
+    const absolute = { ...base, channels: base.channels.map((c) => (c.preset === 'shopify-graphql' ? { ...c, overrides: { ...c.overrides, updateSemantics: 'absolute' as const } } : c)) };
+    const cas: number[] = [];
+    const abs: number[] = [];
+    for (let seed = 1; seed <= 8; seed++) {
+      cas.push((await simulate(base, { strategy: 'polling-15m', seed })).oversells);
+      abs.push((await simulate(absolute, { strategy: 'polling-15m', seed })).oversells);
+    }
+    expect(cas).not.toEqual(abs);
+    expect(cas.reduce((a, b) => a + b, 0)).toBeLessThan(abs.reduce((a, b) => a + b, 0));
+  }, 60_000);
+});

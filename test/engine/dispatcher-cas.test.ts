@@ -1,0 +1,96 @@
+// Proves the dispatcher drives a compare-and-set channel (Shopify's `compareQuantity`) as a real
+// connector must. The channel sells a unit itself; before its order reaches the source of truth,
+// another channel's sale makes the dispatcher set a new level. The channel refuses the set (it no
+// longer shows what was set last), the dispatcher re-reads it and sets the source's level less
+// the sale the source has not seen, so the listing never shows a unit that is gone. On an
+// absolute channel the same sequence leaves a phantom unit listed until the order arrives.
+import { describe, expect, it } from 'vitest';
+import { InMemoryInventoryStore, InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
+import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../../src/engine/ports.js';
+import { Kernel } from '../../src/sim/kernel.js';
+import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
+
+/** A channel that sells on its own and, with compareAndSet, refuses a set whose compareQuantity moved. */
+class StoreFront implements ChannelClient {
+  readonly maxConcurrency = 1;
+  readonly listings = new Map<string, ChannelListing>();
+  readonly refusals: ChannelUpdate[] = [];
+  reads = 0;
+  constructor(
+    readonly id: string,
+    readonly compareAndSet: boolean,
+    private readonly kernel: Kernel,
+  ) {}
+  sell(sku: string, units: number): void {
+    const l = this.listings.get(sku)!;
+    this.listings.set(sku, { quantity: l.quantity - units, version: l.version });
+  }
+  async pushListing(update: ChannelUpdate): Promise<ChannelResult> {
+    await this.kernel.timers.sleep(50);
+    const current = this.listings.get(update.sku);
+    if (this.compareAndSet && update.compareQuantity !== undefined && current?.quantity !== update.compareQuantity) {
+      this.refusals.push(update);
+      return { ok: false, error: 'conflict', message: 'compareQuantity no longer matches' };
+    }
+    this.listings.set(update.sku, { quantity: update.quantity, version: update.version });
+    return { ok: true };
+  }
+  async readListing(sku: string): Promise<ChannelListing | undefined> {
+    this.reads++;
+    await this.kernel.timers.sleep(20);
+    return this.listings.get(sku);
+  }
+}
+
+async function scenario(compareAndSet: boolean) {
+  const kernel = new Kernel({ maxEvents: 100_000 });
+  const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(1), alerts: new RecordingAlerts() };
+  const store = new InMemoryInventoryStore();
+  store.seed('A', 10);
+  const shop = new StoreFront('shop', compareAndSet, kernel);
+  const woo = new StoreFront('woo', false, kernel);
+  for (const ch of [shop, woo]) ch.listings.set('A', { quantity: 10, version: 1 });
+  const dispatcher = new PropagationDispatcher({ ...ports, store, channels: [shop, woo] });
+  const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void dispatcher.pump() });
+  const order = (id: string, channel: StoreFront) => processor.handle({ mutationId: id, sku: 'A', quantityDelta: -1, sourceChannel: channel.id, orderId: id });
+  const listed: number[] = [];
+  // t=1 s: woo sells (level 9, set on shop: what the dispatcher last set is now known).
+  kernel.scheduleAt(1_000, () => {
+    woo.sell('A', 1);
+    void order('w1', woo);
+  });
+  // t=2 s: shop sells; its order reaches the source only at t=10 s.
+  kernel.scheduleAt(2_000, () => shop.sell('A', 1));
+  kernel.scheduleAt(10_000, () => void order('s1', shop));
+  // t=3 s: woo sells again: the source says 8, but shop has sold one the source has not seen.
+  kernel.scheduleAt(3_000, () => {
+    woo.sell('A', 1);
+    void order('w2', woo);
+  });
+  kernel.scheduleAt(5_000, () => listed.push(shop.listings.get('A')!.quantity));
+  kernel.scheduleAt(20_000, () => listed.push(shop.listings.get('A')!.quantity));
+  await kernel.run();
+  return { listed, shop, level: store.peek('A'), stats: dispatcher.stats };
+}
+
+describe('a compare-and-set channel', () => {
+  it('refuses a set over its own unseen sale; the dispatcher re-reads and lists the level less that sale', async () => {
+    const cas = await scenario(true);
+    expect(cas.level.quantity).toBe(7);
+    // Between the refusal and the shop's order reaching the source: 8 at the source, 1 sold on
+    // shop that it has not seen: shop lists 7, the units that are really left.
+    expect(cas.listed).toEqual([7, 7]);
+    expect(cas.shop.refusals).toHaveLength(1);
+    expect(cas.shop.refusals[0]).toMatchObject({ quantity: 8, compareQuantity: 9 });
+    expect(cas.shop.reads).toBe(1);
+    expect(cas.stats.conflicts).toBe(1);
+    expect(cas.stats.parked).toBe(0);
+  });
+
+  it('an absolute channel, the same sequence: a phantom unit listed until the order arrives', async () => {
+    const absolute = await scenario(false);
+    expect(absolute.level.quantity).toBe(7);
+    expect(absolute.listed).toEqual([8, 7]);
+    expect(absolute.shop.refusals).toHaveLength(0);
+  });
+});
