@@ -5,6 +5,15 @@
  * <desc>) and its element ids are prefixed with the chart's id, so several charts in one page
  * cannot capture each other's clip paths.
  *
+ * Every chart is rendered twice: as laid out (the wide layout, for screens and, when it fits at a
+ * readable size, for A4 paper) and in one narrow column (`narrowSpec`: panels one under another,
+ * plots at most NARROW_PLOT_WIDTH_PX wide, titles and legends wrapped) for phones. Both go into
+ * the page; its CSS shows one (template.ts), so the text of a chart is never scaled below what
+ * its config says on a 390 px screen, and a page needs no script to choose.
+ *
+ * A chart with nothing to show (`nothingToShow`: every value 0, or no data at all) is not
+ * rendered; the page prints the sentence saying so instead of an empty plot.
+ *
  * The spec builders are pure: data rows in, spec out. Every axis title carries its unit.
  */
 import { parse, View, Warn } from 'vega';
@@ -35,14 +44,33 @@ export interface Chart {
   /** The text alternative: what the chart shows and its key numbers, in plain words. */
   readonly alt: string;
   readonly spec: TopLevelSpec;
+  /**
+   * Set when the chart has nothing to show (every value 0, or no data): it is not drawn, and
+   * this sentence, shown in its place, says why (e.g. "No update was parked in the dead-letter queue.").
+   */
+  readonly nothingToShow?: string;
 }
 
 export interface RenderedChart {
   readonly chart: Chart;
+  /** The wide layout ('' when the chart was not drawn). */
   readonly svg: string;
+  /** The same chart in one narrow column ('' when the chart was not drawn). */
+  readonly narrowSvg: string;
+  /** What a <figure> holds: both layouts, each in a `div.chart` the page's CSS shows or hides. */
+  readonly html: string;
+  /** `nothingToShow` of the chart, or null when it was drawn. */
+  readonly skipped: string | null;
   /** What vega-lite and vega warned about while compiling and running the spec. */
   readonly warnings: readonly string[];
 }
+
+/** The A4 width a page prints at (210 mm less the 11 mm margins of template.ts), in CSS px. */
+export const PRINT_WIDTH_PX = Math.floor(((210 - 2 * 11) / 25.4) * 96);
+/** Paper shows the wide layout only when it fits at this scale or more; otherwise the narrow one. */
+export const MIN_PRINT_SCALE = 0.8;
+/** The widest plot of the narrow layout: with its axes it fits a 390 px screen (358 px of content). */
+export const NARROW_PLOT_WIDTH_PX = 230;
 
 /** Colour scale with a fixed domain, so a strategy has the same colour in every chart. */
 export function strategyColor(strategies: readonly string[], title = 'strategy'): Record<string, unknown> {
@@ -81,11 +109,9 @@ function collectingLogger(warnings: string[], source: string): Logger {
   return logger;
 }
 
-/** Compiles and renders one chart to an accessible SVG string. */
-export async function renderChart(chart: Chart): Promise<RenderedChart> {
-  const warnings: string[] = [];
-  const spec = { ...chart.spec, config: { ...CONFIG, ...((chart.spec as { config?: object }).config ?? {}) } } as TopLevelSpec;
-  const vg = compile(spec, { logger: collectingLogger(warnings, 'vega-lite') as never }).spec;
+async function toSvg(chart: Chart, spec: TopLevelSpec, warnings: string[]): Promise<string> {
+  const withConfig = { ...spec, config: { ...CONFIG, ...((spec as { config?: object }).config ?? {}) } } as TopLevelSpec;
+  const vg = compile(withConfig, { logger: collectingLogger(warnings, 'vega-lite') as never }).spec;
   const view = new View(parse(vg), { renderer: 'none', logLevel: Warn, logger: collectingLogger(warnings, 'vega') as never });
   let svg: string;
   try {
@@ -94,12 +120,167 @@ export async function renderChart(chart: Chart): Promise<RenderedChart> {
     view.finalize();
   }
   if (!svg.startsWith('<svg')) throw new Error(`chart ${chart.id}: vega returned no SVG`);
-  return { chart, svg: accessibleSvg(chart, svg), warnings };
+  return svg;
+}
+
+/** The `width` attribute of an SVG root: its natural width in CSS px. */
+export function svgWidth(svg: string): number {
+  const m = /^<svg\b[^>]*?\swidth="([\d.]+)"/.exec(svg);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/**
+ * Compiles and renders one chart, in both layouts, to accessible SVG. A chart with nothing to
+ * show is not rendered at all.
+ */
+export async function renderChart(chart: Chart): Promise<RenderedChart> {
+  if (chart.nothingToShow !== undefined) return { chart, svg: '', narrowSvg: '', html: '', skipped: chart.nothingToShow, warnings: [] };
+  const warnings: string[] = [];
+  const wide = await toSvg(chart, chart.spec, warnings);
+  const narrow = await toSvg(chart, narrowSpec(chart.spec), warnings);
+  const svg = accessibleSvg(chart, wide);
+  const narrowSvg = accessibleSvg(chart, narrow, 'narrow');
+  // Paper takes the wide layout where it fits at a readable scale, else the narrow column.
+  const printWide = svgWidth(wide) * MIN_PRINT_SCALE <= PRINT_WIDTH_PX;
+  const html = `<div class="chart chart-wide${printWide ? ' chart-print' : ''}">${svg}</div><div class="chart chart-narrow${printWide ? '' : ' chart-print'}">${narrowSvg}</div>`;
+  return { chart, svg, narrowSvg, html, skipped: null, warnings };
+}
+
+/** What stands in a report for a chart that was not drawn: its title and why. */
+export function skippedChartHtml(rendered: RenderedChart): string {
+  return `<p class="note chart-skipped" data-chart-skipped="${esc(rendered.chart.id)}"><strong>${esc(rendered.chart.title)}:</strong> not drawn. ${esc(rendered.skipped ?? '')}</p>`;
+}
+
+/** Words of `text` in lines of at most `max` characters (a longer word gets a line of its own). */
+export function wrapWords(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (line !== '' && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/**
+ * A vertical axis title in lines no longer than its axis (`lengthPx`) as vega measures text here
+ * (0.8 em a character at 12 px): a longer one would stretch the chart above and below the plot.
+ */
+export function axisTitle(text: string, lengthPx: number): string | string[] {
+  const max = Math.floor(lengthPx / (0.8 * CONFIG.axis.titleFontSize));
+  return text.length <= max ? text : wrapWords(text, max);
+}
+
+/**
+ * A vega expression that puts a facet header longer than `max` characters on two lines, before
+ * its parenthesis: "Listings invisible (share of listing-time)" over two lines, so one long
+ * header does not widen every column of the facet.
+ */
+export function wrapHeaderExpr(max: number): string {
+  const at = "indexof(datum.value, ' (')";
+  return `length(datum.value) > ${max} && ${at} > 0 ? [substring(datum.value, 0, ${at}), substring(datum.value, ${at} + 1)] : datum.value`;
+}
+
+/** The parts of a vega-lite view that the narrow layout changes; the rest is passed through. */
+interface Json {
+  [key: string]: unknown;
+  width?: unknown;
+  height?: unknown;
+  title?: unknown;
+  encoding?: unknown;
+  axis?: unknown;
+  text?: unknown;
+  spec?: unknown;
+  columns?: unknown;
+  concat?: unknown;
+  vconcat?: unknown;
+  hconcat?: unknown;
+  layer?: unknown;
+  config?: unknown;
+  legend?: unknown;
+}
+
+function isObject(x: unknown): x is Json {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function narrowTitle(title: unknown, max: number): unknown {
+  const text = (t: unknown): string | null => (typeof t === 'string' ? t : Array.isArray(t) && t.every((x) => typeof x === 'string') ? t.join(' ') : null);
+  const whole = text(title);
+  if (whole !== null) return { text: wrapWords(whole, max) };
+  if (isObject(title)) {
+    const inner = text(title.text);
+    if (inner !== null) return { ...title, text: wrapWords(inner, max) };
+  }
+  return title;
+}
+
+/**
+ * Axis titles wrapped and axis labels limited, so nothing beside a narrow plot is wider than it.
+ * Vega measures text without a font here (0.8 em a character), so a wide title widens the SVG.
+ */
+function narrowEncoding(encoding: Json): Json {
+  const out: Json = {};
+  for (const [channel, def] of Object.entries(encoding)) {
+    if (!isObject(def)) {
+      out[channel] = def;
+      continue;
+    }
+    const next: Json = { ...def };
+    if (typeof next.title === 'string' && next.title.length > NARROW_TITLE_CHARS) next.title = wrapWords(next.title, NARROW_TITLE_CHARS);
+    if (isObject(next.axis) && typeof next.axis['labelLimit'] === 'number') next.axis = { ...next.axis, labelLimit: Math.min(next.axis['labelLimit'], 120) };
+    out[channel] = next;
+  }
+  return out;
+}
+
+/** Characters per line of a title in the narrow layout (about 250 px at 12 px as vega measures text: 0.8 em a character). */
+const NARROW_TITLE_CHARS = 26;
+
+function narrowView(view: Json, inFacet = false): Json {
+  const out: Json = { ...view };
+  if (typeof out.width === 'number') out.width = Math.min(out.width, NARROW_PLOT_WIDTH_PX);
+  // A band width per step (grouped bars) grows with the groups: the narrow layout fixes the total.
+  else if (isObject(out.width) && 'step' in out.width) out.width = NARROW_PLOT_WIDTH_PX;
+  // Stacked facet panels: tall enough that each panel's y axis title stays beside its own panel.
+  if (inFacet && typeof out.height === 'number') out.height = Math.max(out.height, 230);
+  if ('title' in out) out.title = narrowTitle(out.title, NARROW_TITLE_CHARS);
+  if (isObject(out.encoding)) out.encoding = narrowEncoding(out.encoding);
+  if (isObject(out.spec)) out.spec = narrowView(out.spec, 'facet' in out);
+  for (const key of ['concat', 'vconcat', 'hconcat', 'layer'] as const) {
+    if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map((v) => (isObject(v) ? narrowView(v) : v));
+  }
+  return out;
+}
+
+/**
+ * The chart in one narrow column: wrapped panels (facet or concat) one under another, plots at
+ * most NARROW_PLOT_WIDTH_PX wide, the title in lines, legends in one column; side-by-side
+ * views (hconcat) stacked. The data and encodings are untouched: the same chart, laid out for a phone.
+ */
+export function narrowSpec(spec: TopLevelSpec): TopLevelSpec {
+  const top = narrowView(spec as unknown as Json);
+  if ('columns' in top) top.columns = 1;
+  if (Array.isArray(top.hconcat)) {
+    top.vconcat = top.hconcat;
+    delete top.hconcat;
+  }
+  // The chart's title (15 px): about 310 px a line as vega measures it.
+  if ('title' in top) top.title = narrowTitle((spec as unknown as Json).title, 26);
+  const config = isObject(top.config) ? top.config : {};
+  top.config = { ...config, legend: { ...CONFIG.legend, ...(isObject(config.legend) ? config.legend : {}), columns: 1, labelLimit: 220 } };
+  return top as unknown as TopLevelSpec;
 }
 
 /** Namespaces ids (`id`, `url(#…)`, `href="#…"`) and adds role, title and description to the root. */
-export function accessibleSvg(chart: Pick<Chart, 'id' | 'title' | 'alt'>, svg: string): string {
-  const prefix = `${chart.id}-`;
+export function accessibleSvg(chart: Pick<Chart, 'id' | 'title' | 'alt'>, svg: string, variant?: 'narrow'): string {
+  // Only the wide layout carries data-chart: a report lists each chart once.
+  const prefix = variant === undefined ? `${chart.id}-` : `${chart.id}-${variant}-`;
   const namespaced = svg
     .replace(/\bid="([^"]+)"/g, (_, id: string) => `id="${prefix}${id}"`)
     .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${prefix}${id})`)
@@ -109,7 +290,7 @@ export function accessibleSvg(chart: Pick<Chart, 'id' | 'title' | 'alt'>, svg: s
   const descId = `${prefix}svg-desc`;
   const root = namespaced
     .slice(0, open)
-    .replace(/^<svg/, `<svg role="img" aria-labelledby="${titleId} ${descId}" data-chart="${esc(chart.id)}"`);
+    .replace(/^<svg/, `<svg role="img" aria-labelledby="${titleId} ${descId}" ${variant === undefined ? `data-chart="${esc(chart.id)}"` : `data-chart-layout="${variant}"`}`);
   return `${root}><title id="${titleId}">${esc(chart.title)}</title><desc id="${descId}">${esc(chart.alt)}</desc>${namespaced.slice(open + 1)}`;
 }
 
@@ -149,7 +330,7 @@ export function intervalBarsSpec(options: { title: string; description: string; 
     description: options.description,
     data: { values },
     columns: options.columns ?? options.panels.length,
-    facet: { field: 'panel', type: 'nominal', title: null, sort: options.panels.map((p) => p.title), header: { labelFontSize: 13 } },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: options.panels.map((p) => p.title), header: { labelFontSize: 13, labelExpr: wrapHeaderExpr(20) } },
     spec: {
       width,
       height: 220,
@@ -158,7 +339,7 @@ export function intervalBarsSpec(options: { title: string; description: string; 
           mark: { type: 'bar', opacity: 0.85 },
           encoding: {
             x,
-            y: { field: 'mean', type: 'quantitative', title: options.yTitle, ...yAxis },
+            y: { field: 'mean', type: 'quantitative', title: axisTitle(options.yTitle, 220), ...yAxis },
             color: { field: 'category', type: 'nominal', title: options.categoryTitle, legend: null, scale: { domain: [...options.categories], range: options.categories.map((_, i) => PALETTE[i % PALETTE.length]!) } },
           },
         },
@@ -212,7 +393,7 @@ export function latencyCdfSpec(options: { title: string; description: string; st
     columns: options.columns,
     facet: { field: 'channel', type: 'nominal', title: null, sort: [...options.channels], header: { labelExpr: "'channel ' + datum.value" } },
     spec: {
-      width: 280,
+      width: 240,
       height: 200,
       layer: [
         {
@@ -220,7 +401,7 @@ export function latencyCdfSpec(options: { title: string; description: string; st
           mark: { type: 'line', interpolate: 'step-after', point: false, strokeWidth: 2 },
           encoding: {
             x,
-            y: { field: 'q', type: 'quantitative', title: 'share of updates acknowledged (0–1)', scale: { domain: [0, 1] } },
+            y: { field: 'q', type: 'quantitative', title: axisTitle('share of updates acknowledged (0–1)', 200), scale: { domain: [0, 1] } },
             color: strategyColor(options.strategies),
           },
         },
@@ -274,7 +455,7 @@ export function timeSeriesSpec(options: { title: string; description: string; st
       y: {
         field: 'value',
         type: 'quantitative',
-        title: options.yTitle,
+        title: axisTitle(options.yTitle, 240),
         ...(options.yDomain !== undefined ? { scale: { domain: [...options.yDomain], zero: false } } : options.yZeroBased === true ? { scale: { domain: [0, Math.max(1, maxValue)], nice: true } } : {}),
         ...(options.yFormat === undefined ? {} : { axis: { format: options.yFormat } }),
       },
@@ -307,7 +488,9 @@ export function apiQuotaSpec(options: { title: string; description: string; stra
     title: options.title,
     description: options.description,
     data: { values: options.rows.map((r) => ({ ...r })) },
-    facet: { row: { field: 'channel', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelExpr: "'channel ' + datum.value" } } },
+    // Wrapped in one column, each channel's name above its panel: nothing beside the plots widens the chart.
+    columns: 1,
+    facet: { field: 'channel', type: 'nominal', title: null, header: { labelAnchor: 'start', labelExpr: "'channel ' + datum.value" } },
     spec: {
       width: 560,
       height: { step: 18 },
@@ -323,39 +506,80 @@ export function apiQuotaSpec(options: { title: string; description: string; stra
 }
 
 export interface SweepRow {
-  readonly metric: string;
   readonly strategy: string;
+  /** The swept value, in the unit of the x axis title. */
   readonly value: number | string;
+  /** In the unit of the panel's y axis title. */
   readonly mean: number;
   readonly lo: number;
   readonly hi: number;
 }
 
-/** Each metric against the swept parameter, with 95% intervals, one panel per metric. */
-export function sweepSpec(options: { title: string; description: string; strategies: readonly string[]; rows: readonly SweepRow[]; metrics: readonly string[]; paramTitle: string; numeric: boolean; logX: boolean }): TopLevelSpec {
+export interface SweepPanel {
+  /** What the panel shows, e.g. "Propagation latency p99". */
+  readonly title: string;
+  /** The y axis title: the unit, e.g. "min" or "orders per run". */
+  readonly yTitle: string;
+  readonly yFormat?: string;
+  readonly rows: readonly SweepRow[];
+}
+
+/**
+ * Each metric against the swept parameter, with 95% intervals, one panel per metric (two
+ * columns), each panel with its own y axis titled with its unit; ticks on the x axis at the
+ * swept values.
+ */
+export function sweepSpec(options: { title: string; description: string; strategies: readonly string[]; panels: readonly SweepPanel[]; paramTitle: string; numeric: boolean; logX: boolean; xValues: readonly (number | string)[] }): TopLevelSpec {
   const x = options.numeric
-    ? { field: 'value', type: 'quantitative', title: options.paramTitle, ...(options.logX ? { scale: { type: 'log' } } : {}) }
-    : { field: 'value', type: 'ordinal', title: options.paramTitle };
+    ? { field: 'value', type: 'quantitative', title: options.paramTitle, scale: options.logX ? { type: 'log' } : { zero: false, nice: false, padding: 12 }, axis: { values: [...options.xValues], format: ',.6~r', labelOverlap: true } }
+    : { field: 'value', type: 'ordinal', title: options.paramTitle, sort: [...options.xValues], axis: { labelAngle: 0 } };
   const color = strategyColor(options.strategies);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: options.title,
     description: options.description,
-    // `floor` keeps a metric that is 0 at every value from collapsing to an empty [0, 0] scale.
-    data: { values: options.rows.map((r) => ({ floor: options.rows.some((o) => o.metric === r.metric && (o.mean !== 0 || o.hi !== 0)) ? null : 1, ...r })) },
     columns: 2,
-    facet: { field: 'metric', type: 'nominal', title: null, sort: [...options.metrics] },
-    spec: {
-      width: 330,
-      height: 170,
-      layer: [
-        { mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'mean, 95% interval (unit in panel title)' }, color } },
-        { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-        { transform: [{ filter: 'datum.floor != null' }], mark: { type: 'point', opacity: 0 }, encoding: { x, y: { field: 'floor', type: 'quantitative' } } },
-      ],
-    },
-    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
+    concat: options.panels.map((panel) => {
+      // `floor` keeps a metric that is 0 at every value from collapsing to an empty [0, 0] scale.
+      const flat = panel.rows.every((r) => r.mean === 0 && r.hi === 0);
+      // The unit on the y axis, in lines no longer than the plot is high (as vega measures text).
+      const y = { field: 'mean', type: 'quantitative', title: axisTitle(panel.yTitle, 170), axis: { format: panel.yFormat ?? ',.6~r' } };
+      return {
+        // Anchored to the plot, not to the bounds of its axes, so the titles of a row line up.
+        title: { text: wrapWords(panel.title, 30), fontSize: 12, frame: 'group', anchor: 'start' },
+        width: 300,
+        height: 170,
+        data: { values: panel.rows.map((r) => ({ ...r, floor: flat ? 1 : null })) },
+        layer: [
+          { mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y, color } },
+          { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+          { transform: [{ filter: 'datum.floor != null' }], mark: { type: 'point', opacity: 0 }, encoding: { x, y: { field: 'floor', type: 'quantitative' } } },
+        ],
+      };
+    }),
+    resolve: { scale: { color: 'shared' }, legend: { color: 'shared' } },
   } as unknown as TopLevelSpec;
+}
+
+/** A unit of duration to show milliseconds in. */
+export interface DurationUnit {
+  readonly name: 'ms' | 's' | 'min' | 'h';
+  readonly ms: number;
+}
+
+const DURATION_UNITS: readonly DurationUnit[] = [
+  { name: 'h', ms: 3_600_000 },
+  { name: 'min', ms: 60_000 },
+  { name: 's', ms: 1000 },
+  { name: 'ms', ms: 1 },
+];
+
+/**
+ * The largest unit in which `ms` is at least `atLeast` units: `durationUnit(6_000_000)` is min
+ * (6 000 000 ms = 100 min); below 2 s it is ms.
+ */
+export function durationUnit(ms: number, atLeast = 2): DurationUnit {
+  return DURATION_UNITS.find((u) => u.ms === 1 || Math.abs(ms) >= atLeast * u.ms)!;
 }
 
 export interface GroupedRow {
@@ -385,7 +609,7 @@ export function groupedBarsSpec(options: { title: string; description: string; s
         encoding: {
           x,
           xOffset,
-          y: { field: 'value', type: 'quantitative', title: options.yTitle },
+          y: { field: 'value', type: 'quantitative', title: axisTitle(options.yTitle, 220) },
           color: { field: 'series', type: 'nominal', title: null, scale: { domain: [...options.series], range: options.series.map((_, i) => PALETTE[i % PALETTE.length]!) } },
         },
       },

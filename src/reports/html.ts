@@ -39,7 +39,10 @@ export function pointer(...segments: readonly (string | number)[]): string {
  * where it lives in the report's JSON file (`data-path`, a JSON pointer).
  */
 export function datum(tag: string, options: { text: string; value: number | string | boolean | null; path: string; extra?: Readonly<Record<string, AttrValue>>; className?: string }): string {
-  return el(tag, { class: options.className, 'data-path': options.path, 'data-value': JSON.stringify(options.value), ...options.extra }, esc(options.text));
+  // A value with no data reads as words ("no propagation"): those may wrap where numbers may not.
+  const given = options.className?.split(' ') ?? [];
+  const className = options.value === null && !given.includes('no-data') ? [...given, 'no-data'].join(' ') : options.className;
+  return el(tag, { class: className, 'data-path': options.path, 'data-value': JSON.stringify(options.value), ...options.extra }, esc(options.text));
 }
 
 /** A plain table from escaped cells: `head` is a row of header HTML, `rows` rows of cell HTML (each a full <th>/<td>). */

@@ -6,7 +6,7 @@
 import type { CheckReport } from '../analysis/check.js';
 import { describeAssertion } from '../analysis/check.js';
 import type { SimulationResult } from '../sim/result.js';
-import { apiQuotaSpec, latencyCdfSpec, timeSeriesSpec, type Chart, type CdfRow, type MarkRow, type QuotaRow, type RenderedChart, type SeriesRow } from './charts.js';
+import { apiQuotaSpec, latencyCdfSpec, skippedChartHtml, timeSeriesSpec, type Chart, type CdfRow, type MarkRow, type QuotaRow, type RenderedChart, type SeriesRow } from './charts.js';
 import { fmtClock, fmtMs, fmtNumber, fmtPercent, fmtSeeds, listWords, plural } from './format.js';
 import { datum, el, esc, pointer, table, th } from './html.js';
 
@@ -18,7 +18,8 @@ export interface RunView {
 }
 
 export function figure(rendered: RenderedChart, captionHtml: string): string {
-  return `<figure id="fig-${esc(rendered.chart.id)}" data-figure="${esc(rendered.chart.id)}">${rendered.svg}<figcaption>${captionHtml}</figcaption></figure>`;
+  if (rendered.skipped !== null) return skippedChartHtml(rendered);
+  return `<figure id="fig-${esc(rendered.chart.id)}" data-figure="${esc(rendered.chart.id)}">${rendered.html}<figcaption>${captionHtml}</figcaption></figure>`;
 }
 
 /** Figures in order, each with its alt text as caption (the caption is the text alternative people see). */
@@ -87,6 +88,7 @@ function latencyChart(options: RunChartsOptions, label: string, channelIds: read
     title: `Propagation latency per channel (CDF, ${label})`,
     alt,
     spec: latencyCdfSpec({ title: `Propagation latency per channel (CDF, ${label})`, description: alt, strategies: options.strategies, channels: channelIds, rows, marks, thresholdMs: options.thresholdMs, columns: Math.min(3, Math.max(1, channelIds.length)) }),
+    ...(rows.length === 0 ? { nothingToShow: `No update was propagated to any channel (${label}), so there is no latency to plot.` } : {}),
   };
 }
 
@@ -115,6 +117,7 @@ function dlqChart(options: RunChartsOptions, label: string, axis: { unitMs: numb
     title: `Dead-letter queue depth over time (${label})`,
     alt,
     spec: timeSeriesSpec({ title: `Dead-letter queue depth over time (${label})`, description: alt, strategies: options.strategies, rows, xTitle: axis.title, yTitle: 'updates in the dead-letter queue (count)', yFormat: 'd', yZeroBased: true }),
+    ...(rows.every((r) => r.value === 0) ? { nothingToShow: `No update was parked in the dead-letter queue (${label}): its depth stayed at 0.` } : {}),
   };
 }
 

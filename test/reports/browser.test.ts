@@ -2,8 +2,9 @@
 // `invsim start --seeds 3` (what `npm start` runs, smaller) into a temporary directory, opens each
 // report from disk in Debian's Chromium through playwright-core with every request routed, and
 // checks: no console error, no request but the file itself (a canary page with an image, a style
-// sheet and a fetch proves the routing sees them), every chart a non-empty SVG, the summary names
-// the winning strategy. A screenshot of each goes to test-artifacts/. A 20-seed comparison of
+// sheet and a fetch proves the routing sees them), every chart a non-empty SVG (one with nothing
+// to show, an empty DLQ, named by a line instead), the summary names the winning strategy. A
+// screenshot of each goes to test-artifacts/. A 20-seed comparison of
 // flash-sale's five strategies must stay under 2 MB; its Chromium render time (navigation start to
 // the load event) is printed and written to test-artifacts/report-render-timing.json.
 // Skips, saying why, where /usr/bin/chromium is missing (`apt-get install -y chromium`).
@@ -30,6 +31,8 @@ interface PageVisit {
   readonly blocked: readonly string[];
   readonly errors: readonly string[];
   readonly charts: readonly { id: string; width: number; height: number; marks: number }[];
+  /** Charts with nothing to show, named by a line instead of drawn. */
+  readonly skipped: readonly string[];
   readonly winner: string | null;
   readonly summaryText: string;
   readonly loadMs: number;
@@ -64,13 +67,15 @@ async function visit(browser: Browser, file: string, screenshot?: string): Promi
       readonly textContent: string | null;
     }
     const { document, performance } = globalThis as unknown as { document: Node; performance: { getEntriesByType(type: string): { startTime: number; loadEventEnd: number }[] } };
-    const charts = [...document.querySelectorAll('figure svg')].map((svg) => {
+    // Each figure holds a wide and a narrow layout; only the wide one carries data-chart.
+    const charts = [...document.querySelectorAll('figure svg[data-chart]')].map((svg) => {
       const box = svg.getBoundingClientRect();
       return { id: svg.getAttribute('data-chart') ?? '', width: box.width, height: box.height, marks: svg.querySelectorAll('path, rect, line, circle, text').length };
     });
     const nav = performance.getEntriesByType('navigation')[0];
     const summary = document.querySelector('#summary');
-    return { charts, winner: summary?.querySelector('[data-winner]')?.getAttribute('data-winner') ?? null, summaryText: summary?.textContent ?? '', loadMs: nav === undefined ? -1 : nav.loadEventEnd - nav.startTime };
+    const skipped = [...document.querySelectorAll('[data-chart-skipped]')].map((p) => p.getAttribute('data-chart-skipped') ?? '');
+    return { charts, skipped, winner: summary?.querySelector('[data-winner]')?.getAttribute('data-winner') ?? null, summaryText: summary?.textContent ?? '', loadMs: nav === undefined ? -1 : nav.loadEventEnd - nav.startTime };
   });
   if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: true });
   await context.close();
@@ -107,7 +112,10 @@ describe.skipIf(!HAS_CHROMIUM)(`reports in Chromium${HAS_CHROMIUM ? '' : ` (${SK
       expect(v.requests).toEqual([pathToFileURL(resolve(file)).href]);
       expect(v.blocked).toEqual([]);
       expect(v.errors).toEqual([]);
-      expect(v.charts.map((c) => c.id)).toEqual(['oversells-lost-sales', 'impact', 'run-latency-cdf', 'run-freshness', 'run-dlq', 'run-api-quota']);
+      // A DLQ that stayed empty in every run is not drawn (a line says so instead).
+      const dlqEmpty = json.runs.every((r) => r.series.dlqDepth.every((d) => d === 0));
+      expect(v.charts.map((c) => c.id)).toEqual(['oversells-lost-sales', 'impact', 'run-latency-cdf', 'run-freshness', ...(dlqEmpty ? [] : ['run-dlq']), 'run-api-quota']);
+      expect(v.skipped).toEqual(dlqEmpty ? ['run-dlq'] : []);
       for (const c of v.charts) {
         expect(c.width, c.id).toBeGreaterThan(100);
         expect(c.height, c.id).toBeGreaterThan(100);

@@ -137,8 +137,9 @@ describe('live-report', async () => {
     expect(html).toContain('the predicted p99 as a diamond and the live p99 as a downward triangle');
     // A measure at 0 live and in every simulated run gets no empty panel: the caption names it.
     expect(html).toMatch(/Left out, 0 live and in every simulated run: integrity violations and parked in the dlq\./);
-    // The alert rule's label is drawn once per channel panel, not once per data row.
-    expect(html.match(/>alert 2 s</g) ?? []).toHaveLength(3);
+    // The alert rule's label is drawn once per channel panel, not once per data row (in each of the chart's two layouts).
+    expect(/<svg [^>]*data-chart="latency-cdf"[\s\S]*?<\/svg>/.exec(html)![0].match(/>alert 2 s</g) ?? []).toHaveLength(3);
+    expect(html.match(/>alert 2 s</g) ?? []).toHaveLength(6);
     expect(json.reproducibility.inputs?.map((i) => i.role)).toEqual(['k6 summary', 'service audit']);
   });
 

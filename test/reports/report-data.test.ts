@@ -44,12 +44,12 @@ function expectSelfContained(html: string): void {
   // The only absolute URLs are SVG namespace names, which are identifiers, not requests.
   const urls = [...html.matchAll(/https?:\/\/[^\s"')<]+/g)].map((m) => m[0]);
   expect(urls.filter((u) => !/^http:\/\/www\.w3\.org\/(2000\/svg|1999\/xlink)$/.test(u))).toEqual([]);
-  // Every chart is an accessible SVG inside a figure with a caption.
+  // Every chart is an accessible SVG inside a figure with a caption, in two layouts (wide and narrow).
   const svgs = [...html.matchAll(/<svg\b[^>]*>/g)].map((m) => m[0]);
   expect(svgs.length).toBeGreaterThan(0);
   for (const svg of svgs) expect(svg).toMatch(/role="img"/);
-  expect((html.match(/<figure\b/g) ?? []).length).toBe(svgs.length);
-  expect((html.match(/<figcaption>/g) ?? []).length).toBe(svgs.length);
+  expect((html.match(/<figure\b/g) ?? []).length * 2).toBe(svgs.length);
+  expect((html.match(/<figcaption>/g) ?? []).length * 2).toBe(svgs.length);
   expect((html.match(/<svg\b[^>]*><title id="[^"]+">[^<]+<\/title><desc id="[^"]+">[^<]+<\/desc>/g) ?? []).length).toBe(svgs.length);
   // Ids are unique across the page, so one chart's clip path cannot capture another's marks.
   const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
@@ -135,16 +135,29 @@ describe('compare --report', async () => {
 
   it('is self-contained, with every chart accessible', () => {
     expectSelfContained(html);
-    expect(chartIds(html)).toEqual(['oversells-lost-sales', 'impact', 'run-latency-cdf', 'run-freshness', 'run-dlq', 'run-api-quota']);
+    // Seed 1 parks nothing in the DLQ: that chart is left out, with a line saying so.
+    expect(json.runs.every((r) => r.dlq.parked === 0)).toBe(true);
+    expect(chartIds(html)).toEqual(['oversells-lost-sales', 'impact', 'run-latency-cdf', 'run-freshness', 'run-api-quota']);
+    expect(html).toContain('data-chart-skipped="run-dlq"');
   });
 });
 
 describe('run --report', async () => {
   const file = join(dir, 'run.html');
   const argv = ['run', 'scenarios.yaml', '--scenario', 'flash-sale', '--strategy', 'event-driven', '--seed', '4', '--json', '--report', file];
+  // The page says when it was generated: SOURCE_DATE_EPOCH fixes that time, as for a reproducible build.
+  process.env['SOURCE_DATE_EPOCH'] = '1767225600';
   const first = await runCli(argv);
   const again = readFileSync(file, 'utf8');
+  const againJson = readFileSync(join(dir, 'run.json'), 'utf8');
   await runCli(argv);
+  process.env['SOURCE_DATE_EPOCH'] = '1767229200';
+  await runCli(argv);
+  const laterHtml = readFileSync(file, 'utf8');
+  const laterJson = readFileSync(join(dir, 'run.json'), 'utf8');
+  process.env['SOURCE_DATE_EPOCH'] = '1767225600';
+  await runCli(argv);
+  delete process.env['SOURCE_DATE_EPOCH'];
   const { html, json, csv } = read('run');
 
   it('embeds the run `--json` prints and shows its numbers exactly', () => {
@@ -156,13 +169,23 @@ describe('run --report', async () => {
     expect(csv[1]!.slice(0, 4)).toEqual(['flash-sale', 'event-driven', '4', result.traceHash]);
   });
 
-  it('is byte-identical when regenerated (no clock, no randomness in the page)', () => {
+  it('is byte-identical when regenerated at the same SOURCE_DATE_EPOCH (no other clock, no randomness in the page)', () => {
     expect(html).toBe(again);
+    expect(html).toContain('Generated <time datetime="2026-01-01T00:00:00.000Z"');
   });
 
-  it('is self-contained, with the four per-run charts', () => {
+  it('a later generation changes the page only in its generation time, and the JSON not at all', () => {
+    expect(laterJson).toBe(againJson);
+    expect(laterHtml).not.toBe(again);
+    const stamp = (page: string): string => page.replace(/<p class="generated">.*?<\/p>/, '');
+    expect(stamp(laterHtml)).toBe(stamp(again));
+  });
+
+  it('is self-contained, with the per-run charts (the empty DLQ one named, not drawn)', () => {
     expectSelfContained(html);
-    expect(chartIds(html)).toEqual(['run-latency-cdf', 'run-freshness', 'run-dlq', 'run-api-quota']);
+    expect((json.result as SimulationResult).dlq.parked).toBe(0);
+    expect(chartIds(html)).toEqual(['run-latency-cdf', 'run-freshness', 'run-api-quota']);
+    expect(html).toContain('data-chart-skipped="run-dlq"');
   });
 });
 
