@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Scenario } from '../scenarios/schema.js';
 import { aggregate, type ComparePlan, type CompareResult, type CompareRun } from './compare.js';
 import { AnalysisInputError } from './errors.js';
-import { COMPARE_METRICS } from './metrics.js';
+import { COMPARE_METRICS, NULLABLE_METRICS } from './metrics.js';
+import type { Frequency } from '../scenarios/economics.js';
 
 export interface Shard {
   /** 1-based. */
@@ -50,12 +51,16 @@ export interface ShardDocument {
   readonly scenario: string;
   readonly scenarioHash: string;
   readonly strategies: readonly string[];
+  /** The strategy the merged comparison's paired differences are taken against. */
+  readonly baseline: string;
+  readonly frequency: Frequency | null;
   readonly seeds: readonly number[];
   readonly shard: Shard;
   readonly runs: readonly ShardRun[];
 }
 
-const metricsSchema = z.strictObject(Object.fromEntries(COMPARE_METRICS.map((m) => [m, z.number()])) as Record<(typeof COMPARE_METRICS)[number], z.ZodNumber>);
+const metricsSchema = z.strictObject(Object.fromEntries(COMPARE_METRICS.map((m) => [m, NULLABLE_METRICS.has(m) ? z.number().nullable() : z.number()])));
+const frequencySchema = z.strictObject({ occurrencesPerYear: z.number().positive(), basis: z.enum(['declared', 'whole-days']) }).nullable();
 
 const shardDocumentSchema = z.strictObject({
   kind: z.literal(SHARD_KIND),
@@ -63,13 +68,16 @@ const shardDocumentSchema = z.strictObject({
   scenario: z.string(),
   scenarioHash: z.string(),
   strategies: z.array(z.string()).min(1),
+  baseline: z.string(),
+  frequency: frequencySchema,
   seeds: z.array(z.number().int().nonnegative()).min(1),
   shard: z.strictObject({ index: z.number().int().positive(), count: z.number().int().positive() }),
   runs: z.array(z.strictObject({ strategy: z.string(), seed: z.number().int().nonnegative(), traceHash: z.string(), metrics: metricsSchema })),
 });
 
 export function shardDocument(plan: ComparePlan, hash: string, shard: Shard, runs: readonly ShardRun[]): ShardDocument {
-  return { kind: SHARD_KIND, version: 1, scenario: plan.scenario, scenarioHash: hash, strategies: [...plan.strategies], seeds: [...plan.seeds], shard, runs };
+  const baseline = plan.baseline ?? plan.strategies[0] ?? '';
+  return { kind: SHARD_KIND, version: 1, scenario: plan.scenario, scenarioHash: hash, strategies: [...plan.strategies], baseline, frequency: plan.frequency, seeds: [...plan.seeds], shard, runs };
 }
 
 /** One input of `merge`: where it came from (for messages) and its parsed JSON. */
@@ -84,7 +92,8 @@ function validate(input: ShardInput): ShardDocument {
     const problems = parsed.error.issues.map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('\n');
     throw new AnalysisInputError(`${input.source} is not a shard document of \`invsim compare --shard\`:\n${problems}`);
   }
-  return parsed.data as ShardDocument;
+  // The metrics schema is built from COMPARE_METRICS, so zod cannot name the keys; it checked them.
+  return parsed.data as unknown as ShardDocument;
 }
 
 const key = (strategy: string, seed: number): string => `${strategy}\u0000${seed}`;
@@ -94,7 +103,7 @@ export function mergeShards(inputs: readonly ShardInput[]): CompareResult {
   if (inputs.length === 0) throw new AnalysisInputError('merge needs at least one shard file');
   const docs = inputs.map((input) => ({ source: input.source, doc: validate(input) }));
   const first = docs[0]!;
-  const planOf = (d: ShardDocument): string => JSON.stringify([d.scenario, d.scenarioHash, d.strategies, d.seeds, d.shard.count]);
+  const planOf = (d: ShardDocument): string => JSON.stringify([d.scenario, d.scenarioHash, d.strategies, d.baseline, d.seeds, d.shard.count]);
   for (const { source, doc } of docs.slice(1)) {
     if (planOf(doc) !== planOf(first.doc)) {
       throw new AnalysisInputError(
@@ -114,7 +123,7 @@ export function mergeShards(inputs: readonly ShardInput[]): CompareResult {
   const missingShards = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seenShards.has(i));
   if (missingShards.length > 0) throw new AnalysisInputError(`missing shard${missingShards.length === 1 ? '' : 's'} ${missingShards.map((i) => `${i}/${count}`).join(', ')}`);
 
-  const { strategies, seeds } = first.doc;
+  const { strategies, seeds, baseline, frequency } = first.doc;
   const planned = new Set(strategies.flatMap((s) => seeds.map((seed) => key(s, seed))));
   const runs = new Map<string, { run: ShardRun; source: string }>();
   for (const { source, doc } of docs) {
@@ -129,7 +138,7 @@ export function mergeShards(inputs: readonly ShardInput[]): CompareResult {
   const missing = [...planned].filter((k) => !runs.has(k)).map((k) => k.replace('\u0000', ' seed '));
   if (missing.length > 0) throw new AnalysisInputError(`${missing.length} run${missing.length === 1 ? ' is' : 's are'} missing: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
 
-  return aggregate({ scenario: first.doc.scenario, strategies, seeds }, (strategy) =>
+  return aggregate({ scenario: first.doc.scenario, strategies, seeds, baseline, frequency }, (strategy) =>
     seeds.map((seed) => {
       const { run } = runs.get(key(strategy, seed))!;
       // Rebuilt in the canonical key order, so the merged JSON matches the unsharded one byte for byte.

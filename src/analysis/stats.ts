@@ -10,6 +10,8 @@ import { mean, sampleStandardDeviation } from 'simple-statistics';
 export interface Estimate {
   readonly mean: number;
   readonly ci95: readonly [number, number];
+  /** Present only when some seeds had no value (null): how many did, and so what the estimate is over. */
+  readonly seedsWithData?: number;
 }
 
 const T975: readonly number[] = [
@@ -60,4 +62,21 @@ export function estimate(values: readonly number[]): Estimate {
 export function pairedDifference(a: readonly number[], b: readonly number[]): Estimate {
   if (a.length !== b.length) throw new RangeError(`paired samples differ in length (${a.length} vs ${b.length})`);
   return estimate(a.map((x, i) => x - b[i]!));
+}
+
+/**
+ * The estimate over the values that exist (null: the seed had no data, such as the latency of a
+ * strategy that propagated nothing). Null when fewer than two exist: no number stands for no data.
+ */
+export function estimateOrNull(values: readonly (number | null)[]): Estimate | null {
+  const present = values.filter((v): v is number => v !== null);
+  if (present.length < 2) return null;
+  const e = estimate(present);
+  return present.length === values.length ? e : { ...e, seedsWithData: present.length };
+}
+
+/** The paired difference over the seeds where both sides have a value; null when fewer than two do. */
+export function pairedDifferenceOrNull(a: readonly (number | null)[], b: readonly (number | null)[]): Estimate | null {
+  if (a.length !== b.length) throw new RangeError(`paired samples differ in length (${a.length} vs ${b.length})`);
+  return estimateOrNull(a.map((x, i) => (x === null || b[i] === null ? null : x - b[i]!)));
 }

@@ -3,6 +3,7 @@
  * value and strategy, so differences between values are paired too). Every modified scenario is
  * validated before the first run: a bad path or value stops the sweep with nothing run.
  */
+import { scenarioFrequency, type Frequency } from '../scenarios/economics.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { aggregateRecords, MIN_COMPARE_SEEDS, planTasks, type ComparePlan, type StrategySummary } from './compare.js';
 import { AnalysisInputError } from './errors.js';
@@ -13,6 +14,8 @@ import type { CsvRow } from './output.js';
 
 export interface SweepPoint {
   readonly value: ParamValue;
+  /** What this value's day and year figures rest on (a sweep over durationS changes it); null: per run only. */
+  readonly frequency: Frequency | null;
   readonly strategies: readonly StrategySummary[];
 }
 
@@ -43,17 +46,19 @@ export function defaultSweepStrategies(scenario: Scenario, param: string): strin
 export function sweepPlans(plan: SweepPlan): ComparePlan[] {
   if (plan.seeds.length < MIN_COMPARE_SEEDS) throw new AnalysisInputError(`--seeds must be at least ${MIN_COMPARE_SEEDS} for a confidence interval, got ${plan.seeds.length}`);
   const seen = new Set<string>();
+  const frequencies: (Frequency | null)[] = [];
   for (const value of plan.values) {
     const k = JSON.stringify(value);
     if (seen.has(k)) throw new AnalysisInputError(`--values lists ${k} twice`);
     seen.add(k);
-    applyOverride(plan.scenario, { param: plan.param, value }, plan.file);
+    frequencies.push(scenarioFrequency(applyOverride(plan.scenario, { param: plan.param, value }, plan.file)));
   }
-  return plan.values.map((value) => ({
+  return plan.values.map((value, i) => ({
     file: plan.file,
     scenario: plan.scenario.name,
     strategies: plan.strategies,
     seeds: plan.seeds,
+    frequency: frequencies[i]!,
     override: { param: plan.param, value },
   }));
 }
@@ -69,17 +74,20 @@ export function aggregateSweep(plan: SweepPlan, plans: readonly ComparePlan[], r
     const n = p.strategies.length * p.seeds.length;
     const result = aggregateRecords(p, records.slice(offset, offset + n));
     offset += n;
-    return { value: plan.values[i]!, strategies: result.strategies };
+    return { value: plan.values[i]!, frequency: result.frequency, strategies: result.strategies };
   });
   return { scenario: plan.scenario.name, param: plan.param, seeds: [...plan.seeds], points };
 }
 
-/** Long format for plotting: one row per (value, strategy, metric). */
+/** Long format for plotting: one row per (value, strategy, metric); a metric with no data has empty cells. */
 export function sweepSummaryRows(result: SweepResult): CsvRow[] {
   const rows: CsvRow[] = [['param', 'value', 'strategy', 'metric', 'mean', 'ci95Low', 'ci95High']];
   for (const point of result.points) {
     for (const s of point.strategies) {
-      for (const m of COMPARE_METRICS) rows.push([result.param, point.value, s.strategy, m, s.metrics[m].mean, s.metrics[m].ci95[0], s.metrics[m].ci95[1]]);
+      for (const m of COMPARE_METRICS) {
+        const e = s.metrics[m];
+        rows.push([result.param, point.value, s.strategy, m, e?.mean ?? null, e?.ci95[0] ?? null, e?.ci95[1] ?? null]);
+      }
     }
   }
   return rows;

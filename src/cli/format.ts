@@ -1,4 +1,5 @@
 /** Terminal formatting helpers shared by the commands. */
+import { BETTER, type CompareMetric } from '../analysis/metrics.js';
 
 export function fmtNumber(x: number, digits = 0): string {
   if (!Number.isFinite(x)) return String(x);
@@ -23,8 +24,26 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** A compared metric's value in its unit: counts to 1 decimal, milliseconds as durations, fractions as such. */
-export function fmtMetric(metric: string, x: number): string {
+/**
+ * What a metric with no data (null) reads as: a strategy that propagated nothing has no latency
+ * ("no propagation"), not one of 0 ms; a scenario without a frequency has no daily figure.
+ */
+export function noDataWords(metric: string): string {
+  switch (metric) {
+    case 'latencyMsP99':
+      return 'no propagation';
+    case 'staleWindowMsP99':
+      return 'never stale';
+    case 'totalDailyImpact':
+      return 'no frequency';
+    default:
+      return 'no data';
+  }
+}
+
+/** A compared metric's value in its unit: counts to 1 decimal, milliseconds as durations, fractions as such; null in words. */
+export function fmtMetric(metric: string, x: number | null): string {
+  if (x === null) return noDataWords(metric);
   const sign = x < 0 ? '-' : '';
   const abs = Math.abs(x);
   switch (metric) {
@@ -37,6 +56,7 @@ export function fmtMetric(metric: string, x: number): string {
     case 'invisibleFraction':
     case 'belowMinConfidenceFraction':
       return fmtPercent(x, 2);
+    case 'impactPerRun':
     case 'totalDailyImpact':
       return fmtNumber(x, 0);
     default:
@@ -44,16 +64,40 @@ export function fmtMetric(metric: string, x: number): string {
   }
 }
 
-/** `mean ± half-width` of a 95% interval. */
-export function fmtEstimate(metric: string, e: { readonly mean: number; readonly ci95: readonly [number, number] }): string {
-  return `${fmtMetric(metric, e.mean)} ± ${fmtMetric(metric, (e.ci95[1] - e.ci95[0]) / 2)}`;
+/** `(of 3 seeds)` when an estimate is over fewer seeds than the comparison ran (the others had no data). */
+function partial(e: { readonly seedsWithData?: number }): string {
+  return e.seedsWithData === undefined ? '' : ` (${e.seedsWithData} seeds with data)`;
 }
 
-/** A paired difference: signed mean ± half-width, `*` when the interval excludes zero. */
-export function fmtDifference(metric: string, d: { readonly meanDiff: number; readonly ci95: readonly [number, number] }): string {
+/** `mean ± half-width` of a 95% interval; a metric with no data in words. */
+export function fmtEstimate(metric: string, e: { readonly mean: number; readonly ci95: readonly [number, number]; readonly seedsWithData?: number } | null): string {
+  if (e === null) return noDataWords(metric);
+  return `${fmtMetric(metric, e.mean)} ± ${fmtMetric(metric, (e.ci95[1] - e.ci95[0]) / 2)}${partial(e)}`;
+}
+
+/**
+ * A paired difference's direction and worth: ▲ it went up, ▼ down (whether that is good depends
+ * on the metric), `better` or `worse` by the metric's better direction when the 95% interval
+ * excludes zero, `same` when it does not.
+ */
+export interface Change {
+  readonly arrow: '▲' | '▼' | '';
+  readonly verdict: 'better' | 'worse' | 'same';
+}
+
+export function describeChange(metric: CompareMetric, d: { readonly meanDiff: number; readonly ci95: readonly [number, number] }): Change {
   const significant = d.ci95[0] > 0 || d.ci95[1] < 0;
+  if (!significant) return { arrow: '', verdict: 'same' };
+  const up = d.meanDiff > 0;
+  return { arrow: up ? '▲' : '▼', verdict: up === (BETTER[metric] === 'higher') ? 'better' : 'worse' };
+}
+
+/** A paired difference: signed mean ± half-width, then ▲/▼ and better/worse when the interval excludes zero. */
+export function fmtDifference(metric: CompareMetric, d: { readonly meanDiff: number | null; readonly ci95: readonly [number, number] | null; readonly seedsWithData?: number }): string {
+  if (d.meanDiff === null || d.ci95 === null) return noDataWords(metric);
+  const change = describeChange(metric, { meanDiff: d.meanDiff, ci95: d.ci95 });
   const mean = `${d.meanDiff > 0 ? '+' : ''}${fmtMetric(metric, d.meanDiff)}`;
-  return `${mean} ± ${fmtMetric(metric, (d.ci95[1] - d.ci95[0]) / 2)}${significant ? ' *' : '  '}`;
+  return `${mean} ± ${fmtMetric(metric, (d.ci95[1] - d.ci95[0]) / 2)}${change.verdict === 'same' ? '' : ` ${change.arrow} ${change.verdict}`}${partial(d)}`;
 }
 
 /** `1..20` for a contiguous run of seeds, else the list. */

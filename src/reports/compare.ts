@@ -6,7 +6,7 @@
  * assertions, and how to reproduce it all.
  */
 import type { CheckReport } from '../analysis/check.js';
-import { compareRunRows, type CompareResult } from '../analysis/compare.js';
+import { compareRunRows, type CompareResult, type StrategySummary } from '../analysis/compare.js';
 import { COMPARE_METRICS, type CompareMetric } from '../analysis/metrics.js';
 import type { Estimate } from '../analysis/stats.js';
 import type { Scenario } from '../scenarios/schema.js';
@@ -15,11 +15,12 @@ import { engineConfig } from '../sim/world.js';
 import { channelCeilings } from './capacity.js';
 import { intervalBarsSpec, renderChart, type Chart } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';
-import { fmtDuration, fmtMetric, fmtMoney, fmtNumber, fmtSeeds, listWords, METRIC_INFO, metricHeading, significant } from './format.js';
+import { frequencyWords, type Frequency } from '../scenarios/economics.js';
+import { describeChange, fmtDuration, fmtMetric, fmtMoney, fmtNumber, fmtSeeds, listWords, metricHeading, noDataWords, significant } from './format.js';
 import { datum, esc, pointer, table, th } from './html.js';
 import { assertionsSection, channelTable, figures, oversellExplanations, reproducibilitySection, runCharts, type Reproducibility, type RunView } from './sections.js';
 import { page } from './template.js';
-import { verdict, type Margin, type Verdict } from './verdict.js';
+import { verdict, type Verdict } from './verdict.js';
 
 export interface CompareReportInput {
   readonly scenario: Scenario;
@@ -38,32 +39,69 @@ export interface CompareSummary {
   readonly runnerUp: string | null;
   readonly ranking: readonly string[];
   readonly excludedFromRanking: readonly string[];
-  /** Runner-up minus winner per seed: what choosing the winner saves. */
+  /** The scenario's reference strategy, when compared. */
+  readonly reference: string | null;
+  /** What the winner is measured against below, and why: the reference, or (without one, or when it won) the runner-up. */
+  readonly comparedWith: string | null;
+  readonly comparedBecause: 'reference' | 'runner-up' | null;
+  /** What the day and year figures rest on; null: none is given, and they are null. */
+  readonly frequency: Frequency | null;
+  /** `comparedWith` minus winner per seed: what choosing the winner saves. Per run first. */
+  readonly impactSavedPerRun: Estimate | null;
   readonly impactSavedPerDay: Estimate | null;
   readonly impactSavedPerYear: Estimate | null;
   readonly oversellsAvoidedPerRun: Estimate | null;
   readonly lostSalesAvoidedPerRun: Estimate | null;
+  readonly lostSalesRevenueSavedPerRun: Estimate | null;
   readonly lostSalesRevenueSavedPerDay: Estimate | null;
+  readonly netSavedPerRun: Estimate | null;
   readonly netSavedPerDay: Estimate | null;
   readonly netSavedPerYear: Estimate | null;
+  /** With a reference: every other strategy against it (reference minus strategy per seed). */
+  readonly againstReference: readonly ReferenceSaving[];
   readonly assertionsHeld: boolean | null;
 }
 
+export interface ReferenceSaving {
+  readonly strategy: string;
+  readonly impactSavedPerRun: Estimate;
+  readonly impactSavedPerYear: Estimate | null;
+  readonly oversellsAvoidedPerRun: Estimate;
+  readonly lostSalesAvoidedPerRun: Estimate;
+  readonly netSavedPerRun: Estimate;
+  readonly netSavedPerYear: Estimate | null;
+}
+
 function summaryData(v: Verdict, assertions: CheckReport | null): CompareSummary {
-  const day = (m: Margin | undefined): Estimate | null => m?.perDay ?? null;
-  const year = (m: Margin | undefined): Estimate | null => m?.perYear ?? null;
+  const h = v.headline;
   return {
     winner: v.winner.strategy,
     runnerUp: v.runnerUp?.strategy ?? null,
     ranking: v.ranking,
     excludedFromRanking: v.excluded,
-    impactSavedPerDay: day(v.impact),
-    impactSavedPerYear: year(v.impact),
-    oversellsAvoidedPerRun: v.oversells ?? null,
-    lostSalesAvoidedPerRun: v.lostSales ?? null,
-    lostSalesRevenueSavedPerDay: day(v.lostSalesRevenue),
-    netSavedPerDay: day(v.net),
-    netSavedPerYear: year(v.net),
+    reference: v.reference?.strategy ?? null,
+    comparedWith: h?.against.strategy ?? null,
+    comparedBecause: v.comparedWith ?? null,
+    frequency: v.frequency,
+    impactSavedPerRun: h?.impact.perRun ?? null,
+    impactSavedPerDay: h?.impact.perDay ?? null,
+    impactSavedPerYear: h?.impact.perYear ?? null,
+    oversellsAvoidedPerRun: h?.oversells ?? null,
+    lostSalesAvoidedPerRun: h?.lostSales ?? null,
+    lostSalesRevenueSavedPerRun: h?.lostSalesRevenue.perRun ?? null,
+    lostSalesRevenueSavedPerDay: h?.lostSalesRevenue.perDay ?? null,
+    netSavedPerRun: h?.net.perRun ?? null,
+    netSavedPerDay: h?.net.perDay ?? null,
+    netSavedPerYear: h?.net.perYear ?? null,
+    againstReference: v.againstReference.map((p) => ({
+      strategy: p.strategy.strategy,
+      impactSavedPerRun: p.impact.perRun,
+      impactSavedPerYear: p.impact.perYear,
+      oversellsAvoidedPerRun: p.oversells,
+      lostSalesAvoidedPerRun: p.lostSales,
+      netSavedPerRun: p.net.perRun,
+      netSavedPerYear: p.net.perYear,
+    })),
     assertionsHeld: assertions === null || assertions.assertions === 0 ? null : assertions.passed,
   };
 }
@@ -77,57 +115,82 @@ function count(e: Estimate, path: string): string {
   return `${datum('span', { text: fmtNumber(e.mean, 1), value: e.mean, path: `${path}/mean` })} (95% CI ${datum('span', { text: fmtNumber(e.ci95[0], 1), value: e.ci95[0], path: `${path}/ci95/0` })} to ${datum('span', { text: fmtNumber(e.ci95[1], 1), value: e.ci95[1], path: `${path}/ci95/1` })})`;
 }
 
+/** `, about X a year at 12 occurrences a year (…)`, or nothing: a year is shown only with the scenario's frequency. */
+function yearly(e: Estimate | null, path: string, frequency: Frequency | null, durationS: number): string {
+  if (e === null || frequency === null) return '';
+  return `; about ${money(e, path)} a year ${esc(frequencyWords(frequency, durationS))}`;
+}
+
 function summaryHtml(input: CompareReportInput, v: Verdict, s: CompareSummary): string {
   const { scenario, result } = input;
   const econ = scenario.economics;
   const w = v.winner;
+  const run = `per run (${esc(fmtDuration(scenario.durationS))} simulated)`;
   const metricPath = (strategy: string, metric: CompareMetric): string => pointer('result', 'strategies', result.strategies.findIndex((x) => x.strategy === strategy), 'metrics', metric, 'mean');
   const mean = (strategy: string, metric: CompareMetric, value: number): string => datum('span', { text: fmtMetric(metric, value), value, path: metricPath(strategy, metric) });
+  const impactOf = (x: StrategySummary): string => mean(x.strategy, 'impactPerRun', x.metrics.impactPerRun.mean);
   const parts: string[] = [];
-  const r = v.runnerUp;
-  const close = r !== undefined && s.impactSavedPerDay !== null && !significant(s.impactSavedPerDay.ci95);
+  const h = v.headline;
+  const r = h?.against;
+  const close = h !== undefined && !significant(h.impact.perRun.ci95);
   parts.push(
     `<p class="headline">Winner: <strong data-winner="${esc(w.strategy)}">${esc(w.strategy)}</strong>, the lowest revenue lost to oversells on ${esc(scenario.name)} over ${result.seeds.length} seeds (${esc(fmtSeeds(result.seeds))})` +
-      `${close ? `, though these seeds cannot tell it from ${esc(r.strategy)}: run more seeds to separate them` : ''}.</p>`,
+      `${close && r !== undefined ? `, though these seeds cannot tell it from ${esc(r.strategy)}: run more seeds to separate them` : ''}.</p>`,
   );
-  if (r !== undefined && s.impactSavedPerDay !== null && s.impactSavedPerYear !== null) {
-    const impactSig = significant(s.impactSavedPerDay.ci95);
+  if (h !== undefined && r !== undefined && s.impactSavedPerRun !== null && s.oversellsAvoidedPerRun !== null && s.lostSalesAvoidedPerRun !== null && s.netSavedPerRun !== null && s.lostSalesRevenueSavedPerRun !== null) {
+    const why = v.comparedWith === 'reference' ? `${esc(r.strategy)}, the strategy this scenario asks about (its reference)` : `${esc(r.strategy)}, the runner-up${v.reference === undefined ? ' (the scenario names no reference strategy)' : ` (the reference, ${esc(v.reference.strategy)}, is the winner itself)`}`;
+    const impactSig = significant(s.impactSavedPerRun.ci95);
     parts.push(
-      `<p>Oversells cost ${esc(w.strategy)} ${mean(w.strategy, 'totalDailyImpact', w.metrics.totalDailyImpact.mean)} a day and ${esc(r.strategy)}, the runner-up, ${mean(r.strategy, 'totalDailyImpact', r.metrics.totalDailyImpact.mean)}. ` +
-        `Choosing ${esc(w.strategy)} over ${esc(r.strategy)} saves ${money(s.impactSavedPerDay, '/summary/impactSavedPerDay')} a day, about ${money(s.impactSavedPerYear, '/summary/impactSavedPerYear')} a year` +
+      `<p data-compared-with="${esc(r.strategy)}">Compared with ${why}: oversells cost ${esc(w.strategy)} ${impactOf(w)} ${run} and ${esc(r.strategy)} ${impactOf(r)}. ` +
+        `Choosing ${esc(w.strategy)} over ${esc(r.strategy)} saves ${money(s.impactSavedPerRun, '/summary/impactSavedPerRun')} per run${yearly(s.impactSavedPerYear, '/summary/impactSavedPerYear', v.frequency, scenario.durationS)}` +
         `${impactSig ? '' : '; the interval includes zero, so the seeds cannot tell the two apart'}.</p>`,
     );
-    if (s.oversellsAvoidedPerRun !== null && s.lostSalesAvoidedPerRun !== null && s.lostSalesRevenueSavedPerDay !== null && s.netSavedPerDay !== null && s.netSavedPerYear !== null) {
-      const lost = s.lostSalesAvoidedPerRun.mean;
-      const lostWords =
-        lost < 0
-          ? `${esc(w.strategy)} turns away ${esc(fmtNumber(-lost, 1))} more customers per run than ${esc(r.strategy)} (lost sales, worth ${esc(fmtMoney(-s.lostSalesRevenueSavedPerDay.mean))} a day at the average order value)`
-          : lost > 0
-            ? `${esc(w.strategy)} also turns away ${esc(fmtNumber(lost, 1))} fewer customers per run`
-            : 'both turn away the same number of customers';
-      const lostSalesDiffer = s.lostSalesRevenueSavedPerDay.ci95[0] !== 0 || s.lostSalesRevenueSavedPerDay.ci95[1] !== 0;
-      parts.push(
-        `<p>Per run (${esc(fmtDuration(scenario.durationS))} simulated): ${esc(w.strategy)} oversells ${mean(w.strategy, 'oversells', w.metrics.oversells.mean)} orders and loses ${mean(w.strategy, 'lostSales', w.metrics.lostSales.mean)} sales; ` +
-          `${esc(r.strategy)} oversells ${mean(r.strategy, 'oversells', r.metrics.oversells.mean)} and loses ${mean(r.strategy, 'lostSales', r.metrics.lostSales.mean)}. ` +
-          `${esc(w.strategy)} avoids ${count(s.oversellsAvoidedPerRun, '/summary/oversellsAvoidedPerRun')} oversells per run; ${lostWords}.` +
-          (lostSalesDiffer ? ' ' : '</p>'),
-      );
-      if (lostSalesDiffer) {
-        parts[parts.length - 1] +=
-          `Counting the revenue of lost sales as well, the net saving of ${esc(w.strategy)} over ${esc(r.strategy)} is ${money(s.netSavedPerDay, '/summary/netSavedPerDay')} a day, about ${money(s.netSavedPerYear, '/summary/netSavedPerYear')} a year` +
-          `${s.netSavedPerDay.ci95[1] < 0 ? `: negative, so ${esc(r.strategy)} comes out ahead once turned-away customers count` : ''}.</p>`;
-      }
-    }
+    const lost = s.lostSalesAvoidedPerRun.mean;
+    const lostWords =
+      lost < 0
+        ? `${esc(w.strategy)} turns away ${esc(fmtNumber(-lost, 1))} more customers per run than ${esc(r.strategy)} (lost sales, worth ${esc(fmtMoney(-s.lostSalesRevenueSavedPerRun.mean))} per run at the average order value)`
+        : lost > 0
+          ? `${esc(w.strategy)} also turns away ${esc(fmtNumber(lost, 1))} fewer customers per run`
+          : 'both turn away the same number of customers';
+    const lostSalesDiffer = s.lostSalesRevenueSavedPerRun.ci95[0] !== 0 || s.lostSalesRevenueSavedPerRun.ci95[1] !== 0;
+    parts.push(
+      `<p>Per run: ${esc(w.strategy)} oversells ${mean(w.strategy, 'oversells', w.metrics.oversells.mean)} orders and loses ${mean(w.strategy, 'lostSales', w.metrics.lostSales.mean)} sales; ` +
+        `${esc(r.strategy)} oversells ${mean(r.strategy, 'oversells', r.metrics.oversells.mean)} and loses ${mean(r.strategy, 'lostSales', r.metrics.lostSales.mean)}. ` +
+        `${esc(w.strategy)} avoids ${count(s.oversellsAvoidedPerRun, '/summary/oversellsAvoidedPerRun')} oversells per run; ${lostWords}.` +
+        (lostSalesDiffer
+          ? ` Counting the revenue of lost sales as well, the net saving of ${esc(w.strategy)} over ${esc(r.strategy)} is ${money(s.netSavedPerRun, '/summary/netSavedPerRun')} per run${yearly(s.netSavedPerYear, '/summary/netSavedPerYear', v.frequency, scenario.durationS)}` +
+            `${s.netSavedPerRun.ci95[1] < 0 ? `: negative, so ${esc(r.strategy)} comes out ahead once turned-away customers count` : ''}.</p>`
+          : '</p>'),
+    );
   } else {
-    parts.push(`<p>Only one strategy was compared: oversells cost it ${mean(w.strategy, 'totalDailyImpact', w.metrics.totalDailyImpact.mean)} a day.</p>`);
+    parts.push(`<p>Only one strategy was compared: oversells cost it ${impactOf(w)} ${run}.</p>`);
   }
+  if (v.reference !== undefined) parts.push(referenceList(v, s, scenario.durationS));
   parts.push(assertionsSentence(input.assertions));
   const excluded = v.excluded.length === 0 ? '' : ` Pitfall variants (${esc(listWords(v.excluded))}) are left out of the ranking: they reproduce common mistakes so their cost can be measured.`;
+  const frequencyNote =
+    v.frequency === null
+      ? `Money is per run: the scenario does not say how often it happens (<code>economics.occurrencesPerYear</code>), so no figure is scaled to a day or a year.`
+      : `Money is per run first; a year is ${esc(fmtNumber(v.frequency.occurrencesPerYear, Number.isInteger(v.frequency.occurrencesPerYear) ? 0 : 3))} runs (${esc(frequencyWords(v.frequency, scenario.durationS))}).`;
   parts.push(
-    `<p class="note">Money is in the scenario's currency units. An oversold order costs its value (average order value ${esc(fmtMoney(econ.averageOrderValue))}) plus the lifetime value lost when the disappointed customer churns (${esc(fmtMoney(econ.customerLifetimeValue))} × ${esc(String(econ.churnMultiplier))}); ` +
-      `a run's oversells are scaled to a day, and a year is 365 such days. Intervals are 95% confidence intervals over the seeds; differences are paired per seed (common random numbers).${excluded}</p>`,
+    `<p class="note">Money is in the scenario's currency units. An oversold order costs its value (average order value ${esc(fmtMoney(econ.averageOrderValue))}) plus the lifetime value lost when the disappointed customer churns (${esc(fmtMoney(econ.customerLifetimeValue))} × ${esc(String(econ.churnMultiplier))}). ` +
+      `${frequencyNote} Intervals are 95% confidence intervals over the seeds; differences are paired per seed (common random numbers).${excluded}</p>`,
   );
   return `<div class="summary" data-winner="${esc(w.strategy)}">${parts.join('\n')}</div>`;
+}
+
+/** Every other strategy against the scenario's reference: what choosing it instead saves (negative: costs). */
+function referenceList(v: Verdict, s: CompareSummary, durationS: number): string {
+  const ref = v.reference!.strategy;
+  // The winner against the reference is the paragraph above; the list holds the others.
+  const shown = s.againstReference.map((a, i) => ({ a, i })).filter(({ a }) => !(v.comparedWith === 'reference' && a.strategy === v.winner.strategy));
+  if (shown.length === 0) return '';
+  const items = shown.map(({ a, i }) => {
+    const path = `/summary/againstReference/${i}`;
+    const sig = significant(a.impactSavedPerRun.ci95) ? (a.impactSavedPerRun.mean < 0 ? ' (negative: it costs more than the reference)' : '') : ' (not distinguishable from the reference on these seeds)';
+    return `<li data-strategy="${esc(a.strategy)}"><strong>${esc(a.strategy)}</strong> saves ${money(a.impactSavedPerRun, `${path}/impactSavedPerRun`)} per run in oversells${yearly(a.impactSavedPerYear, `${path}/impactSavedPerYear`, v.frequency, durationS)}${sig}; oversells avoided per run ${count(a.oversellsAvoidedPerRun, `${path}/oversellsAvoidedPerRun`)}, lost sales avoided ${count(a.lostSalesAvoidedPerRun, `${path}/lostSalesAvoidedPerRun`)}.</li>`;
+  });
+  return `<p>Against the reference, ${esc(ref)} (per seed: ${esc(ref)} minus the strategy; positive means the strategy does better)${v.comparedWith === 'reference' ? ', the other strategies' : ''}:</p><ul class="against-reference" data-reference="${esc(ref)}">${items.join('')}</ul>`;
 }
 
 export function assertionsSentence(report: CheckReport | null): string {
@@ -143,7 +206,10 @@ function comparisonTable(result: CompareResult, winner: string): string {
     const cells = result.strategies.map((s, i) => {
       const e = s.metrics[m];
       const base = pointer('result', 'strategies', i, 'metrics', m);
-      return `<td data-strategy="${esc(s.strategy)}" data-metric="${m}">${datum('span', { text: fmtMetric(m, e.mean), value: e.mean, path: `${base}/mean` })}<span class="ci">${datum('span', { text: fmtMetric(m, e.ci95[0]), value: e.ci95[0], path: `${base}/ci95/0` })} to ${datum('span', { text: fmtMetric(m, e.ci95[1]), value: e.ci95[1], path: `${base}/ci95/1` })}</span></td>`;
+      // No data is said in words and tied to the JSON's null, never shown as a number.
+      if (e === null) return `<td data-strategy="${esc(s.strategy)}" data-metric="${m}">${datum('span', { text: noDataWords(m), value: null, path: base, className: 'no-data' })}</td>`;
+      const partial = e.seedsWithData === undefined ? '' : `<span class="ci">${datum('span', { text: `${e.seedsWithData} of ${result.seeds.length} seeds with data`, value: e.seedsWithData, path: `${base}/seedsWithData` })}</span>`;
+      return `<td data-strategy="${esc(s.strategy)}" data-metric="${m}">${datum('span', { text: fmtMetric(m, e.mean), value: e.mean, path: `${base}/mean` })}<span class="ci">${datum('span', { text: fmtMetric(m, e.ci95[0]), value: e.ci95[0], path: `${base}/ci95/0` })} to ${datum('span', { text: fmtMetric(m, e.ci95[1]), value: e.ci95[1], path: `${base}/ci95/1` })}</span>${partial}</td>`;
     });
     return `<th scope="row">${esc(metricHeading(m))}</th>${cells.join('')}`;
   });
@@ -151,9 +217,9 @@ function comparisonTable(result: CompareResult, winner: string): string {
 }
 
 function pairedTable(result: CompareResult): string {
-  const baseline = result.strategies[0]?.strategy;
-  const others = result.strategies.slice(1).map((s) => s.strategy);
-  if (baseline === undefined || others.length === 0) return '';
+  const baseline = result.baseline;
+  const others = result.strategies.map((s) => s.strategy).filter((s) => s !== baseline);
+  if (others.length === 0) return '';
   const head = [th('metric (unit)'), ...others.map((o) => th(`${o} − ${baseline}`))];
   const rows = COMPARE_METRICS.map((m) => {
     const cells = others.map((o) => {
@@ -161,24 +227,30 @@ function pairedTable(result: CompareResult): string {
       const d = result.paired[k];
       if (d === undefined) return '<td></td>';
       const base = pointer('result', 'paired', k);
-      const sig = significant(d.ci95);
-      const better = sig && (METRIC_INFO[m].lowerIsBetter ? d.meanDiff < 0 : d.meanDiff > 0);
-      return `<td class="${sig ? 'significant' : ''}" data-strategy="${esc(o)}" data-metric="${m}" title="${sig ? (better ? 'better than the baseline' : 'worse than the baseline') : 'not distinguishable from the baseline'}">${datum('span', { text: `${d.meanDiff > 0 ? '+' : ''}${fmtMetric(m, d.meanDiff)}`, value: d.meanDiff, path: `${base}/meanDiff` })}${sig ? (better ? ' ▼' : ' ▲') : ''}<span class="ci">${datum('span', { text: fmtMetric(m, d.ci95[0]), value: d.ci95[0], path: `${base}/ci95/0` })} to ${datum('span', { text: fmtMetric(m, d.ci95[1]), value: d.ci95[1], path: `${base}/ci95/1` })}</span></td>`;
+      if (d.meanDiff === null || d.ci95 === null) return `<td data-strategy="${esc(o)}" data-metric="${m}">${datum('span', { text: noDataWords(m), value: null, path: `${base}/meanDiff`, className: 'no-data' })}</td>`;
+      const change = describeChange(m, { meanDiff: d.meanDiff, ci95: d.ci95 });
+      const sig = change.verdict !== 'same';
+      // The arrow says which way the metric moved; the word and its colour whether that is better.
+      const mark = sig ? ` <span class="${change.verdict === 'better' ? 'ok' : 'fail'}" data-change="${change.verdict}">${change.arrow} ${change.verdict}</span>` : '';
+      const title = sig ? `${change.verdict} than ${baseline}` : `not distinguishable from ${baseline}`;
+      return `<td class="${sig ? `significant ${change.verdict}` : ''}" data-strategy="${esc(o)}" data-metric="${m}" title="${esc(title)}">${datum('span', { text: `${d.meanDiff > 0 ? '+' : ''}${fmtMetric(m, d.meanDiff)}`, value: d.meanDiff, path: `${base}/meanDiff` })}${mark}<span class="ci">${datum('span', { text: fmtMetric(m, d.ci95[0]), value: d.ci95[0], path: `${base}/ci95/0` })} to ${datum('span', { text: fmtMetric(m, d.ci95[1]), value: d.ci95[1], path: `${base}/ci95/1` })}</span></td>`;
     });
     return `<th scope="row">${esc(metricHeading(m))}</th>${cells.join('')}`;
   });
-  return `<h3>Paired differences against ${esc(baseline)}</h3><p>Per seed, each strategy minus ${esc(baseline)} on the same orders and faults, then the mean and its 95% interval. Bold: the interval excludes zero (▼ better, ▲ worse than ${esc(baseline)}).</p>${table({ head, rows, className: 'paired' })}`;
+  const why = baseline === result.strategies[0]?.strategy ? '' : ` (${esc(baseline)} is the scenario's reference)`;
+  return `<h3>Paired differences against ${esc(baseline)}</h3><p>Per seed, each strategy minus ${esc(baseline)}${why} on the same orders and faults, then the mean and its 95% interval. Bold: the interval excludes zero. ▲ the metric went up, ▼ it went down; <em>better</em> or <em>worse</em> follows each metric's own direction (fewer oversells is better, higher freshness is better).</p>${table({ head, rows, className: 'paired' })}`;
 }
 
 function seedCharts(input: CompareReportInput): Chart[] {
   const { result, scenario } = input;
   const names = result.strategies.map((s) => s.strategy);
-  const rows = (m: CompareMetric): { category: string; mean: number; lo: number; hi: number }[] => result.strategies.map((s) => ({ category: s.strategy, mean: s.metrics[m].mean, lo: s.metrics[m].ci95[0], hi: s.metrics[m].ci95[1] }));
+  const est = (s: StrategySummary, m: 'oversells' | 'lostSales' | 'impactPerRun'): Estimate => s.metrics[m];
+  const rows = (m: 'oversells' | 'lostSales' | 'impactPerRun'): { category: string; mean: number; lo: number; hi: number }[] => result.strategies.map((s) => ({ category: s.strategy, mean: est(s, m).mean, lo: est(s, m).ci95[0], hi: est(s, m).ci95[1] }));
   const per = `per run (${fmtDuration(scenario.durationS)} simulated)`;
-  const words = (m: CompareMetric): string => result.strategies.map((s) => `${s.strategy} ${fmtMetric(m, s.metrics[m].mean)} (${fmtMetric(m, s.metrics[m].ci95[0])} to ${fmtMetric(m, s.metrics[m].ci95[1])})`).join('; ');
+  const words = (m: 'oversells' | 'lostSales' | 'impactPerRun'): string => result.strategies.map((s) => `${s.strategy} ${fmtMetric(m, est(s, m).mean)} (${fmtMetric(m, est(s, m).ci95[0])} to ${fmtMetric(m, est(s, m).ci95[1])})`).join('; ');
   const seeds = `${result.seeds.length} seeds`;
   const altCounts = `Mean oversells and lost sales ${per} over ${seeds}, with 95% confidence intervals as error bars. Oversells: ${words('oversells')}. Lost sales: ${words('lostSales')}.`;
-  const altMoney = `Mean revenue lost to oversells per day over ${seeds}, with 95% confidence intervals: ${words('totalDailyImpact')}.`;
+  const altMoney = `Mean revenue lost to oversells ${per} over ${seeds}, with 95% confidence intervals: ${words('impactPerRun')}.`;
   return [
     {
       id: 'oversells-lost-sales',
@@ -198,15 +270,15 @@ function seedCharts(input: CompareReportInput): Chart[] {
     },
     {
       id: 'impact',
-      title: `Revenue lost to oversells per day (${seeds}, 95% intervals)`,
+      title: `Revenue lost to oversells per run (${seeds}, 95% intervals)`,
       alt: altMoney,
       spec: intervalBarsSpec({
-        title: `Revenue lost to oversells per day (${seeds}, 95% intervals)`,
+        title: `Revenue lost to oversells per run (${seeds}, 95% intervals)`,
         description: altMoney,
         categories: names,
         categoryTitle: 'strategy',
-        panels: [{ title: 'Oversell revenue impact', rows: rows('totalDailyImpact') }],
-        yTitle: 'money per day (currency units)',
+        panels: [{ title: 'Oversell revenue impact', rows: rows('impactPerRun') }],
+        yTitle: `money ${per} (currency units)`,
         yFormat: ',.0f',
         width: Math.max(240, 70 * names.length),
       }),

@@ -3,10 +3,11 @@
  * its unit, money, clock times within a run. The terminal's formatters (src/cli/format.ts) are
  * reused so a number reads the same in the table on screen and in the report.
  */
-import type { CompareMetric } from '../analysis/metrics.js';
+import { BETTER, type CompareMetric } from '../analysis/metrics.js';
 import { fmtMetric, fmtMs, fmtNumber } from '../cli/format.js';
 
-export { fmtMetric, fmtMs, fmtNumber, fmtPercent, fmtSeeds } from '../cli/format.js';
+export { describeChange, fmtMetric, fmtMs, fmtNumber, fmtPercent, fmtSeeds, noDataWords } from '../cli/format.js';
+export { DAYS_PER_YEAR } from '../scenarios/economics.js';
 
 export interface MetricInfo {
   /** What it is, in words. */
@@ -17,18 +18,23 @@ export interface MetricInfo {
   readonly lowerIsBetter: boolean;
 }
 
-export const METRIC_INFO: Readonly<Record<CompareMetric, MetricInfo>> = {
-  oversells: { label: 'Oversells', unit: 'orders per run', lowerIsBetter: true },
-  lostSales: { label: 'Lost sales', unit: 'customers turned away per run', lowerIsBetter: true },
-  integrityViolations: { label: 'Integrity violations', unit: 'per run', lowerIsBetter: true },
-  latencyMsP99: { label: 'Propagation latency p99', unit: 'duration', lowerIsBetter: true },
-  staleWindowMsP99: { label: 'Stale window p99', unit: 'duration', lowerIsBetter: true },
-  meanConfidence: { label: 'Listing freshness', unit: 'mean confidence, 0 to 1', lowerIsBetter: false },
-  invisibleFraction: { label: 'Time invisible', unit: 'share of listing-time', lowerIsBetter: true },
-  totalDailyImpact: { label: 'Oversell revenue impact', unit: 'money per day', lowerIsBetter: true },
-  apiCalls: { label: 'API calls', unit: 'per run', lowerIsBetter: true },
-  dlqParked: { label: 'Parked in the DLQ', unit: 'updates per run', lowerIsBetter: true },
+const INFO: Readonly<Record<CompareMetric, Omit<MetricInfo, 'lowerIsBetter'>>> = {
+  oversells: { label: 'Oversells', unit: 'orders per run' },
+  lostSales: { label: 'Lost sales', unit: 'customers turned away per run' },
+  integrityViolations: { label: 'Integrity violations', unit: 'per run' },
+  latencyMsP99: { label: 'Propagation latency p99', unit: 'duration' },
+  staleWindowMsP99: { label: 'Stale window p99', unit: 'duration' },
+  meanConfidence: { label: 'Listing freshness', unit: 'mean confidence, 0 to 1' },
+  invisibleFraction: { label: 'Time invisible', unit: 'share of listing-time' },
+  impactPerRun: { label: 'Oversell revenue impact', unit: 'money per run' },
+  totalDailyImpact: { label: 'Oversell revenue impact', unit: 'money per average day, from the declared frequency' },
+  apiCalls: { label: 'API calls', unit: 'per run' },
+  dlqParked: { label: 'Parked in the DLQ', unit: 'updates per run' },
 };
+
+export const METRIC_INFO: Readonly<Record<CompareMetric, MetricInfo>> = Object.fromEntries(
+  Object.entries(INFO).map(([m, info]) => [m, { ...info, lowerIsBetter: BETTER[m as CompareMetric] === 'lower' }]),
+) as Record<CompareMetric, MetricInfo>;
 
 export function metricHeading(metric: CompareMetric): string {
   const info = METRIC_INFO[metric];
@@ -39,8 +45,6 @@ export function metricHeading(metric: CompareMetric): string {
 export function fmtMoney(x: number): string {
   return fmtNumber(Math.round(x), 0);
 }
-
-export const DAYS_PER_YEAR = 365;
 
 /** `0:30:01.498`: a moment of a run as hours:minutes:seconds.milliseconds from its start. */
 export function fmtClock(ms: number): string {

@@ -254,7 +254,7 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
   const channelIds = scenario.channels.map((c) => c.id);
   const channels = channelIds.map((channel) => {
     const live = audit.latencyMsByChannel[channel];
-    const values = predicted.map((r) => r.channels.find((c) => c.id === channel)).filter((c) => c !== undefined && c.latencyMs.count > 0).map((c) => c!.latencyMs.p99);
+    const values = predicted.map((r) => r.channels.find((c) => c.id === channel)).flatMap((c) => (c === undefined || c.latencyMs.p99 === null ? [] : [c.latencyMs.p99]));
     return { channel, liveP99Ms: live?.p99 ?? null, liveCount: live?.count ?? null, predictedP99Ms: prediction(values) };
   });
   const liveAssertions = scenarioAssertions(scenario)
@@ -439,7 +439,7 @@ function charts(input: LiveReportInput, r: LiveResult): Chart[] {
   const cdfRows: CdfRow[] = [];
   const marks: MarkRow[] = [];
   for (const c of first?.channels ?? []) {
-    if (c.latencyMs.count > 0) {
+    if (c.latencyMs.p99 !== null) {
       c.latencyCdf.q.forEach((q, i) => cdfRows.push({ channel: c.id, strategy: 'predicted', q, ms: c.latencyCdf.ms[i]! }));
       marks.push({ channel: c.id, strategy: 'predicted', ms: c.latencyMs.p99, label: 'p99' });
     }

@@ -13,7 +13,8 @@ import { channelCeilings } from './capacity.js';
 import { renderChart } from './charts.js';
 import { assertionsSentence, strategyWords } from './compare.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';
-import { DAYS_PER_YEAR, fmtDuration, fmtMetric, fmtMoney, fmtMs, fmtNumber, fmtPercent } from './format.js';
+import { frequencyWords } from '../scenarios/economics.js';
+import { fmtDuration, fmtMetric, fmtMoney, fmtMs, fmtNumber, fmtPercent } from './format.js';
 import { datum, esc, pointer, table, th } from './html.js';
 import { assertionsSection, channelTable, figures, oversellExplanations, reproducibilitySection, runCharts, type Reproducibility } from './sections.js';
 import { page } from './template.js';
@@ -36,11 +37,20 @@ function v(result: SimulationResult, text: string, ...path: (string | number)[])
 function summaryHtml(input: RunReportInput): string {
   const r = input.result;
   const l = r.leakage;
-  const yearly = (x: number): string => fmtMoney(x * DAYS_PER_YEAR);
+  const durationS = input.scenario.durationS;
+  // Money per run first; a year only from the scenario's frequency, with that assumption said.
+  const year =
+    l.frequency === null || l.perYear === null
+      ? ` The scenario does not say how often it happens (<code>economics.occurrencesPerYear</code>), so this is not scaled to a day or a year.`
+      : ` That is about ${v(r, fmtMoney(l.perYear.totalImpact), 'leakage', 'perYear', 'totalImpact')} a year ${esc(frequencyWords(l.frequency, durationS))}, with another ${v(r, fmtMoney(l.perYear.lostSalesRevenue), 'leakage', 'perYear', 'lostSalesRevenue')} of lost sales.`;
+  const latency =
+    r.latencyMs.p99 === null
+      ? `No update was sent to any channel in this run: no propagation, so no latency to report.`
+      : `Stock changes reached the channels within ${v(r, fmtMs(r.latencyMs.p99), 'latencyMs', 'p99')} for 99% of updates (alert threshold ${esc(fmtMs(engineConfig(input.scenario).alertThresholdMs))}).`;
   return `<div class="summary" data-strategy="${esc(r.strategy)}">
-<p class="headline">${esc(r.strategy)} on ${esc(r.scenario)}, seed ${r.seed}: ${v(r, fmtNumber(r.oversells), 'oversells')} oversells and ${v(r, fmtNumber(r.lostSales), 'lostSales')} lost sales in ${esc(fmtDuration(input.scenario.durationS))} simulated.</p>
-<p>Oversells cost ${v(r, fmtMoney(l.totalDailyImpact), 'leakage', 'totalDailyImpact')} a day (${v(r, fmtMoney(l.directRevenueLoss), 'leakage', 'directRevenueLoss')} in cancelled orders and ${v(r, fmtMoney(l.ltvErosion), 'leakage', 'ltvErosion')} in lifetime value of customers who churn), about ${esc(yearly(l.totalDailyImpact))} a year if every day were like this one. Customers turned away by listings showing 0 cost another ${v(r, fmtMoney(l.lostSalesRevenue), 'leakage', 'lostSalesRevenue')} a day. The seed article's closed-form model predicts ${v(r, fmtMoney(l.seedModel.totalDailyImpact), 'leakage', 'seedModel', 'totalDailyImpact')} a day for its inputs.</p>
-<p>Stock changes reached the channels within ${v(r, fmtMs(r.latencyMs.p99), 'latencyMs', 'p99')} for 99% of updates (alert threshold ${esc(fmtMs(engineConfig(input.scenario).alertThresholdMs))}); listings kept a mean confidence of ${v(r, fmtNumber(r.freshness.meanConfidence, 3), 'freshness', 'meanConfidence')} and were invisible ${v(r, fmtPercent(r.freshness.invisibleFraction, 2), 'freshness', 'invisibleFraction')} of the time. ${r.integrityViolations === 0 ? 'The engine kept its integrity: no invariant was broken.' : `${v(r, fmtNumber(r.integrityViolations), 'integrityViolations')} integrity violations.`} ${r.converged ? 'Every channel converged to the source of truth after the faults stopped.' : 'The channels did NOT converge to the source of truth after the faults stopped.'}</p>
+<p class="headline">${esc(r.strategy)} on ${esc(r.scenario)}, seed ${r.seed}: ${v(r, fmtNumber(r.oversells), 'oversells')} oversells and ${v(r, fmtNumber(r.lostSales), 'lostSales')} lost sales in ${esc(fmtDuration(durationS))} simulated.</p>
+<p>Oversells cost ${v(r, fmtMoney(l.perRun.totalImpact), 'leakage', 'perRun', 'totalImpact')} in this run (${v(r, fmtMoney(l.perRun.directRevenueLoss), 'leakage', 'perRun', 'directRevenueLoss')} in cancelled orders and ${v(r, fmtMoney(l.perRun.ltvErosion), 'leakage', 'perRun', 'ltvErosion')} in lifetime value of customers who churn). Customers turned away by listings showing 0 cost another ${v(r, fmtMoney(l.perRun.lostSalesRevenue), 'leakage', 'perRun', 'lostSalesRevenue')}.${year} The seed article's closed-form model, a daily figure by its definition, predicts ${v(r, fmtMoney(l.seedModel.totalDailyImpact), 'leakage', 'seedModel', 'totalDailyImpact')} a day for its inputs.</p>
+<p>${latency} Listings kept a mean confidence of ${v(r, fmtNumber(r.freshness.meanConfidence, 3), 'freshness', 'meanConfidence')} and were invisible ${v(r, fmtPercent(r.freshness.invisibleFraction, 2), 'freshness', 'invisibleFraction')} of the time. ${r.integrityViolations === 0 ? 'The engine kept its integrity: no invariant was broken.' : `${v(r, fmtNumber(r.integrityViolations), 'integrityViolations')} integrity violations.`} ${r.converged ? 'Every channel converged to the source of truth after the faults stopped.' : 'The channels did NOT converge to the source of truth after the faults stopped.'}</p>
 ${assertionsSentence(input.assertions)}
 <p class="note">One seed gives one sample, with no confidence interval: <code>invsim compare ${esc(input.reproducibility.file)} --scenario ${esc(r.scenario)}</code> runs every strategy on many seeds. Money is in the scenario's currency units.</p>
 </div>`;
@@ -56,6 +66,7 @@ function numbersTable(r: SimulationResult): string {
     staleWindowMsP99: ['staleWindowMs', 'p99'],
     meanConfidence: ['freshness', 'meanConfidence'],
     invisibleFraction: ['freshness', 'invisibleFraction'],
+    impactPerRun: ['leakage', 'perRun', 'totalImpact'],
     totalDailyImpact: ['leakage', 'totalDailyImpact'],
     apiCalls: ['api', 'calls'],
     dlqParked: ['dlq', 'parked'],
@@ -77,7 +88,7 @@ export async function buildRunReport(input: RunReportInput): Promise<BuiltReport
     assertions: input.assertions,
     result,
     runs: [],
-    summary: { strategy: result.strategy, seed: result.seed, oversells: result.oversells, lostSales: result.lostSales, totalDailyImpact: result.leakage.totalDailyImpact, assertionsHeld: input.assertions === null ? null : input.assertions.passed },
+    summary: { strategy: result.strategy, seed: result.seed, oversells: result.oversells, lostSales: result.lostSales, impactPerRun: result.leakage.perRun.totalImpact, totalDailyImpact: result.leakage.totalDailyImpact, assertionsHeld: input.assertions === null ? null : input.assertions.passed },
   };
   const html = page({
     kind: 'run',

@@ -69,13 +69,14 @@ function latencyChart(options: RunChartsOptions, label: string, channelIds: read
     for (const { result } of options.runs) {
       const c = result.channels.find((x) => x.id === channel);
       if (c === undefined) continue;
-      if (c.latencyMs.count === 0) {
+      const p99 = c.latencyMs.p99;
+      if (c.latencyMs.count === 0 || p99 === null) {
         silent.push(`${result.strategy} on ${channel}`);
         continue;
       }
       c.latencyCdf.q.forEach((q, i) => rows.push({ channel, strategy: result.strategy, q, ms: c.latencyCdf.ms[i]! }));
-      marks.push({ channel, strategy: result.strategy, ms: c.latencyMs.p99, label: 'p99' });
-      parts.push(`${options.runs.length > 1 ? `${result.strategy} ` : ''}${fmtMs(c.latencyMs.p99)}${c.latencyMs.p99 > options.thresholdMs ? ' (above the alert threshold)' : ''}`);
+      marks.push({ channel, strategy: result.strategy, ms: p99, label: 'p99' });
+      parts.push(`${options.runs.length > 1 ? `${result.strategy} ` : ''}${fmtMs(p99)}${p99 > options.thresholdMs ? ' (above the alert threshold)' : ''}`);
     }
     if (parts.length > 0) p99Words.push(`${channel}: ${parts.join(', ')}`);
   }
@@ -149,7 +150,10 @@ export function channelTable(runs: readonly RunView[], ceilings: ReadonlyMap<str
   for (const { result, path } of runs) {
     result.channels.forEach((c, j) => {
       const p = (...rest: (string | number)[]): string => `${path}${pointer('channels', j, ...rest)}`;
-      const ms = (field: 'p50' | 'p95' | 'p99' | 'max'): string => datum('td', { text: c.latencyMs.count === 0 ? '–' : fmtMs(c.latencyMs[field]), value: c.latencyMs[field], path: p('latencyMs', field) });
+      const ms = (field: 'p50' | 'p95' | 'p99' | 'max'): string => {
+        const value = c.latencyMs[field];
+        return datum('td', { text: value === null ? 'no propagation' : fmtMs(value), value, path: p('latencyMs', field), ...(value === null ? { className: 'no-data' } : {}) });
+      };
       const ceiling = ceilings.get(c.id) ?? null;
       rows.push(
         [

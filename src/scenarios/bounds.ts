@@ -70,6 +70,12 @@ export const MAX_STALENESS_S = 365 * DAY_S;
 /** Money per order or customer, and the churn multiplier. */
 export const MAX_MONEY = 1_000_000_000_000;
 export const MAX_CHURN_MULTIPLIER = 1_000;
+/**
+ * `economics.occurrencesPerYear`: how often the scenario's situation happens. At most one a
+ * second; and, checked across fields, at most as often as runs of `durationS` fit in a year.
+ */
+export const MAX_OCCURRENCES_PER_YEAR = 365 * DAY_S;
+export const YEAR_S = 365 * DAY_S;
 
 /** The run budget (budget.ts): totals over one run of one strategy. */
 export const RUN_BUDGET = {

@@ -245,6 +245,11 @@ const economics = z.strictObject({
   averageOrderValue: num(0, B.MAX_MONEY),
   customerLifetimeValue: num(0, B.MAX_MONEY),
   churnMultiplier: num(0, B.MAX_CHURN_MULTIPLIER),
+  /**
+   * How many times a year the scenario's situation happens (a flash sale 12 times, Black Friday
+   * once). Day and year money figures are shown only with it, or for a scenario of whole days.
+   */
+  occurrencesPerYear: above(0, B.MAX_OCCURRENCES_PER_YEAR).optional(),
   /** The seed model's inputs, shown beside the measured leakage. */
   seedModel: z
     .strictObject({ dailyOrderVolume: above(0, B.MAX_RATE), syncWindowSeconds: spanS, oversellProbability: above(0, 1) })
@@ -263,6 +268,7 @@ export const ASSERTABLE_METRICS = [
   'meanConfidence',
   'invisibleFraction',
   'belowMinConfidenceFraction',
+  'impactPerRun',
   'totalDailyImpact',
   'apiCalls',
   'apiThrottled',
@@ -295,6 +301,8 @@ const scenarioShape = z.strictObject({
   inventory_sync: inventorySyncTemplate.optional(),
   economics,
   strategies: recordOf(strategy, B.MAX_STRATEGIES, 'strategies'),
+  /** The strategy the scenario's question is about: summaries compare every other one against it. */
+  reference: ident.optional(),
   assert: z.union([assertBlock, list(assertBlock)]).optional(),
 });
 

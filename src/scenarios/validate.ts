@@ -11,6 +11,7 @@
  */
 import { DEFAULT_RETRY_POLICY } from '../engine/retry.js';
 import { CHANNEL_PRESETS, presetParameters, validatePreset, type ChannelPreset, type PresetId } from '../sim/channels/presets.js';
+import { YEAR_S } from './bounds.js';
 import { formatPath, type PathIssue, type PathKey } from './issues.js';
 import { channelSchema, type ChannelSpec } from './schema.js';
 import { didYouMean, listWords } from './suggest.js';
@@ -89,6 +90,8 @@ function checkScenario(c: Check): void {
   checkDemand(c);
   checkFaults(c);
   checkStrategies(c);
+  checkReference(c);
+  checkEconomics(c);
   checkAsserts(c);
   checkPresets(c);
   checkRetryPolicy(c);
@@ -185,6 +188,24 @@ function checkPartition(c: Check, at: readonly PathKey[], allocation: Raw | unde
     else if (e !== undefined && Object.hasOwn(e, 'fixed')) c.add([...path, id], 'allocation', 'partitionStock needs a percent here, not a fixed number of units');
   }
   if (total > 100) c.add(path, 'allocation', `the percents add up to ${Number(total.toFixed(6))}; with partitionStock they must add up to <= 100`);
+}
+
+/** `reference` must name one of the scenario's strategies. */
+function checkReference(c: Check): void {
+  const name = c.raw['reference'];
+  const names = c.strategyNames;
+  if (typeof name !== 'string' || names === undefined || names.length === 0 || names.includes(name)) return;
+  c.add(['reference'], 'unknown_strategy', `unknown strategy ${JSON.stringify(name)}${didYouMean(name, names, `; declared strategies: ${listWords(names)}`)}`);
+}
+
+/** Runs of `durationS` cannot happen more often than they fit, end to end, in a year. */
+function checkEconomics(c: Check): void {
+  const occurrences = finite(asRaw(c.raw['economics'])?.['occurrencesPerYear']);
+  if (occurrences === undefined || c.durationS === undefined || occurrences <= 0) return;
+  const most = YEAR_S / c.durationS;
+  if (occurrences > most) {
+    c.add(['economics', 'occurrencesPerYear'], 'too_often', `a run of ${seconds(c.durationS)} fits at most ${Number(most.toFixed(3))} times in a year of 365 days, got ${occurrences}`);
+  }
 }
 
 function checkAsserts(c: Check): void {

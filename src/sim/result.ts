@@ -1,10 +1,20 @@
 /** The result of one simulated run: the JSON document `invsim run --json` prints. */
+import type { RunMoney } from '../scenarios/economics.js';
 
 export interface Percentiles {
   p50: number;
   p95: number;
   p99: number;
   max: number;
+}
+
+/** Percentiles of a measure that may have no sample at all: then every one is null, never 0 ("no propagation"). */
+export type MaybePercentiles = { [K in keyof Percentiles]: number | null };
+
+/** A latency snapshot's percentiles to the microsecond, or all null when it has no sample. */
+export function percentilesOrNull(snap: Percentiles & { readonly count: number }): MaybePercentiles {
+  const r = (x: number): number | null => (snap.count === 0 ? null : Math.round(x * 1000) / 1000);
+  return { p50: r(snap.p50), p95: r(snap.p95), p99: r(snap.p99), max: r(snap.max) };
 }
 
 export interface Violation {
@@ -39,7 +49,7 @@ export const LATENCY_CDF_QUANTILES: readonly number[] = [
 export interface ChannelResult {
   id: string;
   preset: string;
-  latencyMs: Percentiles & { count: number };
+  latencyMs: MaybePercentiles & { count: number };
   latencyCdf: LatencyCdf;
   api: { calls: number; throttled: number; failed: number; reads: number; itemsSent: number };
   orders: { placed: number; lostSales: number };
@@ -72,15 +82,14 @@ export interface SimulationResult {
   lostSales: number;
   integrityViolations: number;
   violations: Violation[];
-  latencyMs: Percentiles;
-  staleWindowMs: { p50: number; p99: number };
+  /** Over every channel; null when nothing was propagated. */
+  latencyMs: MaybePercentiles;
+  /** Null when no listing was ever stale. */
+  staleWindowMs: { p50: number | null; p99: number | null };
   freshness: { meanConfidence: number; invisibleFraction: number; belowMinConfidenceFraction: number };
-  leakage: {
-    oversellsPerDay: number;
-    directRevenueLoss: number;
-    ltvErosion: number;
-    totalDailyImpact: number;
-    lostSalesRevenue: number;
+  /** Money per run first; day and year figures only with the scenario's frequency (src/scenarios/economics.ts). */
+  leakage: RunMoney & {
+    /** The seed article's closed-form model: a daily figure by definition (its input is orders per day). */
     seedModel: {
       syncWindowsPerDay: number;
       estimatedOversellsPerDay: number;

@@ -8,7 +8,7 @@ import { AnalysisInputError } from '../../src/analysis/errors.js';
 import { COMPARE_METRICS, type CompareMetrics } from '../../src/analysis/metrics.js';
 import { inShard, mergeShards, parseShard, shardDocument, type ShardDocument, type ShardRun } from '../../src/analysis/shard.js';
 
-const plan: ComparePlan = { file: 'f.yaml', scenario: 's', strategies: ['a', 'b'], seeds: [1, 2, 3] };
+const plan: ComparePlan = { file: 'f.yaml', scenario: 's', strategies: ['a', 'b'], seeds: [1, 2, 3], frequency: null };
 
 function metrics(strategy: string, seed: number): CompareMetrics {
   return Object.fromEntries(COMPARE_METRICS.map((m, i) => [m, (strategy === 'a' ? 10 : 20) + seed * (i + 1)])) as CompareMetrics;

@@ -1,7 +1,9 @@
 // Proves `invsim compare` on the shipped flash-sale scenario: the JSON has the documented shape
 // (every metric with a mean inside its 95% interval, seeds as a list, per-run records), paired
 // differences agree with the per-seed runs, the terminal table shows mean ± half-width, and bad
-// flags exit 2 before anything runs.
+// flags exit 2 before anything runs. No number stands for no data: allocation propagates
+// nothing, so its latency p99 is null in the JSON, an empty CSV cell and "no propagation" in the
+// table; flash-sale declares no frequency, so its money is per run and its daily impact null.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +21,9 @@ describe('invsim compare', async () => {
 
   it('prints the documented JSON shape', () => {
     expect(run.code).toBe(0);
-    expect(Object.keys(result)).toEqual(['scenario', 'seeds', 'strategies', 'paired']);
+    expect(Object.keys(result)).toEqual(['scenario', 'seeds', 'baseline', 'frequency', 'strategies', 'paired']);
+    expect(result.baseline).toBe('event-driven');
+    expect(result.frequency).toBeNull();
     expect(result.scenario).toBe('flash-sale');
     expect(result.seeds).toEqual([5, 6, 7]);
     expect(result.strategies.map((s) => s.strategy)).toEqual(['event-driven', 'allocation']);
@@ -33,14 +37,18 @@ describe('invsim compare', async () => {
     expect(result.paired[0]).toEqual(expect.objectContaining({ strategy: 'allocation', baseline: 'event-driven', metric: 'oversells' }));
   });
 
-  it('has low <= mean <= high for every metric, and the mean of the runs', () => {
+  it('has low <= mean <= high for every metric, and the mean of the runs; null where no run has a value', () => {
     for (const s of result.strategies) {
       for (const m of COMPARE_METRICS) {
-        const { mean, ci95 } = s.metrics[m];
-        expect(ci95[0]).toBeLessThanOrEqual(mean);
-        expect(mean).toBeLessThanOrEqual(ci95[1]);
-        const runsMean = s.runs.reduce((sum, r) => sum + r.metrics[m], 0) / s.runs.length;
-        expect(mean).toBeCloseTo(runsMean, 5);
+        const e = s.metrics[m];
+        if (e === null) {
+          for (const r of s.runs) expect(r.metrics[m], `${s.strategy} ${m}`).toBeNull();
+          continue;
+        }
+        expect(e.ci95[0]).toBeLessThanOrEqual(e.mean);
+        expect(e.mean).toBeLessThanOrEqual(e.ci95[1]);
+        const runsMean = s.runs.reduce((sum, r) => sum + r.metrics[m]!, 0) / s.runs.length;
+        expect(e.mean).toBeCloseTo(runsMean, 5);
       }
     }
   });
@@ -48,9 +56,16 @@ describe('invsim compare', async () => {
   it('pairs per seed: the mean difference is the difference of the means, inside its interval', () => {
     const [base, other] = result.strategies;
     for (const d of result.paired) {
-      expect(d.meanDiff).toBeCloseTo(other!.metrics[d.metric].mean - base!.metrics[d.metric].mean, 5);
-      expect(d.ci95[0]).toBeLessThanOrEqual(d.meanDiff);
-      expect(d.meanDiff).toBeLessThanOrEqual(d.ci95[1]);
+      const a = other!.metrics[d.metric];
+      const b = base!.metrics[d.metric];
+      if (a === null || b === null) {
+        expect(d.meanDiff).toBeNull();
+        expect(d.ci95).toBeNull();
+        continue;
+      }
+      expect(d.meanDiff).toBeCloseTo(a.mean - b.mean, 5);
+      expect(d.ci95![0]).toBeLessThanOrEqual(d.meanDiff!);
+      expect(d.meanDiff!).toBeLessThanOrEqual(d.ci95![1]);
     }
     // Allocation partitions stock, so it never oversells; event-driven does in a flash sale.
     expect(result.strategies[1]!.metrics.oversells).toEqual({ mean: 0, ci95: [0, 0] });
@@ -69,7 +84,36 @@ describe('invsim compare', async () => {
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/^oversells +[\d.,]+ ± [\d.,]+ +0\.0 ± 0\.0$/m);
     expect(table.out).toContain('paired differences against event-driven');
-    expect(table.out).toMatch(/^totalDailyImpact +-[\d,]+ ± [\d,]+ [* ]$/m);
+    expect(table.out).toMatch(/^impactPerRun +-[\d,]+ ± [\d,]+( ▼ better)?$/m);
+  });
+
+  it('gives a strategy that propagated nothing a null p99, never 0 ms: JSON, CSV and table', async () => {
+    const allocation = result.strategies.find((s) => s.strategy === 'allocation')!;
+    expect(allocation.metrics.latencyMsP99).toBeNull();
+    for (const r of allocation.runs) expect(r.metrics.latencyMsP99).toBeNull();
+    expect(result.paired.find((d) => d.strategy === 'allocation' && d.metric === 'latencyMsP99')).toMatchObject({ meanDiff: null, ci95: null });
+    const csv = readFileSync(join(outDir, 'compare-flash-sale.csv'), 'utf8').trim().split('\n');
+    const column = csv[0]!.split(',').indexOf('latencyMsP99');
+    for (const line of csv.slice(1).filter((l) => l.includes(',allocation,'))) expect(line.split(',')[column]).toBe('');
+    const table = await runCli(ARGS);
+    expect(table.out).toMatch(/^latencyMsP99 +[\d.]+ s ± [\d.]+ s +no propagation$/m);
+    expect(table.out).not.toMatch(/^latencyMsP99 .* 0 ms ± 0 ms/m);
+  });
+
+  it('marks each paired difference by its direction and by whether that is better for the metric', async () => {
+    const table = (await runCli(ARGS)).out.split('paired differences')[1]!;
+    // Allocation has fewer oversells (down, better), more lost sales (up, worse), higher freshness (up, better).
+    expect(table).toMatch(/^oversells +-[\d.,]+ ± [\d.,]+ ▼ better$/m);
+    expect(table).toMatch(/^lostSales +\+[\d.,]+ ± [\d.,]+ ▲ worse$/m);
+    expect(table).toMatch(/^meanConfidence +\+[\d.]+ ± [\d.]+ ▲ better$/m);
+  });
+
+  it('says money is per run when the scenario declares no frequency, with no day or year figure', async () => {
+    expect(result.strategies.every((s) => s.metrics.totalDailyImpact === null && s.metrics.impactPerRun !== null)).toBe(true);
+    const table = await runCli(ARGS);
+    expect(table.out).toMatch(/^totalDailyImpact +no frequency +no frequency$/m);
+    expect(table.out).toContain('the scenario declares no economics.occurrencesPerYear, so there is no day or year figure');
+    expect(table.out).not.toMatch(/a year|per day/);
   });
 
   it('exits 2 on bad flags, naming the problem', async () => {

@@ -81,16 +81,18 @@ describe('compare --report', async () => {
     const paths = new Set(data(html).map((d) => d.path));
     result.strategies.forEach((s, i) => {
       for (const m of COMPARE_METRICS) {
-        for (const leaf of ['mean', 'ci95/0', 'ci95/1']) expect(paths.has(`/result/strategies/${i}/metrics/${m}/${leaf}`), `${s.strategy} ${m} ${leaf}`).toBe(true);
+        // A metric with no data is one cell tied to the JSON's null, in words.
+        const leaves = s.metrics[m] === null ? [''] : ['/mean', '/ci95/0', '/ci95/1'];
+        for (const leaf of leaves) expect(paths.has(`/result/strategies/${i}/metrics/${m}${leaf}`), `${s.strategy} ${m} ${leaf}`).toBe(true);
       }
     });
-    result.paired.forEach((_, k) => {
-      for (const leaf of ['meanDiff', 'ci95/0', 'ci95/1']) expect(paths.has(`/result/paired/${k}/${leaf}`)).toBe(true);
+    result.paired.forEach((d, k) => {
+      for (const leaf of d.meanDiff === null ? ['meanDiff'] : ['meanDiff', 'ci95/0', 'ci95/1']) expect(paths.has(`/result/paired/${k}/${leaf}`)).toBe(true);
     });
     // The visible text is the value in the metric's format (the same as the terminal table).
     for (const d of data(html)) {
-      const m = /^\/result\/strategies\/\d+\/metrics\/(\w+)\/mean$/.exec(d.path);
-      if (m !== null) expect(d.text).toBe(fmtMetric(m[1]!, d.value as number));
+      const m = /^\/result\/strategies\/\d+\/metrics\/(\w+)(\/mean)?$/.exec(d.path);
+      if (m !== null) expect(d.text).toBe(fmtMetric(m[1]!, d.value as number | null));
     }
   });
 
@@ -113,7 +115,8 @@ describe('compare --report', async () => {
       for (const run of s.runs) {
         const row = rows[r++]!;
         expect(row.slice(0, 4)).toEqual(['flash-sale', s.strategy, String(run.seed), run.traceHash]);
-        expect(row.slice(4).map(Number)).toEqual(COMPARE_METRICS.map((m) => run.metrics[m]));
+        // No data (null) is an empty cell.
+        expect(row.slice(4).map((cell) => (cell === '' ? null : Number(cell)))).toEqual(COMPARE_METRICS.map((m) => run.metrics[m]));
       }
     }
   });

@@ -5,7 +5,8 @@ import type { CompareResult } from '../../analysis/compare.js';
 import { AnalysisInputError } from '../../analysis/errors.js';
 import { defaultWorkers } from '../../analysis/runner.js';
 import type { Scenario } from '../../scenarios/schema.js';
-import { fmtDifference, fmtEstimate, fmtSeeds, table } from '../format.js';
+import { fmtDifference, fmtEstimate, fmtNumber, fmtSeeds, table } from '../format.js';
+import type { Frequency } from '../../scenarios/economics.js';
 
 /** `--report FILE.html`, shared by run, compare and sweep. */
 export const reportOption = {
@@ -49,7 +50,7 @@ export function resolveStrategies(list: string | undefined, scenario: Scenario, 
   return names;
 }
 
-/** The terminal form of a comparison: one table of means, one of paired differences. */
+/** The terminal form of a comparison: one table of means, one of paired differences, and what the money rests on. */
 export function compareTable(result: CompareResult): string {
   const names = result.strategies.map((s) => s.strategy);
   const lines = [
@@ -61,12 +62,12 @@ export function compareTable(result: CompareResult): string {
       COMPARE_METRICS.map((m) => [m, ...result.strategies.map((s) => fmtEstimate(m, s.metrics[m]))]),
     ),
   ];
-  const baseline = names[0];
-  const others = names.slice(1);
-  if (baseline !== undefined && others.length > 0) {
+  const baseline = result.baseline;
+  const others = names.filter((n) => n !== baseline);
+  if (others.length > 0) {
     lines.push(
       '',
-      `paired differences against ${baseline} (per seed: strategy - ${baseline}; * the interval excludes 0)`,
+      `paired differences against ${baseline} (per seed: strategy - ${baseline}; ▲ up, ▼ down, then better or worse by the metric's better direction where the interval excludes 0)`,
       '',
       table(
         ['metric', ...others.map((o) => `${o} - ${baseline}`)],
@@ -80,5 +81,13 @@ export function compareTable(result: CompareResult): string {
       ),
     );
   }
+  lines.push('', moneyNote(result.frequency));
   return `${lines.join('\n')}\n`;
+}
+
+/** What the money figures are: per run, and a day only with the scenario's frequency. */
+export function moneyNote(frequency: Frequency | null): string {
+  if (frequency === null) return 'money: impactPerRun is per run; the scenario declares no economics.occurrencesPerYear, so there is no day or year figure (totalDailyImpact: no frequency)';
+  const basis = frequency.basis === 'declared' ? 'economics.occurrencesPerYear' : 'a run of whole days';
+  return `money: impactPerRun is per run; totalDailyImpact assumes ${fmtNumber(frequency.occurrencesPerYear, Number.isInteger(frequency.occurrencesPerYear) ? 0 : 3)} occurrences a year (${basis}), a year's cost / 365`;
 }

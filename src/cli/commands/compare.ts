@@ -8,6 +8,7 @@ import { inShard, parseShard, scenarioHash, shardDocument, type Shard, type Shar
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
 import type { RunRecord } from '../../analysis/metrics.js';
+import { scenarioFrequency } from '../../scenarios/economics.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { commandLine, makeCompareReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
@@ -31,7 +32,7 @@ export function compareBuilder(y: Argv): Argv<CompareArgs> {
     y
       .positional('file', { type: 'string', describe: 'scenario file (YAML)', demandOption: true })
       .option('scenario', { type: 'string', describe: 'scenario name in the file', demandOption: true })
-      .option('strategies', { type: 'string', describe: 'comma-separated strategies, the first is the baseline (default: every strategy, in file order)' })
+      .option('strategies', { type: 'string', describe: "comma-separated strategies (default: every strategy, in file order); the baseline of the paired differences is the scenario's reference when listed, else the first" })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
       .option('shard', { type: 'string', describe: 'run only slice i of n of the (strategy, seed) runs and print a shard document for `invsim merge`' })
       .option('out', { type: 'string', describe: 'also write the JSON and a CSV (one row per run) into this directory' })
@@ -40,7 +41,7 @@ export function compareBuilder(y: Argv): Argv<CompareArgs> {
     20,
   )
     .example('$0 compare scenarios.yaml --scenario baseline', 'every strategy on seeds 1..20, as a table')
-    .example('$0 compare scenarios.yaml --scenario flash-sale --strategies event-driven,allocation --seeds 50 --json', 'two strategies, paired differences against event-driven')
+    .example('$0 compare scenarios.yaml --scenario flash-sale --strategies event-driven,allocation --seeds 50 --json', 'two strategies, paired differences against the reference (flash-sale names event-driven)')
     .example('$0 compare scenarios.yaml --scenario baseline --seeds 200 --shard 3/8 > shard-3.json', 'one machine of eight; combine with `invsim merge shard-*.json`')
     .example('$0 compare scenarios.yaml --scenario flash-sale --workers 1 --out reports/out', 'in this thread; write JSON and CSV too')
     .example('$0 compare scenarios.yaml --scenario flash-sale --report reports/out/flash-sale.html', 'an HTML report for stakeholders, with .json and .csv beside it') as unknown as Argv<CompareArgs>;
@@ -50,7 +51,10 @@ export function comparePlan(args: Pick<CompareArgs, 'file' | 'scenario' | 'strat
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
   const seeds = seedRange(args.seeds, args.seedStart);
   if (seeds.length < MIN_COMPARE_SEEDS) throw new AnalysisInputError(`--seeds must be at least ${MIN_COMPARE_SEEDS} for a confidence interval, got ${seeds.length}`);
-  return { plan: { file: args.file, scenario: scenario.name, strategies: resolveStrategies(args.strategies, scenario), seeds }, hash: scenarioHash(scenario), scenario };
+  const strategies = resolveStrategies(args.strategies, scenario);
+  // The scenario's reference strategy is what the paired differences are taken against, when it is compared.
+  const baseline = scenario.reference !== undefined && strategies.includes(scenario.reference) ? scenario.reference : strategies[0]!;
+  return { plan: { file: args.file, scenario: scenario.name, strategies, baseline, frequency: scenarioFrequency(scenario), seeds }, hash: scenarioHash(scenario), scenario };
 }
 
 /** Runs the whole comparison (no sharding): the library entry point of `compare` and `start`. */

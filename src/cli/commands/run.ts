@@ -9,6 +9,8 @@ import { commandLine, makeRunReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
 import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
+import { fmtDuration } from '../../reports/format.js';
+import { frequencyWords } from '../../scenarios/economics.js';
 import { reportOption } from './common.js';
 
 export interface RunArgs {
@@ -59,7 +61,7 @@ export async function runCommand(args: RunArgs, out: (text: string) => void, err
     throw error;
   }
   trace?.commit();
-  out(args.json ? `${JSON.stringify(result, null, 2)}\n` : summarize(result, args.file));
+  out(args.json ? `${JSON.stringify(result, null, 2)}\n` : summarize(result, args.file, scenario.durationS));
   if (args.report !== undefined) {
     const command = commandLine(['invsim', 'run', args.file, '--scenario', args.scenario, '--strategy', args.strategy, '--seed', args.seed, ...(args.live ? ['--live'] : []), '--report', args.report]);
     const paths = writeReport(args.report, await makeRunReport({ file: args.file, scenario, result, command }));
@@ -75,19 +77,19 @@ export async function runCommand(args: RunArgs, out: (text: string) => void, err
   return EXIT.failed;
 }
 
-export function summarize(r: SimulationResult, file: string): string {
+export function summarize(r: SimulationResult, file: string, durationS: number): string {
   const lines = [
     `invsim run: ${r.scenario} / ${r.strategy} / seed ${r.seed}  (${fmtNumber(r.simulatedSeconds / 3600, 1)} h simulated)`,
     '',
     `  orders placed        ${fmtNumber(r.orders.placed)}  (fulfilled ${fmtNumber(r.orders.fulfilled)}, duplicates ignored ${fmtNumber(r.orders.duplicatesIgnored)})`,
     `  oversells            ${fmtNumber(r.oversells)}`,
     `  lost sales           ${fmtNumber(r.lostSales)}`,
-    `  propagation latency  p50 ${fmtMs(r.latencyMs.p50)}, p99 ${fmtMs(r.latencyMs.p99)}, max ${fmtMs(r.latencyMs.max)}`,
-    `  stale window         p50 ${fmtMs(r.staleWindowMs.p50)}, p99 ${fmtMs(r.staleWindowMs.p99)}`,
+    `  propagation latency  ${r.latencyMs.p99 === null ? 'no propagation (no update reached a channel)' : `p50 ${fmtMs(r.latencyMs.p50 ?? 0)}, p99 ${fmtMs(r.latencyMs.p99)}, max ${fmtMs(r.latencyMs.max ?? 0)}`}`,
+    `  stale window         ${r.staleWindowMs.p99 === null ? 'never stale' : `p50 ${fmtMs(r.staleWindowMs.p50 ?? 0)}, p99 ${fmtMs(r.staleWindowMs.p99)}`}`,
     `  freshness            mean confidence ${fmtNumber(r.freshness.meanConfidence, 3)}, invisible ${fmtPercent(r.freshness.invisibleFraction, 2)} of listing-time`,
     `  API calls            ${fmtNumber(r.api.calls)} (throttled ${fmtNumber(r.api.throttled)}, failed ${fmtNumber(r.api.failed)})`,
     `  dead-letter queue    ${fmtNumber(r.dlq.parked)} parked, max depth ${fmtNumber(r.dlq.maxDepth)}`,
-    `  revenue leakage      ${fmtNumber(r.leakage.totalDailyImpact, 0)} per day measured (seed model: ${fmtNumber(r.leakage.seedModel.totalDailyImpact, 0)})`,
+    ...moneyLines(r, durationS),
     `  integrity            ${r.integrityViolations === 0 ? 'no violations' : `${fmtNumber(r.integrityViolations)} VIOLATIONS`}`,
     `  converged            ${r.converged ? `yes, ${fmtMs(r.convergenceMs ?? 0)} after faults stopped` : 'NO'}`,
     `  trace hash           ${r.traceHash}`,
@@ -95,4 +97,19 @@ export function summarize(r: SimulationResult, file: string): string {
   for (const v of r.violations.slice(0, 5)) lines.push(`    ${v.invariant} at ${fmtMs(v.atMs)}: ${v.detail}`);
   lines.push('', `reproduce: invsim run ${file} --scenario ${r.scenario} --strategy ${r.strategy} --seed ${r.seed}`, '');
   return lines.join('\n');
+}
+
+/** Money per run first; a year only from the scenario's frequency, with the assumption in words. */
+function moneyLines(r: SimulationResult, durationS: number): string[] {
+  const l = r.leakage;
+  const money = (x: number): string => fmtNumber(x, 0);
+  const year =
+    l.frequency === null || l.perYear === null
+      ? 'no day or year figure: the scenario declares no economics.occurrencesPerYear'
+      : `about ${money(l.perYear.totalImpact)} a year ${frequencyWords(l.frequency, durationS)}; lost sales ${money(l.perYear.lostSalesRevenue)} a year`;
+  return [
+    `  revenue leakage      ${money(l.perRun.totalImpact)} this run (${fmtDuration(durationS)} simulated): ${money(l.perRun.directRevenueLoss)} in cancelled orders, ${money(l.perRun.ltvErosion)} in lifetime value; lost sales ${money(l.perRun.lostSalesRevenue)}`,
+    `                       ${year}`,
+    `  seed model           ${money(l.seedModel.totalDailyImpact)} a day (the seed article's closed-form model, daily by definition)`,
+  ];
 }

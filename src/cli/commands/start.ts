@@ -26,7 +26,7 @@ export interface StartArgs extends SeedArgs {
 }
 
 export const START_SCENARIOS = 'baseline,flash-sale';
-const SUMMARY_METRICS = ['oversells', 'lostSales', 'latencyMsP99', 'meanConfidence', 'totalDailyImpact', 'integrityViolations'] as const;
+const SUMMARY_METRICS = ['oversells', 'lostSales', 'latencyMsP99', 'meanConfidence', 'impactPerRun', 'integrityViolations'] as const;
 
 export function startBuilder(y: Argv): Argv<StartArgs> {
   return seedOptions(
@@ -42,7 +42,7 @@ export function startBuilder(y: Argv): Argv<StartArgs> {
 }
 
 function summary(result: CompareResult, scenario: Scenario, files: { json: string; csv: string }, report: ReportPaths | undefined): string {
-  // The report's ranking: lowest total daily impact, pitfall variants left out.
+  // The report's ranking: lowest revenue impact per run, pitfall variants left out.
   const best = verdict(result, scenario).winner;
   return [
     `${result.scenario}: ${result.strategies.length} strategies on seeds ${fmtSeeds(result.seeds)} (mean ± 95% CI half-width)`,
@@ -50,7 +50,7 @@ function summary(result: CompareResult, scenario: Scenario, files: { json: strin
       ['strategy', ...SUMMARY_METRICS],
       result.strategies.map((s) => [s.strategy, ...SUMMARY_METRICS.map((m) => fmtEstimate(m, s.metrics[m]))]),
     ),
-    `lowest revenue leakage: ${best.strategy} (${fmtEstimate('totalDailyImpact', best.metrics.totalDailyImpact)} per day${Object.values(scenario.strategies).some((x) => x.pitfall !== undefined) ? ', pitfall variants left out' : ''})`,
+    `lowest revenue leakage: ${best.strategy} (${fmtEstimate('impactPerRun', best.metrics.impactPerRun)} per run${Object.values(scenario.strategies).some((x) => x.pitfall !== undefined) ? ', pitfall variants left out' : ''})`,
     `files: ${files.json}, ${files.csv}${report === undefined ? '' : `; report ${report.html} (with ${report.json}, ${report.csv})`}`,
     '',
   ].join('\n');
