@@ -15,6 +15,7 @@ export const COMPARE_METRICS = [
   'oversells',
   'lostSales',
   'integrityViolations',
+  'listingLatencyMsP99',
   'latencyMsP99',
   'staleWindowMsP99',
   'meanConfidence',
@@ -31,6 +32,7 @@ export const BETTER: Readonly<Record<CompareMetric, 'lower' | 'higher'>> = {
   oversells: 'lower',
   lostSales: 'lower',
   integrityViolations: 'lower',
+  listingLatencyMsP99: 'lower',
   latencyMsP99: 'lower',
   staleWindowMsP99: 'lower',
   meanConfidence: 'higher',
@@ -42,7 +44,7 @@ export const BETTER: Readonly<Record<CompareMetric, 'lower' | 'higher'>> = {
 };
 
 /** The compared metrics that may have no data (null) on a run. */
-export const NULLABLE_METRIC_NAMES = ['latencyMsP99', 'staleWindowMsP99', 'totalDailyImpact'] as const satisfies readonly CompareMetric[];
+export const NULLABLE_METRIC_NAMES = ['listingLatencyMsP99', 'latencyMsP99', 'staleWindowMsP99', 'totalDailyImpact'] as const satisfies readonly CompareMetric[];
 export type NullableMetric = (typeof NULLABLE_METRIC_NAMES)[number];
 export const NULLABLE_METRICS: ReadonlySet<CompareMetric> = new Set<CompareMetric>(NULLABLE_METRIC_NAMES);
 
@@ -67,6 +69,7 @@ export function observe(r: SimulationResult): Observed {
     oversells: r.oversells,
     lostSales: r.lostSales,
     integrityViolations: r.integrityViolations,
+    listingLatencyMsP99: r.listingLatencyMs.p99,
     latencyMsP99: r.latencyMs.p99,
     staleWindowMsP99: r.staleWindowMs.p99,
     meanConfidence: r.freshness.meanConfidence,

@@ -30,6 +30,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
  */
 export function noDataWords(metric: string): string {
   switch (metric) {
+    case 'listingLatencyMsP99':
     case 'latencyMsP99':
       return 'no propagation';
     case 'staleWindowMsP99':
@@ -47,6 +48,7 @@ export function fmtMetric(metric: string, x: number | null): string {
   const sign = x < 0 ? '-' : '';
   const abs = Math.abs(x);
   switch (metric) {
+    case 'listingLatencyMsP99':
     case 'latencyMsP99':
     case 'staleWindowMsP99':
     case 'convergenceMs':

@@ -62,6 +62,7 @@ function numbersTable(r: SimulationResult): string {
     oversells: ['oversells'],
     lostSales: ['lostSales'],
     integrityViolations: ['integrityViolations'],
+    listingLatencyMsP99: ['listingLatencyMs', 'p99'],
     latencyMsP99: ['latencyMs', 'p99'],
     staleWindowMsP99: ['staleWindowMs', 'p99'],
     meanConfidence: ['freshness', 'meanConfidence'],

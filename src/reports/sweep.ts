@@ -120,7 +120,7 @@ function pointTables(result: SweepResult, label: ParamLabel): string {
 /** The metrics the chart plots: money per run (the day figure, where there is one, is the same curve scaled). */
 const SWEEP_CHART_METRICS: readonly CompareMetric[] = COMPARE_METRICS.filter((m) => m !== 'totalDailyImpact');
 
-const DURATION_METRICS: ReadonlySet<CompareMetric> = new Set<CompareMetric>(['latencyMsP99', 'staleWindowMsP99']);
+const DURATION_METRICS: ReadonlySet<CompareMetric> = new Set<CompareMetric>(['listingLatencyMsP99', 'latencyMsP99', 'staleWindowMsP99']);
 
 /** A panel's y axis: its unit (a duration in the unit that suits its largest value) and how to scale and format values. */
 function panelAxis(m: CompareMetric, maxValue: number): { yTitle: string; divisor: number; yFormat?: string } {

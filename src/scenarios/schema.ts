@@ -263,6 +263,7 @@ export const ASSERTABLE_METRICS = [
   'oversells',
   'lostSales',
   'integrityViolations',
+  'listingLatencyMsP99',
   'latencyMsP99',
   'staleWindowMsP99',
   'meanConfidence',

@@ -49,7 +49,10 @@ export const LATENCY_CDF_QUANTILES: readonly number[] = [
 export interface ChannelResult {
   id: string;
   preset: string;
+  /** Commit to this channel's acknowledgement of the version (or a newer one). */
   latencyMs: MaybePercentiles & { count: number };
+  /** Commit to this channel's listing actually showing the version (or a newer one): minutes later for a feed. */
+  listingLatencyMs: MaybePercentiles & { count: number };
   latencyCdf: LatencyCdf;
   api: { calls: number; throttled: number; failed: number; reads: number; itemsSent: number };
   orders: { placed: number; lostSales: number };
@@ -82,8 +85,10 @@ export interface SimulationResult {
   lostSales: number;
   integrityViolations: number;
   violations: Violation[];
-  /** Over every channel; null when nothing was propagated. */
+  /** Commit to acknowledgement, over every channel; null when nothing was propagated. */
   latencyMs: MaybePercentiles;
+  /** Commit to the listing actually changing, over every channel (the headline measure); null when nothing was. */
+  listingLatencyMs: MaybePercentiles;
   /** Null when no listing was ever stale. */
   staleWindowMs: { p50: number | null; p99: number | null };
   freshness: { meanConfidence: number; invisibleFraction: number; belowMinConfidenceFraction: number };

@@ -145,6 +145,14 @@ class World implements ChannelHost {
   private readonly store: InMemoryInventoryStore;
   private readonly observer: LatencyObserver;
   private readonly staleObserver: LatencyObserver;
+  /**
+   * Propagation latency to the listing actually changing (a feed applies minutes after it
+   * accepted), per commit: from the commit of version v to the first time a channel lists v or a
+   * newer one. `commitTimes[k][v - 2]` is when key k's version v was committed (versions are
+   * consecutive; 1 is the seeded stock).
+   */
+  private readonly listingObserver: LatencyObserver;
+  private readonly commitTimes: number[][];
   private readonly alerts: Alert[] = [];
   private readonly alertSink: AlertSink;
   // Per listing (channel × SKU), flattened c * nSku + i.
@@ -262,6 +270,8 @@ class World implements ChannelHost {
     this.alertSink = { raise: (alert) => void this.alerts.push(alert) };
     this.observer = new LatencyObserver({ alertThresholdMs: this.cfg.alertThresholdMs, clock: this.kernel.clock });
     this.staleObserver = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER, highestTrackableMs: this.durationMs + scenario.healBoundS * 1000 + DAY_MS });
+    this.listingObserver = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER, highestTrackableMs: this.durationMs + scenario.healBoundS * 1000 + DAY_MS });
+    this.commitTimes = Array.from({ length: nKeys }, () => []);
     this.store = new InMemoryInventoryStore({
       operationLatencyMs: scenario.engine.storeLatencyMs,
       timers: this.kernel.timers,
@@ -387,6 +397,7 @@ class World implements ChannelHost {
     this.sotQty[k] = level.quantity;
     this.sotVer[k] = level.version;
     this.lastCommitAtMs[k] = nowMs;
+    this.commitTimes[k]![level.version - 2] = nowMs;
     this.trace.record(TRACE.commit, k, level.quantity, level.version, id.charCodeAt(0), n, nowMs);
     const i = this.keySku[k]!;
     const only = this.keyChannel[k]!;
@@ -402,7 +413,13 @@ class World implements ChannelHost {
     if (update.version > this.sotVer[k]!) {
       this.violate('update-ahead-of-source', `${channel.id} ${key}: version ${update.version} listed while the source of truth is at ${this.sotVer[k]}`);
     }
-    this.trace.record(TRACE.apply, channel.index, k, update.quantity, update.version, 0, this.kernel.nowMs());
+    const now = this.kernel.nowMs();
+    this.trace.record(TRACE.apply, channel.index, k, update.quantity, update.version, 0, now);
+    const times = this.commitTimes[k]!;
+    for (let v = Math.max(previousVersion + 1, 2); v <= update.version; v++) {
+      const at = times[v - 2];
+      if (at !== undefined) this.listingObserver.recordPropagation(channel.id, now - at);
+    }
     this.restale(channel.index, i);
   }
 
@@ -1096,6 +1113,7 @@ class World implements ChannelHost {
       integrityViolations: this.violationCount,
       violations: this.violations,
       latencyMs: percentilesOrNull(merged),
+      listingLatencyMs: percentilesOrNull(this.listingObserver.merged()),
       staleWindowMs: { p50: percentilesOrNull(stale).p50, p99: percentilesOrNull(stale).p99 },
       freshness: {
         meanConfidence: round6(1 - fresh.loss / exposureMs),
@@ -1115,6 +1133,7 @@ class World implements ChannelHost {
           id: ch.id,
           preset: ch.preset.id,
           latencyMs: { count: snap.count, ...percentilesOrNull(snap) },
+          listingLatencyMs: ((l) => ({ count: l.count, ...percentilesOrNull(l) }))(this.listingObserver.snapshot(ch.id)),
           latencyCdf: snap.count === 0 ? { q: [], ms: [] } : { q: [...LATENCY_CDF_QUANTILES], ms: this.observer.quantiles(ch.id, LATENCY_CDF_QUANTILES).map(round3) },
           api: { ...measuredApi[c]! },
           orders: { placed: this.placedByChannel[c]!, lostSales: this.lostSalesByChannel[c]! },

@@ -97,7 +97,8 @@ describe('generated k6 scripts', () => {
     const flash = generated.get('flash-sale')!.config;
     expect(flash.speedup).toBe(30);
     expect(flash.durationMs).toBe(7_200_000 / 30);
-    expect(flash.bursts).toEqual([{ name: 'burst_0', startTimeMs: 60_000, orders: 150, hotSkus: 3, spreadMs: 50, channels: [0, 1, 2] }]);
+    // Orders fall on the channels by their demand weights (3:2:1), as in the simulator.
+    expect(flash.bursts).toEqual([{ name: 'burst_0', startTimeMs: 60_000, orders: 150, hotSkus: 3, spreadMs: 50, channels: [0, 1, 2], channelCdf: [0.5, 0.833333333, 1] }]);
     // Shopify redelivers at its own 1% plus the scenario's 5%, a second (compressed) or more later; polled Amazon never.
     expect(flash.channels.map((c) => [c.id, c.duplicateRate, c.redeliveryMinMs, c.redeliverySpreadMs])).toEqual([
       ['shopify', 0.06, 1000 / 30, 144_000 / 30],

@@ -276,8 +276,9 @@ describe.skipIf(!HAS_CHROMIUM)(`report presentation in Chromium${HAS_CHROMIUM ? 
     expect(xLabels.length).toBeGreaterThan(0);
     for (const labels of xLabels) expect(labels).toEqual(['1', '15', '60']);
     const durations = axes.filter((a) => a.axis === 'Y' && /^(milliseconds|seconds|minutes|hours)$/.test(a.title ?? ''));
-    // Propagation latency and stale window p99: polling every hour leaves them at hours, not millions of ms.
-    expect(durations.length).toBe(2);
+    // Propagation latency (to the listing, and to the acknowledgement) and stale window p99:
+    // polling every hour leaves them at hours, not millions of ms.
+    expect(durations.length).toBe(3);
     for (const a of durations) {
       expect(a.title).toBe('hours');
       expect(Math.abs(a.to)).toBeLessThan(1000);

@@ -118,3 +118,37 @@ describe("Shopify's compare-and-set", () => {
     expect(cas.reduce((a, b) => a + b, 0)).toBeLessThan(abs.reduce((a, b) => a + b, 0));
   }, 60_000);
 });
+
+describe('propagation latency', () => {
+  it('has two ends: a feed acknowledges in a second and lists minutes later, and the listing end is reported as such', async () => {
+    const feed = parseScenarioText(`
+scenarios:
+  feed:
+    durationS: 3600
+    catalog: { skus: 20, initialStockMin: 1000, initialStockMax: 1000, zipfExponent: 0 }
+    channels:
+      - id: amazon
+        preset: amazon-listings
+        demandWeight: 1
+        overrides:
+          rateLimits: []
+          errorRate5xx: 0
+          latency: { kind: fixed, ms: 800 }
+          applyDelay: { kind: fixed, ms: 300000 }
+          orderNotification: { mode: webhook, delay: { kind: fixed, ms: 0 }, duplicateRate: 0, reorderWindowMs: 0, maxDeliveryAttempts: 1, retryWindowS: 0 }
+    demand: { ordersPerDay: 20000 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 1 }
+    strategies:
+      event-driven: { kind: event-driven }
+`);
+    const r = await simulate(getScenario(feed, 'feed'), { strategy: 'event-driven', seed: 1 });
+    const amazon = r.channels[0]!;
+    expect(amazon.latencyMs.count).toBeGreaterThan(100);
+    expect(amazon.latencyMs.p99).toBeLessThan(2_000);
+    // Each commit is listed when the feed that carries it (or a newer version) applies: 5 min on.
+    expect(amazon.listingLatencyMs.count).toBeGreaterThan(100);
+    expect(amazon.listingLatencyMs.p50).toBeGreaterThanOrEqual(300_000);
+    expect(amazon.listingLatencyMs.p99).toBeLessThan(310_000);
+    expect(r.listingLatencyMs.p99).toBe(amazon.listingLatencyMs.p99);
+  });
+});

@@ -26,7 +26,7 @@ export interface StartArgs extends SeedArgs {
 }
 
 export const START_SCENARIOS = 'baseline,flash-sale';
-const SUMMARY_METRICS = ['oversells', 'lostSales', 'latencyMsP99', 'meanConfidence', 'impactPerRun', 'integrityViolations'] as const;
+const SUMMARY_METRICS = ['oversells', 'lostSales', 'listingLatencyMsP99', 'meanConfidence', 'impactPerRun', 'integrityViolations'] as const;
 
 export function startBuilder(y: Argv): Argv<StartArgs> {
   return seedOptions(
