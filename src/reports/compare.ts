@@ -251,11 +251,13 @@ function seedCharts(input: CompareReportInput): Chart[] {
   const seeds = `${result.seeds.length} seeds`;
   const altCounts = `Mean oversells and lost sales ${per} over ${seeds}, with 95% confidence intervals as error bars. Oversells: ${words('oversells')}. Lost sales: ${words('lostSales')}.`;
   const altMoney = `Mean revenue lost to oversells ${per} over ${seeds}, with 95% confidence intervals: ${words('impactPerRun')}.`;
+  const zero = (m: 'oversells' | 'lostSales' | 'impactPerRun'): boolean => rows(m).every((r) => r.mean === 0 && r.hi === 0);
   return [
     {
       id: 'oversells-lost-sales',
       title: `Oversells and lost sales per strategy (${seeds}, 95% intervals)`,
       alt: altCounts,
+      ...(zero('oversells') && zero('lostSales') ? { nothingToShow: `No strategy oversold or turned a customer away on any of the ${seeds}.` } : {}),
       spec: intervalBarsSpec({
         title: `Oversells and lost sales per strategy (${seeds}, 95% intervals)`,
         description: altCounts,
@@ -272,6 +274,7 @@ function seedCharts(input: CompareReportInput): Chart[] {
       id: 'impact',
       title: `Revenue lost to oversells per run (${seeds}, 95% intervals)`,
       alt: altMoney,
+      ...(zero('impactPerRun') ? { nothingToShow: `No oversell cost any revenue on any of the ${seeds}.` } : {}),
       spec: intervalBarsSpec({
         title: `Revenue lost to oversells per run (${seeds}, 95% intervals)`,
         description: altMoney,

@@ -23,7 +23,7 @@ import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../sim/result.js';
 import { engineConfig } from '../sim/world.js';
 import type { StrategySpec } from '../scenarios/schema.js';
-import { groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';
+import { durationUnit, groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';
 import { fmtMoney, fmtMs, fmtNumber, fmtPercent, fmtSeeds, listWords } from './format.js';
 import { datum, el, esc, pointer, table, th } from './html.js';
@@ -430,9 +430,13 @@ function charts(input: LiveReportInput, r: LiveResult): Chart[] {
       ...(m.live === null ? [] : [{ category: 'live', mean: m.live, lo: null, hi: null }]),
     ],
   }));
+  // In the unit the largest p99 reads best in (an outage's p99 is an hour, not 3 600 000 ms).
+  const largestMs = Math.max(0, ...r.channels.flatMap((c) => [c.predictedP99Ms?.pi95[1] ?? 0, c.predictedP99Ms?.mean ?? 0, c.liveP99Ms ?? 0]));
+  const unit = durationUnit(largestMs);
+  const inUnit = (ms: number | null): number | null => (ms === null ? null : Math.round((ms / unit.ms) * 1000) / 1000);
   const channelRows = r.channels.flatMap((c) => [
-    ...(c.predictedP99Ms === null ? [] : [{ group: c.channel, series: 'predicted', value: c.predictedP99Ms.mean, lo: c.predictedP99Ms.pi95[0], hi: c.predictedP99Ms.pi95[1] }]),
-    ...(c.liveP99Ms === null ? [] : [{ group: c.channel, series: 'live', value: c.liveP99Ms, lo: null, hi: null }]),
+    ...(c.predictedP99Ms === null ? [] : [{ group: c.channel, series: 'predicted', value: inUnit(c.predictedP99Ms.mean)!, lo: inUnit(c.predictedP99Ms.pi95[0]), hi: inUnit(c.predictedP99Ms.pi95[1]) }]),
+    ...(c.liveP99Ms === null ? [] : [{ group: c.channel, series: 'live', value: inUnit(c.liveP99Ms)!, lo: null, hi: null }]),
   ]);
   const alt2 = `Propagation latency p99 per channel, live beside predicted (error bar: 95% prediction interval for one run). ${r.channels.map((c) => `${c.channel}: live ${c.liveP99Ms === null ? 'not reported' : fmtMs(c.liveP99Ms)}, predicted ${c.predictedP99Ms === null ? 'none' : fmtMs(c.predictedP99Ms.mean)}`).join('; ')}.`;
   const first = input.predicted[0];
@@ -454,7 +458,7 @@ function charts(input: LiveReportInput, r: LiveResult): Chart[] {
   const alt3 = `The predicted distribution of propagation latency per channel (seed ${first?.seed ?? '–'}, a line), with ${markWords === '' ? 'no p99 markers' : markWords} and the alert threshold of ${fmtMs(threshold)} as a red dashed line.`;
   return [
     { id: 'live-vs-predicted', title: 'Live against predicted', alt: alt1, spec: intervalBarsSpec({ title: 'Live against predicted', description: alt1, categories, categoryTitle: 'source', panels, yTitle: 'value (unit in the panel title)', columns: 3, width: 150 }) },
-    { id: 'channel-p99', title: 'Propagation latency p99 per channel, live and predicted', alt: alt2, spec: groupedBarsSpec({ title: 'Propagation latency p99 per channel, live and predicted', description: alt2, series: categories, rows: channelRows, groupTitle: 'channel', yTitle: 'propagation latency p99 (ms)' }) },
+    { id: 'channel-p99', title: 'Propagation latency p99 per channel, live and predicted', alt: alt2, spec: groupedBarsSpec({ title: 'Propagation latency p99 per channel, live and predicted', description: alt2, series: categories, rows: channelRows, groupTitle: 'channel', yTitle: `propagation latency p99 (${unit.name}, scenario time)` }) },
     { id: 'latency-cdf', title: `Predicted propagation latency per channel (CDF, seed ${first?.seed ?? '–'}) with the live p99`, alt: alt3, spec: latencyCdfSpec({ title: `Predicted propagation latency per channel (CDF, seed ${first?.seed ?? '–'}) with the live p99`, description: alt3, strategies: categories, channels: input.scenario.channels.map((c) => c.id), rows: cdfRows, marks, thresholdMs: threshold, columns: Math.min(3, Math.max(1, input.scenario.channels.length)) }) },
   ];
 }

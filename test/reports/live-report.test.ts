@@ -132,6 +132,8 @@ describe('live-report', async () => {
     expect(found.length).toBeGreaterThan(40);
     for (const d of found) expect(d.value, d.path).toEqual(resolvePointer(json, d.path));
     expect(chartIds(html)).toEqual(['live-vs-predicted', 'channel-p99', 'latency-cdf']);
+    // The per-channel p99 in the unit its largest value reads in (woo's 10.6 s: seconds, not 10 644 ms).
+    expect(html).toContain("Y-axis titled 'propagation latency p99 (s, scenario time)'");
     expect(html).not.toMatch(/<script\b|<link\b/i);
     // The CDF caption names the markers the chart draws: a diamond for the predicted p99, a downward triangle for the live one.
     expect(html).toContain('the predicted p99 as a diamond and the live p99 as a downward triangle');
