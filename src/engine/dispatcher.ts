@@ -530,22 +530,30 @@ export class PropagationDispatcher {
       this.stats.failed++;
       lane.failures++;
     }
-    // A newer version that arrived meanwhile takes the failed one's place and its debts.
-    if (lane.next === undefined) {
-      lane.next = update;
-      lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
-    }
-    lane.covers = covers.concat(lane.covers);
+    this.putBack(lane, update, covers, now);
     if (lane.failures > this.policy.maxRetries || lane.throttles > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
       void this.park(lane, result, now);
       return;
     }
     this.stats.retries++;
     const backoff = result.error === 'throttled' ? 0 : retryDelayMs(this.policy, lane.failures, this.opts.random);
-    const delayMs = Math.max(backoff, result.retryAfterMs ?? 0);
+    this.retryAfter(lane, this.opts.timers.sleep(Math.max(backoff, result.retryAfterMs ?? 0)));
+  }
+
+  /** The update that did not go through waits again; a newer version that arrived meanwhile takes its place and its debts. */
+  private putBack(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number): void {
+    if (lane.next === undefined) {
+      lane.next = update;
+      lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
+    }
+    lane.covers = covers.concat(lane.covers);
+  }
+
+  /** The lane waits for `wait` (a backoff, a re-read), then is ready to send again. */
+  private retryAfter(lane: Lane, wait: Promise<void>): void {
     lane.waitingRetry = true;
     this.waitingTotal++;
-    void this.opts.timers.sleep(delayMs).then(() => {
+    void wait.then(() => {
       lane.waitingRetry = false;
       this.waitingTotal--;
       if (this.stopped) return;
@@ -566,25 +574,12 @@ export class PropagationDispatcher {
     this.stats.conflicts++;
     lane.conflicts++;
     // What goes again is the source's update (re-adjusted when sent), not the refused copy.
-    if (lane.next === undefined) {
-      lane.next = update;
-      lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
-    }
-    lane.covers = covers.concat(lane.covers);
+    this.putBack(lane, update, covers, now);
     if (lane.conflicts > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
       void this.park(lane, result, now);
       return;
     }
-    lane.waitingRetry = true;
-    this.waitingTotal++;
-    void this.reread(lane).then(() => {
-      lane.waitingRetry = false;
-      this.waitingTotal--;
-      if (this.stopped) return;
-      this.requeue(lane);
-      this.drain(lane.channel);
-      this.maybeIdle();
-    });
+    this.retryAfter(lane, this.reread(lane));
   }
 
   /**

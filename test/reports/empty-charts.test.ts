@@ -33,7 +33,7 @@ describe('compare --report on a run where nothing went wrong', () => {
   it('draws no seed chart of zeros: each is replaced by a line saying why', async () => {
     const report = join(dir, 'quiet.html');
     const r = await runCli(['compare', file, '--scenario', 'quiet', '--seeds', '3', '--report', report, '--json']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.err).toBe(0);
     const html = readFileSync(report, 'utf8');
     expect(chartIds(html)).not.toContain('oversells-lost-sales');
     expect(chartIds(html)).not.toContain('impact');
