@@ -39,6 +39,8 @@ export interface SimulateOptions {
   readonly traceSink?: (chunk: string) => void;
   /** Kernel limits; the defaults scale with the scenario. */
   readonly maxEvents?: number;
+  /** Give the host event loop a turn every N kernel events (default 200 000). */
+  readonly yieldEveryEvents?: number;
 }
 
 export class UnknownStrategyError extends Error {
@@ -46,6 +48,7 @@ export class UnknownStrategyError extends Error {
 }
 
 const DAY_MS = 86_400_000;
+const YIELD_EVERY_EVENTS = 200_000;
 const HOUR_MS = 3_600_000;
 const SERIES_BUCKETS = 100;
 const OVERSELL_EXAMPLES = 5;
@@ -219,6 +222,10 @@ class World implements ChannelHost {
     this.kernel = new Kernel({
       maxEvents: options.maxEvents ?? 2_000_000_000,
       maxTimeMs: this.durationMs + scenario.healBoundS * 1000 + DAY_MS,
+      // A host event-loop turn now and then (tens of ms of work apart), so a long run does not
+      // starve the process's timers and I/O (progress lines, signals, a test runner's heartbeat).
+      // It cannot change the result: the kernel yields only when every continuation has settled.
+      yieldEveryEvents: options.yieldEveryEvents ?? YIELD_EVERY_EVENTS,
     });
     this.streams = new RandomStreams(options.seed);
     this.trace = new TraceRecorder(options.traceSink);
