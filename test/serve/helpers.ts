@@ -2,7 +2,7 @@
 // (port 0), sign requests the way a channel would, and read the admin endpoints.
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../src/engine/ports.js';
-import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
+import { getScenario, loadScenarioFile, parseScenarioText } from '../../src/scenarios/load.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
 import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
@@ -63,4 +63,24 @@ export async function audit(url: string): Promise<AuditBody> {
 export async function inventory(url: string, sku: string): Promise<{ status: number; body: InventoryViewBody }> {
   const res = await fetch(`${url}/inventory/${sku}`);
   return { status: res.status, body: (await res.json()) as InventoryViewBody };
+}
+
+/** Two channels, one of them (`broken`) in an outage for the whole hour, with one quick retry: its updates park. */
+export function brokenChannelScenario(): Scenario {
+  return getScenario(parseScenarioText(`
+scenarios:
+  broken:
+    durationS: 3600
+    catalog: { skus: 5, initialStockMin: 1, initialStockMax: 5 }
+    channels:
+      - { id: good, preset: shopify-rest }
+      - { id: broken, preset: woocommerce }
+    demand: { ordersPerDay: 100 }
+    faults: { outages: [{ channel: broken, startS: 0, durationS: 3600 }] }
+    inventory_sync:
+      retry_policy: { max_retries: 1, base_delay_ms: 5, max_delay_ms: 10, backoff_multiplier: 2 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies:
+      event-driven: { kind: event-driven }
+`), 'broken');
 }

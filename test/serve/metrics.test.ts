@@ -7,8 +7,7 @@
 // counters agree with /audit: the channel API requests split by result sum to the calls made.
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
-import { SECRETS, adjust, audit, postOrder, startTestServer, type TestServer } from './helpers.js';
+import { SECRETS, adjust, audit, brokenChannelScenario, postOrder, startTestServer, type TestServer } from './helpers.js';
 
 const CHANNELS = ['good', 'broken'] as const;
 const STATUSES = ['applied', 'duplicate', 'rejected'] as const;
@@ -106,23 +105,7 @@ function expectEverySeriesAtZero({ families, histogramSeries }: Scrape): void {
 describe('GET /metrics', () => {
   let server: TestServer;
   beforeAll(async () => {
-    const file = parseScenarioText(`
-scenarios:
-  broken:
-    durationS: 3600
-    catalog: { skus: 5, initialStockMin: 1, initialStockMax: 5 }
-    channels:
-      - { id: good, preset: shopify-rest }
-      - { id: broken, preset: woocommerce }
-    demand: { ordersPerDay: 100 }
-    faults: { outages: [{ channel: broken, startS: 0, durationS: 3600 }] }
-    inventory_sync:
-      retry_policy: { max_retries: 1, base_delay_ms: 5, max_delay_ms: 10, backoff_multiplier: 2 }
-    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
-    strategies:
-      event-driven: { kind: event-driven }
-`);
-    server = await startTestServer(getScenario(file, 'broken'), { faults: true });
+    server = await startTestServer(brokenChannelScenario(), { faults: true });
   });
   afterAll(async () => {
     await server.close({ drainTimeoutMs: 1_000 });

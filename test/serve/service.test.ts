@@ -3,8 +3,7 @@
 // counts as one oversell, a channel that always fails parks its updates in the DLQ, /metrics
 // exposes all of it in Prometheus format, and POST /reset starts from nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseScenarioText, getScenario } from '../../src/scenarios/load.js';
-import { SECRETS, adjust, audit, inventory, postOrder, shippedScenario, startTestServer, type TestServer } from './helpers.js';
+import { SECRETS, adjust, audit, brokenChannelScenario, inventory, postOrder, shippedScenario, startTestServer, type TestServer } from './helpers.js';
 
 async function metrics(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`);
@@ -98,23 +97,7 @@ describe('listings, oversells and metrics', () => {
 describe('a channel in an outage', () => {
   let server: TestServer;
   beforeAll(async () => {
-    const file = parseScenarioText(`
-scenarios:
-  broken:
-    durationS: 3600
-    catalog: { skus: 5, initialStockMin: 1, initialStockMax: 5 }
-    channels:
-      - { id: good, preset: shopify-rest }
-      - { id: broken, preset: woocommerce }
-    demand: { ordersPerDay: 100 }
-    faults: { outages: [{ channel: broken, startS: 0, durationS: 3600 }] }
-    inventory_sync:
-      retry_policy: { max_retries: 1, base_delay_ms: 5, max_delay_ms: 10, backoff_multiplier: 2 }
-    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
-    strategies:
-      event-driven: { kind: event-driven }
-`);
-    server = await startTestServer(getScenario(file, 'broken'), { faults: true });
+    server = await startTestServer(brokenChannelScenario(), { faults: true });
   });
   afterAll(async () => {
     await server.close({ drainTimeoutMs: 1_000 });
