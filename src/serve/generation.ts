@@ -240,6 +240,7 @@ export class Generation implements ChannelHost {
   };
   private readonly rejectedByReason: Record<string, number> = {};
   private readonly oversellsByChannel: number[];
+  private readonly lostSalesByChannel: number[];
   private readonly violations: ViolationBody[] = [];
   private violationCount = 0;
   /** SKU -> the level at which the end-to-end check last reported it, so a mismatch counts once. */
@@ -296,6 +297,7 @@ export class Generation implements ChannelHost {
     this.appliedCount = new Float64Array(n);
     this.staleSince = new Float64Array(options.scenario.channels.length * n).fill(Number.NaN);
     this.oversellsByChannel = new Array<number>(options.scenario.channels.length).fill(0);
+    this.lostSalesByChannel = new Array<number>(options.scenario.channels.length).fill(0);
     const streams = new RandomStreams(options.seed);
     this.observer = new LatencyObserver({
       alertThresholdMs: this.cfg.alertThresholdMs,
@@ -551,7 +553,10 @@ export class Generation implements ChannelHost {
     this.track(key, { kind: ORDER, sku, channel: c, delta: -quantity, shown, status: NOT_TAKEN, applyCount: 0, sold: false, inFlight: 0 });
     this.counts.ordersDistinct++;
     this.counts.ordersNotListed++;
-    if (i !== undefined && this.sotQty[i]! >= quantity) this.counts.lostSales++;
+    if (i !== undefined && this.sotQty[i]! >= quantity) {
+      this.counts.lostSales++;
+      this.lostSalesByChannel[c]!++;
+    }
     this.opts.events.outcome('order', this.channels[c]!.id, 'rejected');
     return { status: 'rejected', reason: 'not_listed' };
   }
@@ -621,11 +626,13 @@ export class Generation implements ChannelHost {
     const byChannel: Record<string, LatencySnapshotBody> = {};
     const apiByChannel: AuditBody['channels'] = {};
     const oversellsByChannel: Record<string, number> = {};
+    const lostSalesByChannel: Record<string, number> = {};
     this.channels.forEach((channel, c) => {
       byChannel[channel.id] = snapshotBody(this.observer.snapshot(channel.id));
       const { calls, throttled, failed, itemsSent } = channel.stats;
       (apiByChannel as Record<string, unknown>)[channel.id] = { calls, throttled, failed, itemsSent };
       oversellsByChannel[channel.id] = this.oversellsByChannel[c]!;
+      lostSalesByChannel[channel.id] = this.lostSalesByChannel[c]!;
     });
     const k = this.counts;
     return {
@@ -666,6 +673,7 @@ export class Generation implements ChannelHost {
       },
       oversells: k.oversells,
       oversellsByChannel,
+      lostSalesByChannel,
       integrityViolations: this.violationCount,
       violations: [...this.violations],
       dlq: { depth: dlqDepth, parked: k.parked, redriven: k.redriven },

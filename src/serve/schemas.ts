@@ -126,6 +126,7 @@ export const Audit = {
     'instance',
     'oversells',
     'oversellsByChannel',
+    'lostSalesByChannel',
     'integrityViolations',
     'violations',
     'dlq',
@@ -204,6 +205,7 @@ export const Audit = {
     },
     oversells: { ...nonNegInt, description: 'Orders a channel took while its listing showed the units, that the source of truth could not fulfil.' },
     oversellsByChannel: counts,
+    lostSalesByChannel: { ...counts, description: "--storefront: `orders.lostSales` by the channel whose listing turned the customer away." },
     integrityViolations: nonNegInt,
     violations: {
       type: 'array',
@@ -432,6 +434,7 @@ export interface AuditBody {
   };
   readonly oversells: number;
   readonly oversellsByChannel: Readonly<Record<string, number>>;
+  readonly lostSalesByChannel: Readonly<Record<string, number>>;
   readonly integrityViolations: number;
   readonly violations: readonly ViolationBody[];
   readonly dlq: { readonly depth: number; readonly parked: number; readonly redriven: number };

@@ -36,6 +36,7 @@ function audit(id: string, o: { applied: number; rejected: number; duplicates?: 
     instance: { id, sharedStore: o.shared ?? true, reconciliation: { passes: 0, corrections: 0 } },
     oversells: 0,
     oversellsByChannel: {},
+    lostSalesByChannel: {},
     integrityViolations: o.violations ?? 0,
     violations: [],
     dlq: { depth: 0, parked: 0, redriven: 0 },

@@ -200,6 +200,7 @@ describe('invsim serve --storefront', () => {
     const a = await audit(server.url);
     expect(a.storefront).toBe(true);
     expect(a.orders).toMatchObject({ distinct: 3, applied: 1, rejected: 0, notListed: 2, lostSales: 1, pending: 0, duplicates: 1 });
+    expect(a.lostSalesByChannel).toEqual({ woo: 1 });
     expect(a.oversells).toBe(0);
     expect(a.integrityViolations).toBe(0);
   });
