@@ -475,15 +475,8 @@ export class Generation implements ChannelHost {
     this.ledger.delete(key);
     if (tracked.kind !== ORDER) return;
     this.counts.ordersDistinct--;
-    if (!tracked.sold) {
-      this.counts.ordersNotListed--;
-      return;
-    }
-    tracked.sold = false;
-    const i = this.skuIndex.get(tracked.sku);
-    if (i === undefined) return;
-    this.channels[tracked.channel]!.sell(i, tracked.delta); // delta < 0: gives the units back
-    this.restale(tracked.channel, i);
+    if (!tracked.sold) this.counts.ordersNotListed--;
+    this.giveBack(tracked);
   }
 
   /** A mutation whose commit answer was lost: its outcome is learned from the store. */
@@ -506,9 +499,9 @@ export class Generation implements ChannelHost {
    * an outcome. A record one of the lost deliveries wrote (its origin) is this instance's
    * decision: applied (counted as onCommitted would have) or rejected. A record another delivery
    * wrote (a redelivery to another instance) is that delivery's to count: decided elsewhere.
-   * A key still without a
-   * record after LEARN_LOOKUPS looks was never committed: it stays pending until its client
-   * redelivers it.
+   * A key still without a record after LEARN_LOOKUPS looks was never committed: it stays pending
+   * until its client redelivers it. (A recorded rejection does not say why; nearly always it is
+   * a stock-out, so it is counted as one.)
    */
   private async learnOutcomes(): Promise<void> {
     const recordOf = this.store.recordOf;
@@ -827,7 +820,6 @@ export class Generation implements ChannelHost {
     this.channelTime.scheduleAt(origin + everyMs, () => tick(1));
   }
 
-
   // ---- the outbox pump and, on a shared store, the heartbeat and the reconciler -----------
 
   /** Memory: pump at once (as the engine does). Shared: at most one claim every SHARED_PUMP_INTERVAL_MS. */
@@ -989,6 +981,11 @@ export class Generation implements ChannelHost {
     if (tracked.status !== PENDING) return;
     tracked.status = DECIDED_ELSEWHERE;
     this.counts.ordersDecidedElsewhere++;
+    this.giveBack(tracked);
+  }
+
+  /** The channel model decremented its listing for an order that is not a sale of its own: the units go back. */
+  private giveBack(tracked: Tracked): void {
     if (!tracked.sold) return;
     tracked.sold = false;
     const i = this.skuIndex.get(tracked.sku);
