@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**/*.ts', 'src/sim/**/*.ts'],
+    files: ['src/engine/**/*.ts', 'src/sim/**/*.ts', 'src/model/**/*.ts'],
     rules: determinismRules,
   },
 );

@@ -21,7 +21,7 @@
  * `dispose()` never resolves (what was waiting on it belongs to a stopped generation).
  */
 import type { Clock, Timers } from '../engine/ports.js';
-import type { TimeSource } from '../sim/channel.js';
+import type { TimeSource } from '../model/channel.js';
 
 export class TimerLimitError extends Error {
   override readonly name = 'TimerLimitError';

@@ -21,9 +21,9 @@
  * kills the process instead, see test/serve-stores/crash.test.ts), so the live world has none of
  * the scenario's `processorCrashes` and `dispatcherCrashes`.
  */
-import type { OrderNotification } from '../sim/channels/presets.js';
+import type { OrderNotification } from '../model/presets.js';
 import type { Scenario } from '../scenarios/schema.js';
-import { effectivePreset } from '../sim/world.js';
+import { effectivePreset } from '../scenarios/compile.js';
 
 /** How the script redelivers one channel's orders (scenario milliseconds). */
 export interface LiveRedelivery {

@@ -18,9 +18,9 @@
  */
 import { scenarioAssertions, type Bound } from '../analysis/check.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
-import { latencyQuantileMs } from '../sim/channels/latency.js';
-import { RandomStreams, ZipfSampler } from '../sim/random.js';
-import { effectivePreset } from '../sim/world.js';
+import { latencyQuantileMs } from '../model/latency.js';
+import { RandomStreams, ZipfSampler } from '../model/random.js';
+import { effectivePreset } from '../scenarios/compile.js';
 import { liveRedeliveries } from './live-world.js';
 
 export interface K6ScriptConfig {

@@ -4,9 +4,9 @@
  * day the limiter admits at its sustained rate. Most marketplaces have no daily quota, only a
  * rate; without the second line those channels' bars would stand against nothing.
  */
-import type { RateLimitSpec } from '../sim/channels/ratelimit.js';
+import type { RateLimitSpec } from '../model/ratelimit.js';
 import type { Scenario } from '../scenarios/schema.js';
-import { effectivePreset } from '../sim/world.js';
+import { effectivePreset } from '../scenarios/compile.js';
 
 const DAY_S = 86_400;
 

@@ -11,7 +11,7 @@ import { COMPARE_METRICS, type CompareMetric } from '../analysis/metrics.js';
 import type { Estimate } from '../analysis/stats.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../sim/result.js';
-import { engineConfig } from '../sim/world.js';
+import { engineConfig } from '../scenarios/compile.js';
 import { channelCeilings } from './capacity.js';
 import { intervalBarsSpec, renderChart, type Chart } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';

@@ -21,7 +21,7 @@ import type { CsvRow } from '../analysis/output.js';
 import { estimate, roundStat, tQuantile975, type Estimate } from '../analysis/stats.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../sim/result.js';
-import { engineConfig } from '../sim/world.js';
+import { engineConfig } from '../scenarios/compile.js';
 import type { StrategySpec } from '../scenarios/schema.js';
 import { durationUnit, groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';

@@ -8,7 +8,7 @@ import { COMPARE_METRICS, compareMetrics, observe } from '../analysis/metrics.js
 import type { CsvRow } from '../analysis/output.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../sim/result.js';
-import { engineConfig } from '../sim/world.js';
+import { engineConfig } from '../scenarios/compile.js';
 import { channelCeilings } from './capacity.js';
 import { renderChart } from './charts.js';
 import { assertionsSentence, strategyWords } from './compare.js';

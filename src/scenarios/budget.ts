@@ -19,9 +19,9 @@
  *   reach must stay within MAX_STOCK_LEVEL.
  */
 import { DEFAULT_RETRY_POLICY } from '../engine/retry.js';
-import { latencyQuantileMs, type LatencySpec } from '../sim/channels/latency.js';
-import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from '../sim/channels/presets.js';
-import type { RateLimitSpec } from '../sim/channels/ratelimit.js';
+import { latencyQuantileMs, type LatencySpec } from '../model/latency.js';
+import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from '../model/presets.js';
+import type { RateLimitSpec } from '../model/ratelimit.js';
 import { MAX_STOCK_LEVEL, MAX_WAIT_MS, RUN_BUDGET } from './bounds.js';
 import type { PathIssue, PathKey } from './issues.js';
 import type { ScenarioSpec } from './schema.js';

@@ -6,7 +6,7 @@
  * inferred from it, so the schema and the simulator cannot drift.
  */
 import { z } from 'zod';
-import { PRESET_IDS } from '../sim/channels/presets.js';
+import { PRESET_IDS } from '../model/presets.js';
 import * as B from './bounds.js';
 import { budgetIssues } from './budget.js';
 

@@ -10,7 +10,7 @@
  * is reported twice.
  */
 import { DEFAULT_RETRY_POLICY } from '../engine/retry.js';
-import { CHANNEL_PRESETS, presetParameters, validatePreset, type ChannelPreset, type PresetId } from '../sim/channels/presets.js';
+import { CHANNEL_PRESETS, presetParameters, validatePreset, type ChannelPreset, type PresetId } from '../model/presets.js';
 import { YEAR_S } from './bounds.js';
 import { formatPath, type PathIssue, type PathKey } from './issues.js';
 import { channelSchema, type ChannelSpec } from './schema.js';

@@ -40,10 +40,10 @@ import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, Invent
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import { RealTimeSource } from '../adapters/realtime.js';
 import type { Scenario } from '../scenarios/schema.js';
-import { scenarioChannelFaults, SimChannel, type ChannelHost } from '../sim/channel.js';
-import { RandomStreams } from '../sim/random.js';
+import { SimChannel, type ChannelHost } from '../model/channel.js';
+import { RandomStreams } from '../model/random.js';
 import type { InvariantName } from '../sim/result.js';
-import { effectivePreset, engineConfig } from '../sim/world.js';
+import { effectivePreset, engineConfig, scenarioChannelFaults } from '../scenarios/compile.js';
 import { errorMessage } from '../stores/errors.js';
 import { Intake, IntakeClosedError, IntakeFullError } from './intake.js';
 import { ADMIN_SOURCE, idempotencyKey, KeyReusedError, payloadDigest } from './keys.js';

@@ -9,7 +9,7 @@
  * a bounded number of times, before it answers `rejected(conflict_retries_exhausted)`.
  */
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
-import type { TimeSource } from '../sim/channel.js';
+import type { TimeSource } from '../model/channel.js';
 
 export class IntakeFullError extends Error {
   override readonly name = 'IntakeFullError';

@@ -12,7 +12,7 @@
  * everything that is due in order. `sleep` (independent request latencies) is left as it is.
  */
 import { afterRealMs, type RealTimeSource } from '../adapters/realtime.js';
-import type { TimeSource } from '../sim/channel.js';
+import type { TimeSource } from '../model/channel.js';
 
 export class OrderedTimerLimitError extends Error {
   override readonly name = 'OrderedTimerLimitError';

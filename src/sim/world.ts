@@ -9,7 +9,7 @@
  * DLQ park, and once more at the end for outcomes.
  */
 import { PropagationDispatcher } from '../engine/dispatcher.js';
-import { DEFAULT_FRESHNESS, evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
+import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
 import { LatencyObserver } from '../engine/latency-observer.js';
 import { computeRevenueLeakage } from '../engine/leakage.js';
 import { listedQuantity, type ListingPolicy } from '../engine/listing-policy.js';
@@ -18,17 +18,16 @@ import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import type { Alert, AlertSink, ChannelUpdate, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { Reconciler } from '../engine/reconciler.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.js';
+import { effectivePreset, engineConfig, scenarioChannelFaults } from '../scenarios/compile.js';
 import { runMoney } from '../scenarios/economics.js';
 import type { Scenario, StrategySpec } from '../scenarios/schema.js';
 import { closestMatch } from '../scenarios/suggest.js';
-import { scenarioChannelFaults, SimChannel, type ChannelHost, type ChannelStats } from './channel.js';
-import { sampleLatencyMs } from './channels/latency.js';
-import { CHANNEL_PRESETS, type ChannelPreset, type PresetId } from './channels/presets.js';
+import { SimChannel, type ChannelHost, type ChannelStats } from '../model/channel.js';
+import { sampleLatencyMs } from '../model/latency.js';
 import { Kernel } from './kernel.js';
 import { BroadcastBeforePersistProcessor, forwardStore, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
 import { ORDER_STATUS, OrderBook } from './orders.js';
-import { RandomStreams, ZipfSampler, type Rng } from './random.js';
+import { RandomStreams, ZipfSampler, type Rng } from '../model/random.js';
 import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, percentilesOrNull, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
 import { TRACE, TraceRecorder } from './trace.js';
 
@@ -71,42 +70,6 @@ interface ProcessorGeneration {
   readonly inflight: Set<number>;
   readonly handle: (m: InventoryMutation) => Promise<MutationOutcome>;
   readonly stats: { versionConflicts: number };
-}
-
-/** Merges a preset with a scenario's overrides. */
-export function effectivePreset(presetId: string, overrides: Record<string, unknown> | undefined): ChannelPreset {
-  const base = CHANNEL_PRESETS[presetId as PresetId];
-  if (base === undefined) throw new RangeError(`unknown channel preset ${presetId}`);
-  const merged = structuredClone(base) as ChannelPreset & { maxConcurrency?: number };
-  for (const [key, value] of Object.entries(overrides ?? {})) {
-    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = structuredClone(value);
-  }
-  return merged;
-}
-
-/** The engine configuration a scenario implies, the seed's template included. */
-export function engineConfig(scenario: Scenario): {
-  retryPolicy: RetryPolicy;
-  idempotencyTtlMs: number;
-  alertThresholdMs: number;
-  maxStalenessMs: number;
-  minConfidence: number;
-} {
-  const t = scenario.inventory_sync;
-  const r = t?.retry_policy;
-  return {
-    retryPolicy: {
-      maxRetries: r?.max_retries ?? DEFAULT_RETRY_POLICY.maxRetries,
-      baseDelayMs: r?.base_delay_ms ?? DEFAULT_RETRY_POLICY.baseDelayMs,
-      maxDelayMs: r?.max_delay_ms ?? DEFAULT_RETRY_POLICY.maxDelayMs,
-      backoffMultiplier: r?.backoff_multiplier ?? DEFAULT_RETRY_POLICY.backoffMultiplier,
-      jitter: scenario.engine.retryJitter,
-    },
-    idempotencyTtlMs: (t?.idempotency?.ttl_seconds ?? 86_400) * 1000,
-    alertThresholdMs: t?.propagation?.alert_threshold_ms ?? 2_000,
-    maxStalenessMs: (t?.ai_freshness?.max_staleness_seconds ?? DEFAULT_FRESHNESS.maxStalenessMs / 1000) * 1000,
-    minConfidence: t?.ai_freshness?.min_confidence_score ?? DEFAULT_FRESHNESS.minConfidenceScore,
-  };
 }
 
 export async function simulate(scenario: Scenario, options: SimulateOptions): Promise<SimulationResult> {

@@ -1,7 +1,7 @@
 // Proves `invsim list`: every scenario of the file with its strategies (kind, key parameters,
 // pitfall) and every channel preset, as JSON and as text; a missing file exits 2.
 import { describe, expect, it } from 'vitest';
-import { PRESET_IDS } from '../../src/sim/channels/presets.js';
+import { PRESET_IDS } from '../../src/model/presets.js';
 import { FIXTURES, runCli } from './helpers.js';
 
 describe('invsim list', () => {

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { liveRedeliveries, liveWorldScenario } from '../../src/loadtest/live-world.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
-import { effectivePreset, simulate } from '../../src/sim/world.js';
+import { effectivePreset } from '../../src/scenarios/compile.js';
+import { simulate } from '../../src/sim/world.js';
 import { runCli } from '../cli/helpers.js';
 
 const file = loadScenarioFile('scenarios.yaml');

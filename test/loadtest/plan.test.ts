@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOptions, stagesOf } from '../../loadtest/lib/options.js';
 import { maxSpeedup, planScript, speedupLimits, thresholdExpression } from '../../src/loadtest/plan.js';
 import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
-import { RandomStreams } from '../../src/sim/random.js';
+import { RandomStreams } from '../../src/model/random.js';
 
 const file = parseScenarioText(`
 scenarios:

@@ -7,8 +7,8 @@ import {
   latencyQuantileMs,
   sampleLatencyMs,
   validateLatencySpec,
-} from '../../src/sim/channels/latency.js';
-import type { LatencySpec } from '../../src/sim/channels/latency.js';
+} from '../../src/model/latency.js';
+import type { LatencySpec } from '../../src/model/latency.js';
 import {
   CHANNEL_PRESETS,
   PRESET_IDS,
@@ -16,14 +16,14 @@ import {
   presetParameters,
   renderPresetTable,
   validatePreset,
-} from '../../src/sim/channels/presets.js';
-import type { ChannelPreset } from '../../src/sim/channels/presets.js';
+} from '../../src/model/presets.js';
+import type { ChannelPreset } from '../../src/model/presets.js';
 import {
   createRateLimiter,
   createRateLimiters,
   validateRateLimitSpec,
-} from '../../src/sim/channels/ratelimit.js';
-import type { Admission, RateLimiter, RateLimitSpec } from '../../src/sim/channels/ratelimit.js';
+} from '../../src/model/ratelimit.js';
+import type { Admission, RateLimiter, RateLimitSpec } from '../../src/model/ratelimit.js';
 
 /** Seeded PRNG (mulberry32) so sample statistics are reproducible. */
 function mulberry32(seed: number): { next(): number } {

@@ -1,7 +1,7 @@
 // Proves the seeded streams replay exactly (pinned values, same seed twice), that named streams are independent of each other and of streams added later, and that every sampler matches its distribution within tight statistical bounds on 100 000-draw samples from fixed seeds.
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { RandomStreams, Rng, ZipfSampler } from '../../src/sim/random.js';
+import { RandomStreams, Rng, ZipfSampler } from '../../src/model/random.js';
 
 const N = 100_000;
 

@@ -4,7 +4,7 @@
 // propagation p99 that matches the closed form of the channel's latency distribution.
 import { describe, expect, it } from 'vitest';
 import { pairedDifference } from '../../src/analysis/stats.js';
-import { latencyQuantileMs } from '../../src/sim/channels/latency.js';
+import { latencyQuantileMs } from '../../src/model/latency.js';
 import { getScenario, loadScenarioFile, parseScenarioText } from '../../src/scenarios/load.js';
 import { simulate, UnknownStrategyError } from '../../src/sim/world.js';
 

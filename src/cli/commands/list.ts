@@ -4,8 +4,8 @@ import { assertBlocks } from '../../analysis/check.js';
 import { toJson } from '../../analysis/output.js';
 import { loadScenarioFile } from '../../scenarios/load.js';
 import type { Scenario, StrategySpec } from '../../scenarios/schema.js';
-import { CHANNEL_PRESETS, PRESET_IDS, type ChannelPreset } from '../../sim/channels/presets.js';
-import type { RateLimitSpec } from '../../sim/channels/ratelimit.js';
+import { CHANNEL_PRESETS, PRESET_IDS, type ChannelPreset } from '../../model/presets.js';
+import type { RateLimitSpec } from '../../model/ratelimit.js';
 import { fmtMs, textTable } from '../format.js';
 import type { Io } from '../main.js';
 

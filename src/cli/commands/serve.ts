@@ -6,7 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
-import { engineConfig } from '../../sim/world.js';
+import { engineConfig } from '../../scenarios/compile.js';
 import { DEFAULT_SIGNATURE_TOLERANCE_S } from '../../serve/signature.js';
 import { DEFAULT_HTTP_LIMITS, startServer, type HttpLimits, type RunningServer } from '../../serve/index.js';
 import { DEFAULT_CLAIM_IDLE_MS, openStoreFactory, UnsupportedStoreError, type StoreFactory } from '../../serve/store.js';

@@ -7,11 +7,10 @@
  * the same latency, throttling and failure models run against the wall clock.
  */
 import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
-import { sampleLatencyMs, type LatencySpec } from './channels/latency.js';
-import type { ChannelPreset } from './channels/presets.js';
-import { createRateLimiters, type InspectableRateLimiter, type RateLimitSpec } from './channels/ratelimit.js';
+import { sampleLatencyMs, type LatencySpec } from './latency.js';
+import type { ChannelPreset } from './presets.js';
+import { createRateLimiters, type InspectableRateLimiter, type RateLimitSpec } from './ratelimit.js';
 import type { Rng } from './random.js';
-import type { FaultsSpec } from '../scenarios/schema.js';
 
 /**
  * Where a channel's time comes from. The simulator's `Kernel` satisfies it structurally; the
@@ -37,39 +36,6 @@ export interface ChannelFaults {
   /** Latency multiplier at a time (1 outside spikes). */
   readonly latencyMultiplier: (nowMs: number) => number;
   readonly inOutage: (nowMs: number) => boolean;
-}
-
-/**
- * The faults a scenario puts on one channel: its rates, and its latency spikes and outages as
- * windows in scenario time. `originMs` is the channel clock's reading at scenario time 0: the
- * simulator's is 0; the service's is the moment its first order arrived (the live load's start),
- * and NaN before it, when no window is open yet.
- */
-export function scenarioChannelFaults(f: FaultsSpec, channelId: string, active: () => boolean, originMs: () => number = () => 0): ChannelFaults {
-  const outages = f.outages.filter((o) => o.channel === channelId).map((o) => [o.startS * 1000, (o.startS + o.durationS) * 1000] as const);
-  const spikes = f.latencySpikes
-    .filter((sp) => sp.channel === undefined || sp.channel === channelId)
-    .map((sp) => [sp.startS * 1000, (sp.startS + sp.durationS) * 1000, sp.multiplier] as const);
-  return {
-    active,
-    serverErrorRate: f.serverErrorRate,
-    throttleRate: f.throttleRate,
-    throttleRetryAfterMs: f.throttleRetryAfterMs,
-    timeoutRate: f.timeoutRate,
-    timeoutMs: f.timeoutMs,
-    timeoutAppliedShare: f.timeoutAppliedShare,
-    latencyMultiplier: (now) => {
-      if (!active()) return 1;
-      const t = now - originMs();
-      let m = 1;
-      for (const [from, to, mult] of spikes) if (t >= from && t < to) m *= mult;
-      return m;
-    },
-    inOutage: (now) => {
-      const t = now - originMs();
-      return outages.some(([from, to]) => t >= from && t < to);
-    },
-  };
 }
 
 /** What the world needs to hear from a channel. */
