@@ -11,10 +11,10 @@
 import { formatPath, getScenario, loadScenarioFile, ScenarioError } from './scenarios/load.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenarios/schema.js';
 import { ruleOf } from './scenarios/zod-issues.js';
-import type { SimulationResult } from './sim/result.js';
+import type { SimulationResult } from './model/result.js';
 import { simulate } from './sim/world.js';
 
-export type { SimulationResult } from './sim/result.js';
+export type { SimulationResult } from './model/result.js';
 export type { Scenario, ScenarioInput, AssertableMetric } from './scenarios/schema.js';
 export { ScenarioError } from './scenarios/load.js';
 export { UnknownStrategyError } from './sim/world.js';

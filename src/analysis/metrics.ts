@@ -9,7 +9,7 @@
  * may be null.
  */
 import { ASSERTABLE_METRICS, type AssertableMetric } from '../scenarios/schema.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 
 export const COMPARE_METRICS = [
   'oversells',

@@ -10,7 +10,7 @@ import { compareRunRows, type CompareResult, type StrategySummary } from '../ana
 import { COMPARE_METRICS, type CompareMetric } from '../analysis/metrics.js';
 import type { Estimate } from '../analysis/stats.js';
 import type { Scenario } from '../scenarios/schema.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 import { engineConfig } from '../scenarios/compile.js';
 import { channelCeilings } from './capacity.js';
 import { intervalBarsSpec, renderChart, type Chart } from './charts.js';

@@ -6,7 +6,7 @@
  */
 import type { CheckReport } from '../analysis/check.js';
 import type { CsvRow } from '../analysis/output.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 import type { RenderedChart } from './charts.js';
 import type { Reproducibility } from './sections.js';
 

@@ -20,7 +20,7 @@ import { describeAssertion, holds, scenarioAssertions } from '../analysis/check.
 import type { CsvRow } from '../analysis/output.js';
 import { estimate, roundStat, tQuantile975, type Estimate } from '../analysis/stats.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 import { engineConfig } from '../scenarios/compile.js';
 import type { StrategySpec } from '../scenarios/schema.js';
 import { durationUnit, groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';

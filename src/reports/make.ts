@@ -14,7 +14,7 @@ import { toRunRecord } from '../analysis/metrics.js';
 import { scenarioHash } from '../analysis/shard.js';
 import type { SweepResult } from '../analysis/sweep.js';
 import type { Scenario } from '../scenarios/schema.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 import { simulate } from '../sim/world.js';
 import { buildCompareReport } from './compare.js';
 import type { BuiltReport } from './document.js';

@@ -7,7 +7,7 @@ import type { CheckReport } from '../analysis/check.js';
 import { COMPARE_METRICS, compareMetrics, observe } from '../analysis/metrics.js';
 import type { CsvRow } from '../analysis/output.js';
 import type { Scenario } from '../scenarios/schema.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 import { engineConfig } from '../scenarios/compile.js';
 import { channelCeilings } from './capacity.js';
 import { renderChart } from './charts.js';

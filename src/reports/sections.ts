@@ -5,7 +5,7 @@
  */
 import type { CheckReport } from '../analysis/check.js';
 import { describeAssertion } from '../analysis/check.js';
-import type { SimulationResult } from '../sim/result.js';
+import type { SimulationResult } from '../model/result.js';
 import { apiQuotaSpec, latencyCdfSpec, skippedChartHtml, timeSeriesSpec, type Chart, type CdfRow, type MarkRow, type QuotaRow, type RenderedChart, type SeriesRow } from './charts.js';
 import { fmtClock, fmtMs, fmtNumber, fmtPercent, fmtSeeds, listWords, plural } from './format.js';
 import { datum, el, esc, pointer, table, th } from './html.js';

@@ -42,7 +42,7 @@ import { RealTimeSource } from '../adapters/realtime.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { SimChannel, type ChannelHost } from '../model/channel.js';
 import { RandomStreams } from '../model/random.js';
-import type { InvariantName } from '../sim/result.js';
+import type { InvariantName } from '../model/result.js';
 import { effectivePreset, engineConfig, scenarioChannelFaults } from '../scenarios/compile.js';
 import { errorMessage } from '../stores/errors.js';
 import { Intake, IntakeClosedError, IntakeFullError } from './intake.js';

@@ -28,7 +28,7 @@ import { Kernel } from './kernel.js';
 import { BroadcastBeforePersistProcessor, forwardStore, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
 import { ORDER_STATUS, OrderBook } from './orders.js';
 import { RandomStreams, ZipfSampler, type Rng } from '../model/random.js';
-import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, percentilesOrNull, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from './result.js';
+import { LATENCY_CDF_QUANTILES, MAX_VIOLATIONS_LISTED, percentilesOrNull, type InvariantName, type OversellExplanation, type SimulationResult, type Violation } from '../model/result.js';
 import { TRACE, TraceRecorder } from './trace.js';
 
 export interface SimulateOptions {

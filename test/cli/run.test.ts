@@ -4,7 +4,7 @@
 // strategy broke one, since a pitfall's violations are the cost a comparison measures.
 import { describe, expect, it } from 'vitest';
 import { comparePlan, integrityExit } from '../../src/cli/commands/compare.js';
-import type { SimulationResult } from '../../src/sim/result.js';
+import type { SimulationResult } from '../../src/model/result.js';
 import { simulate } from '../../src/sim/world.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
 import { FIXTURES, runCli } from './helpers.js';

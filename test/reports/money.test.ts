@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CompareSummary } from '../../src/reports/compare.js';
 import type { ReportDocument } from '../../src/reports/document.js';
-import type { SimulationResult } from '../../src/sim/result.js';
+import type { SimulationResult } from '../../src/model/result.js';
 import { runCli } from '../cli/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'invsim-money-'));

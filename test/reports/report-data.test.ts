@@ -13,7 +13,7 @@ import { COMPARE_METRICS } from '../../src/analysis/metrics.js';
 import type { SweepResult } from '../../src/analysis/sweep.js';
 import { fmtMetric } from '../../src/cli/format.js';
 import type { ReportDocument } from '../../src/reports/document.js';
-import type { SimulationResult } from '../../src/sim/result.js';
+import type { SimulationResult } from '../../src/model/result.js';
 import { runCli } from '../cli/helpers.js';
 import { chartIds, data, resolvePointer } from './helpers.js';
 

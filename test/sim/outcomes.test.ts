@@ -6,7 +6,7 @@
 // order applied twice, and a crash-heavy webhook storm stays clean over many seeds.
 import { describe, expect, it } from 'vitest';
 import { getScenario, loadScenarioFile, parseScenarioText } from '../../src/scenarios/load.js';
-import type { SimulationResult } from '../../src/sim/result.js';
+import type { SimulationResult } from '../../src/model/result.js';
 import { simulate } from '../../src/sim/world.js';
 
 const CHANNEL_OVERRIDES = `

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { assertWritable, openAtomicFile } from '../../analysis/output-file.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
-import type { SimulationResult } from '../../sim/result.js';
+import type { SimulationResult } from '../../model/result.js';
 import { simulate } from '../../sim/world.js';
 import { liveWorldScenario } from '../../loadtest/live-world.js';
 import { commandLine, makeRunReport } from '../../reports/make.js';
