@@ -1,4 +1,5 @@
 /** The result of one simulated run: the JSON document `invsim run --json` prints. */
+import type { Violation } from './ledger.js';
 import type { RunMoney } from '../scenarios/economics.js';
 
 export interface Percentiles {
@@ -17,20 +18,7 @@ export function percentilesOrNull(snap: Percentiles & { readonly count: number }
   return { p50: r(snap.p50), p95: r(snap.p95), p99: r(snap.p99), max: r(snap.max) };
 }
 
-export interface Violation {
-  invariant: InvariantName;
-  atMs: number;
-  detail: string;
-}
-
-export type InvariantName =
-  | 'negative-stock'
-  | 'mutation-applied-twice'
-  | 'lost-update'
-  | 'mutation-without-outcome'
-  | 'update-lost-without-dlq'
-  | 'version-regression'
-  | 'update-ahead-of-source';
+export type { InvariantName, Violation } from './ledger.js';
 
 /**
  * A compact propagation-latency distribution: `ms[i]` is the nearest-rank latency at quantile

@@ -6,8 +6,14 @@
  */
 import type { PropagationDispatcher } from '../engine/dispatcher.js';
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
+import { forwardStore } from '../engine/forward-store.js';
+import { listedQuantity, type ListingPolicy } from '../engine/listing-policy.js';
 import type { InventoryStore } from '../engine/ports.js';
+import type { SimChannel } from '../model/channel.js';
+import type { Pitfall } from '../scenarios/schema.js';
+import type { KeySpace } from './keys.js';
 import type { Kernel } from './kernel.js';
+import type { MutationHandler } from './workers.js';
 
 /**
  * Idempotency neglect: the store never recognises a redelivered mutation. `nextAttempt` numbers
@@ -79,6 +85,7 @@ export class BroadcastBeforePersistProcessor {
     private readonly dispatcher: () => PropagationDispatcher,
     private readonly channelIds: readonly string[],
     private readonly kernel: Kernel,
+    private readonly idempotencyTtlMs: number,
   ) {}
 
   async handle(m: InventoryMutation): Promise<MutationOutcome> {
@@ -96,7 +103,7 @@ export class BroadcastBeforePersistProcessor {
         expectedVersion: level.version,
         quantity: next,
         mutationId: `${m.mutationId}#bbp`,
-        idempotencyTtlMs: 86_400_000,
+        idempotencyTtlMs: this.idempotencyTtlMs,
         outbox: { sourceChannel: m.sourceChannel, committedAtMs: now },
       },
       now,
@@ -106,19 +113,83 @@ export class BroadcastBeforePersistProcessor {
   }
 }
 
-/** A store that forwards every call to `store`, except those given in `overrides`. */
-export function forwardStore(store: InventoryStore, overrides: Partial<InventoryStore> = {}): InventoryStore {
-  return {
-    read: (sku) => store.read(sku),
-    hasProcessed: (id, now) => store.hasProcessed(id, now),
-    commit: (request, now) => store.commit(request, now),
-    readOutbox: (after, limit) => store.readOutbox(after, limit),
-    ackOutbox: (seq) => store.ackOutbox(seq),
-    outboxCursor: () => store.outboxCursor(),
-    parkDeadLetter: (letter) => store.parkDeadLetter(letter),
-    listDeadLetters: () => store.listDeadLetters(),
-    removeDeadLetter: (id) => store.removeDeadLetter(id),
-    skus: () => store.skus(),
-    ...overrides,
-  };
+/** What the run hands a pitfall to build its variant from. */
+export interface PitfallContext {
+  readonly kernel: Kernel;
+  readonly storeLatencyMs: number;
+  readonly idempotencyTtlMs: number;
+  /** The store every part shares (the dispatcher's and the reconciler's view). */
+  readonly store: InventoryStore;
+  readonly keys: KeySpace;
+  readonly channels: readonly SimChannel[];
+  readonly dispatchPolicy: ListingPolicy;
+  readonly dispatcher: () => PropagationDispatcher;
+  /** Numbers the no-idempotency variant's commits across the whole run. */
+  readonly nextUnkeyedAttempt: () => number;
+  /** The source of truth's version of a key, as of the last commit. */
+  readonly sourceVersion: (key: string) => number;
+}
+
+/**
+ * Where a pitfall changes the run. Each hook replaces or wraps one real part; a pitfall with
+ * none would be a label, so the registry below is typed to hold an entry for every pitfall.
+ */
+export interface PitfallBehaviour {
+  /** Wraps the store the processor workers commit through. */
+  processorStore?(store: InventoryStore): InventoryStore;
+  /** Wraps every mutation a worker handles (locks held around it); one per worker generation. */
+  aroundHandler?(): <T>(sku: string, work: () => Promise<T>) => Promise<T>;
+  /** Replaces the real processors: the handlers of one worker generation. */
+  processors?(generation: { store: InventoryStore; count: number; onCommitted: () => void }): MutationHandler[];
+  /** Wraps the store the dispatcher parks dead letters in. */
+  dispatcherStore?(store: InventoryStore): InventoryStore;
+  /** Replaces the hybrid strategy's reconciliation pass. */
+  reconcile?(): Promise<void>;
+}
+
+const PITFALL_BEHAVIOURS: { readonly [P in Pitfall]: (ctx: PitfallContext) => PitfallBehaviour } = {
+  'no-idempotency': (ctx) => ({ processorStore: (store) => withoutIdempotency(store, ctx.nextUnkeyedAttempt) }),
+  'no-locking': (ctx) => ({ processorStore: (store) => withoutLocking(store, ctx.sourceVersion) }),
+  'silent-dlq-drop': () => ({ dispatcherStore: (store) => withSilentDlq(store) }),
+  'pessimistic-locking': (ctx) => ({
+    aroundHandler: () => {
+      const locks = new PessimisticLocks(ctx.kernel, 2 * ctx.storeLatencyMs);
+      return (sku, work) => locks.around(sku, work);
+    },
+  }),
+  'broadcast-before-persist': (ctx) => ({
+    processors: ({ store, count, onCommitted }) =>
+      Array.from({ length: count }, () => {
+        const p = new BroadcastBeforePersistProcessor(store, ctx.dispatcher, ctx.channels.map((c) => c.id), ctx.kernel, ctx.idempotencyTtlMs);
+        return async (m: InventoryMutation) => {
+          const outcome = await p.handle(m);
+          if (outcome.status === 'applied') onCommitted();
+          return outcome;
+        };
+      }),
+  }),
+  'overwriting-reconciliation': (ctx) => ({ reconcile: () => overwritingReconcile(ctx) }),
+  'fast-polling': () => ({}),
+};
+
+/** The behaviour of `pitfall` in this run; none for the real engine. */
+export function pitfallBehaviour(pitfall: Pitfall | undefined, ctx: PitfallContext): PitfallBehaviour {
+  return pitfall === undefined ? {} : PITFALL_BEHAVIOURS[pitfall](ctx);
+}
+
+/** The pitfall: read every level, then write each one back to every channel, newer or not. */
+async function overwritingReconcile(ctx: PitfallContext): Promise<void> {
+  const keyNames = ctx.keys.keyNames;
+  const levels = await Promise.all(keyNames.map((key) => ctx.store.read(key)));
+  await ctx.kernel.sleep(2_000); // a slow audit: the levels it read age while it works
+  await Promise.all(
+    levels.map(async (level, k) => {
+      const key = keyNames[k]!;
+      const only = ctx.keys.keyChannel[k]!;
+      for (const channel of ctx.channels) {
+        if (only >= 0 && only !== channel.index) continue;
+        await channel.pushListing({ sku: key, quantity: listedQuantity(level.quantity, channel.id, ctx.dispatchPolicy), version: level.version });
+      }
+    }),
+  );
 }

@@ -1,0 +1,109 @@
+/**
+ * Listing freshness over the measured period: for every listing (channel × SKU) whether it shows
+ * what it should, since when it has not, and the integrals the result reports (confidence lost,
+ * time invisible to AI shopping agents, time below the minimum confidence), plus the stale
+ * windows' distribution and the sampled series for the report's chart.
+ */
+import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
+import { LatencyObserver } from '../engine/latency-observer.js';
+
+export interface FreshnessPorts {
+  readonly nowMs: () => number;
+  /** What channel c shows for SKU i now. */
+  readonly shown: (c: number, i: number) => number;
+  /** What channel c should show for SKU i given the source of truth now. */
+  readonly target: (c: number, i: number) => number;
+}
+
+export interface FreshnessIntegrals {
+  readonly loss: number;
+  readonly invisible: number;
+  readonly belowMin: number;
+}
+
+export class ListingFreshness {
+  /** Per listing, flattened c * nSku + i: when it turned stale, NaN while fresh. */
+  private readonly staleSince: Float64Array;
+  private stale = 0;
+  private confidenceLossMs = 0;
+  private invisibleMs = 0;
+  private belowMinMs = 0;
+  private readonly staleObserver: LatencyObserver;
+  readonly series: number[] = [];
+
+  constructor(
+    private readonly options: { readonly nChannels: number; readonly nSku: number; readonly durationMs: number; readonly horizonMs: number; readonly maxStalenessMs: number; readonly minConfidence: number },
+    private readonly ports: FreshnessPorts,
+  ) {
+    this.staleSince = new Float64Array(options.nChannels * options.nSku).fill(Number.NaN);
+    this.staleObserver = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER, highestTrackableMs: options.horizonMs });
+  }
+
+  /** Listings that differ from what they should show now. */
+  get staleCount(): number {
+    return this.stale;
+  }
+
+  /** Re-evaluates whether listing (c, i) differs from what it should show; integrates freshness. */
+  restale(c: number, i: number): void {
+    const slot = c * this.options.nSku + i;
+    const fresh = this.ports.shown(c, i) === this.ports.target(c, i);
+    const since = this.staleSince[slot]!;
+    const now = this.ports.nowMs();
+    if (fresh && !Number.isNaN(since)) {
+      this.staleObserver.recordPropagation('stale', now - since);
+      this.integrate(since, since, Math.min(now, this.options.durationMs));
+      this.staleSince[slot] = Number.NaN;
+      this.stale--;
+    } else if (!fresh && Number.isNaN(since)) {
+      this.staleSince[slot] = now;
+      this.stale++;
+    }
+  }
+
+  /** Samples the mean confidence over every listing now (the series' next point). */
+  sample(): void {
+    const now = this.ports.nowMs();
+    let loss = 0;
+    for (let slot = 0; slot < this.staleSince.length; slot++) {
+      const since = this.staleSince[slot]!;
+      if (!Number.isNaN(since)) loss += 1 - evaluateListingFreshness(since, now, { maxStalenessMs: this.options.maxStalenessMs });
+    }
+    this.series.push(round6(1 - loss / this.staleSince.length));
+  }
+
+  /** Closes the measured period: listings still stale are integrated up to its end. */
+  closeMeasuredPeriod(): FreshnessIntegrals {
+    for (let slot = 0; slot < this.staleSince.length; slot++) {
+      const since = this.staleSince[slot]!;
+      if (!Number.isNaN(since)) this.integrate(since, since, this.options.durationMs);
+    }
+    return { loss: this.confidenceLossMs, invisible: this.invisibleMs, belowMin: this.belowMinMs };
+  }
+
+  /** The stale windows closed so far. */
+  staleWindows(): ReturnType<LatencyObserver['snapshot']> {
+    return this.staleObserver.snapshot('stale');
+  }
+
+  /** Up to `limit` stale listings as (c, i), for a heal-phase diagnosis. */
+  staleListings(limit: number): [number, number][] {
+    const out: [number, number][] = [];
+    for (let slot = 0; slot < this.staleSince.length && out.length < limit; slot++) {
+      if (!Number.isNaN(this.staleSince[slot]!)) out.push([Math.floor(slot / this.options.nSku), slot % this.options.nSku]);
+    }
+    return out;
+  }
+
+  private integrate(staleSinceMs: number, fromMs: number, toMs: number): void {
+    if (toMs <= fromMs) return;
+    const r = integrateFreshness({ fromMs, toMs, lastUpdateMs: staleSinceMs, maxStalenessMs: this.options.maxStalenessMs, minConfidence: this.options.minConfidence });
+    this.confidenceLossMs += toMs - fromMs - r.confidenceIntegralMs;
+    this.invisibleMs += r.invisibleMs;
+    this.belowMinMs += r.belowMinMs;
+  }
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
