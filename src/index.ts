@@ -47,3 +47,5 @@ export type { RunTask } from './analysis/execute.js';
 export { mergeShards, parseShard, type Shard, type ShardDocument } from './analysis/shard.js';
 export { evaluateAssertions, holds, scenarioAssertions, type Assertion, type AssertionOutcome, type CheckReport } from './analysis/check.js';
 export { junitXml } from './analysis/junit.js';
+export type { StrategyPlugin } from './sim/plugin.js';
+export type { StrategyPorts, StrategyRun } from './sim/strategies.js';

@@ -11,6 +11,7 @@ import { MAX_SCENARIO_FILE_BYTES } from './bounds.js';
 import { formatPath, ScenarioError, type PathIssue, type PathKey, type ScenarioIssue } from './issues.js';
 import { scenarioFileSchema, type Scenario } from './schema.js';
 import { didYouMean, listWords } from './suggest.js';
+import { resolvePluginModules, withPluginKinds } from './plugins.js';
 import { crossFieldIssues } from './validate.js';
 import { locate as locateIn, readYaml, type YamlSource } from './yaml-source.js';
 import { translateZodIssues } from './zod-issues.js';
@@ -54,13 +55,14 @@ export function parseScenarioText(text: string, file = '<text>'): ScenarioFile {
   if (bytes > MAX_SCENARIO_FILE_BYTES) throw new ScenarioError(file, [tooLarge(bytes)]);
   const yaml = readYaml(text);
   if (yaml.data === undefined) throw new ScenarioError(file, sortByPosition(yaml.issues));
-  const data = yaml.data;
+  const data = withPluginKinds(yaml.data);
   if (data === null) {
     const message = 'the file is empty: expected a mapping with a `scenarios` key (see the shipped scenarios.yaml)';
     throw new ScenarioError(file, [...yaml.issues, { path: '', line: 1, column: 1, code: 'empty', message }]);
   }
   const parsed = scenarioFileSchema.safeParse(data, { reportInput: true });
   const found: PathIssue[] = [...(parsed.success ? [] : translateZodIssues(parsed.error.issues, scenarioFileSchema, data)), ...crossFieldIssues(data)];
+  if (parsed.success) found.push(...resolvePluginModules(parsed.data, file));
   const issues = [...yaml.issues, ...found.map((issue) => positioned(issue, yaml.source))];
   if (issues.length > 0 || !parsed.success) throw new ScenarioError(file, sortByPosition(dedupe(issues)));
   const scenarios = new Map<string, Scenario>();

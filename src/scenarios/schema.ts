@@ -200,6 +200,17 @@ const strategy = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('event-driven'), ...strategyBase }),
   z.strictObject({ kind: z.literal('event-batched'), windowMs: num(B.MIN_WINDOW_MS, B.MAX_WAIT_MS), ...strategyBase }),
   z.strictObject({ kind: z.literal('hybrid'), reconcileIntervalS: intervalS, ...strategyBase }),
+  /**
+   * A custom strategy: a TypeScript module (a path relative to the scenario file) whose default
+   * export is a strategy definition (see src/sim/plugin.ts and examples/strategies/). `kind:
+   * plugin` may be left out when `module` is given. The loader makes `module` absolute.
+   */
+  z.strictObject({
+    kind: z.literal('plugin'),
+    module: z.string().min(1, 'give the path of a .ts module').max(4096).regex(/\.[cm]?ts$/, 'must name a TypeScript module (.ts)'),
+    options: z.record(z.string(), z.unknown()).default({}),
+    ...strategyBase,
+  }),
 ]);
 
 /** The seed article's configuration template, accepted verbatim. */
@@ -326,6 +337,7 @@ export const scenarioFileSchema = z.strictObject({
 
 export type ScenarioInput = z.input<typeof scenarioShape>;
 export type ScenarioSpec = z.output<typeof scenarioShape>;
+export type ScenarioFileSpec = z.output<typeof scenarioFileSchema>;
 export type StrategySpec = ScenarioSpec['strategies'][string];
 export type ChannelSpec = ScenarioSpec['channels'][number];
 export type FaultsSpec = ScenarioSpec['faults'];

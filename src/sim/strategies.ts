@@ -94,9 +94,26 @@ const BUILT_IN: { readonly [K in BuiltInKind]: StrategyDefinition<SpecOf<K>> } =
   },
 };
 
-/** The definition of a built-in strategy kind. */
-export function builtInStrategy(kind: BuiltInKind): StrategyDefinition<StrategySpec> {
-  return BUILT_IN[kind] as StrategyDefinition<StrategySpec>;
+/**
+ * The registry: every strategy the simulator can run, by id. The built-in kinds are registered
+ * here; a plugin module is registered by the loader (src/sim/plugin.ts) under `module:<path>`.
+ */
+const REGISTRY = new Map<string, StrategyDefinition<StrategySpec>>(Object.entries(BUILT_IN) as [string, StrategyDefinition<StrategySpec>][]);
+
+/** Registers a strategy definition under `id`; an id is registered once. */
+export function registerStrategy(id: string, definition: StrategyDefinition<StrategySpec>): void {
+  if (REGISTRY.has(id)) throw new Error(`strategy ${id} is already registered`);
+  REGISTRY.set(id, definition);
+}
+
+/** The registry id of a strategy spec: its kind, or `module:<absolute path>` for a plugin. */
+export function strategyId(spec: StrategySpec): string {
+  return spec.kind === 'plugin' ? `module:${spec.module}` : spec.kind;
+}
+
+/** The registered definition of `id`, or undefined. */
+export function registeredStrategy(id: string): StrategyDefinition<StrategySpec> | undefined {
+  return REGISTRY.get(id);
 }
 
 /**

@@ -41,7 +41,7 @@ import { RunLedger } from './ledger.js';
 import { Notifications } from './notifications.js';
 import { OrderBook } from './orders.js';
 import { pitfallBehaviour, type PitfallBehaviour } from './pitfalls.js';
-import { loadStrategyDefinition } from './plugin.js';
+import { loadStrategyDefinition, pluginOptionIssues, StrategyPluginError } from './plugin.js';
 import { buildResult } from './result.js';
 import { Sales } from './sales.js';
 import { drawInitialStock, poolShares, Restocks } from './stock.js';
@@ -82,6 +82,8 @@ export async function simulate(scenario: Scenario, options: SimulateOptions): Pr
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${options.seed}`);
   const definition = await loadStrategyDefinition(strategy);
+  const problems = pluginOptionIssues(strategy);
+  if (strategy.kind === 'plugin' && problems.length > 0) throw new StrategyPluginError(strategy.module, `options of strategy ${options.strategy}: ${problems.join('; ')}`);
   return new World(scenario, options.strategy, strategy, definition, options).run();
 }
 
@@ -297,7 +299,15 @@ class World implements ChannelHost {
   /** A commit happened: what the strategy does about it. */
   private onEngineCommit(): void {
     if (this.dispatch.down) return;
-    this.strategyRun.onCommit?.();
+    try {
+      this.strategyRun.onCommit?.();
+    } catch (error) {
+      // The processor would take a throw here for a failed handler and redeliver; a strategy
+      // that throws is broken, so the run fails, at the next event, with its error.
+      this.kernel.schedule(0, () => {
+        throw error;
+      });
+    }
   }
 
   private strategyPorts(): StrategyPorts {
