@@ -1,5 +1,5 @@
 /** The result of one simulated run: the JSON document `invsim run --json` prints. */
-import type { RunMoney } from '../scenarios/economics.js';
+import type { RunMoney } from './money.js';
 
 export interface Percentiles {
   p50: number;
