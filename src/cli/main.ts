@@ -5,7 +5,7 @@
  */
 import yargs from 'yargs';
 import { AnalysisInputError } from '../analysis/errors.js';
-import { OutputFileError } from '../analysis/output-file.js';
+import { OutputFileError } from '../adapters/output-file.js';
 import { ScenarioError } from '../scenarios/load.js';
 import { UnknownStrategyError } from '../sim/world.js';
 import { checkBuilder, checkCommand, type CheckArgs } from './commands/check.js';

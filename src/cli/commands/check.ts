@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { checkTasks, describeAssertion, evaluateAssertions, scenarioAssertions, type CheckReport } from '../../analysis/check.js';
 import { seedRange } from '../../analysis/compare.js';
 import { junitXml } from '../../analysis/junit.js';
-import { assertWritable, writeFileAtomically } from '../../analysis/output-file.js';
+import { assertWritable, writeFileAtomically } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { aggregateRecords, compareRunRows, MIN_COMPARE_SEEDS, planTasks, seedRange, toCompareRun, type ComparePlan, type CompareResult } from '../../analysis/compare.js';
 import { AnalysisInputError } from '../../analysis/errors.js';
-import { assertWritable, type OutputTarget } from '../../analysis/output-file.js';
+import { assertWritable, type OutputTarget } from '../../adapters/output-file.js';
 import { fileSafe, outputTargets, toJson, writeOutputs } from '../../analysis/output.js';
 import { inShard, parseShard, scenarioHash, shardDocument, type Shard, type ShardRun } from '../../analysis/shard.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';

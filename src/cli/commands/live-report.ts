@@ -6,7 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { liveStrategy, type LiveResult } from '../../reports/live.js';
 import { commandLine, makeLiveReport } from '../../reports/make.js';

@@ -1,6 +1,6 @@
 /** `invsim run`: one scenario, one strategy, one seed. */
 import type { Argv } from 'yargs';
-import { assertWritable, openAtomicFile } from '../../analysis/output-file.js';
+import { assertWritable, openAtomicFile } from '../../adapters/output-file.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import type { SimulationResult } from '../../model/result.js';
 import { simulate } from '../../sim/world.js';

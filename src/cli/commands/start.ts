@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import type { CompareResult } from '../../analysis/compare.js';
 import { compareRunRows } from '../../analysis/compare.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { fileSafe, outputTargets, writeOutputs } from '../../analysis/output.js';
 import { commandLine, makeCompareReport } from '../../reports/make.js';
 import { verdict } from '../../reports/verdict.js';

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { fileSafe, outputTargets, toCsv, toJson, writeOutputs } from '../../analysis/output.js';
 import { applyOverride, parseParamValues } from '../../analysis/params.js';
 import { aggregateSweep, defaultSweepStrategies, sweepPlans, sweepRunRows, sweepSummaryRows, sweepTasks, type SweepResult } from '../../analysis/sweep.js';
