@@ -8,7 +8,7 @@ import { toJson } from '../../analysis/output.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
 import { fmtSeeds } from '../format.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { runWithProgress } from '../progress.js';
 import { seedOptions, type SeedArgs } from './common.js';
 

@@ -13,7 +13,7 @@ import type { Scenario } from '../../scenarios/schema.js';
 import { commandLine, makeCompareReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { runWithProgress } from '../progress.js';
 import { compareTable, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 

@@ -14,7 +14,7 @@ import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
 import { fmtMs, fmtNumber, fmtSeeds, textTable } from '../format.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { resolveStrategies } from './common.js';
 
 export interface LiveReportArgs {

@@ -14,7 +14,7 @@ import { verdict } from '../../reports/verdict.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { reportTargets, writeReport, type ReportPaths } from '../../reports/write.js';
 import { fmtEstimate, fmtSeeds, table } from '../format.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { compareCommandLine, compareOutBase, comparePlan, runComparisonRecords } from './compare.js';
 import { seedOptions, type SeedArgs } from './common.js';
 
