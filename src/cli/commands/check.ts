@@ -7,7 +7,7 @@ import { assertWritable, writeFileAtomically } from '../../adapters/output-file.
 import { toJson } from '../../analysis/output.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
-import { fmtSeeds } from '../format.js';
+import { fmtSeeds } from '../../reports/format.js';
 import type { Io } from '../io.js';
 import { runWithProgress } from '../progress.js';
 import { seedOptions, type SeedArgs } from './common.js';

@@ -13,7 +13,8 @@ import { commandLine, makeLiveReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
-import { fmtMs, fmtNumber, fmtSeeds, textTable } from '../format.js';
+import { fmtMs, fmtNumber, fmtSeeds } from '../../reports/format.js';
+import { textTable } from '../format.js';
 import type { Io } from '../io.js';
 import { resolveStrategies } from './common.js';
 

@@ -8,8 +8,7 @@ import { liveWorldScenario } from '../../loadtest/live-world.js';
 import { commandLine, makeRunReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
-import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
-import { fmtDuration } from '../../reports/format.js';
+import { fmtDuration, fmtMs, fmtNumber, fmtPercent } from '../../reports/format.js';
 import { frequencyWords } from '../../scenarios/economics.js';
 import { reportOption } from './common.js';
 

@@ -7,7 +7,8 @@ import { fileSafe, outputTargets, toCsv, toJson, writeOutputs } from '../../anal
 import { applyOverride, parseParamValues } from '../../analysis/params.js';
 import { aggregateSweep, defaultSweepStrategies, sweepPlans, sweepRunRows, sweepSummaryRows, sweepTasks, type SweepResult } from '../../analysis/sweep.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
-import { fmtEstimate, fmtSeeds, table } from '../format.js';
+import { fmtEstimate, fmtSeeds } from '../../reports/format.js';
+import { table } from '../format.js';
 import type { Io } from '../io.js';
 import { commandLine, makeSweepReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
