@@ -9,7 +9,8 @@
  * same `traceHash`), so a failing test replays with `invsim run FILE --scenario X --strategy Y --seed N`.
  */
 import { formatPath, getScenario, loadScenarioFile, ScenarioError } from './scenarios/load.js';
-import { scenarioSchema, type Scenario, type ScenarioInput } from './scenarios/schema.js';
+import { scenarioSchema } from './scenarios/file-schema.js';
+import type { Scenario, ScenarioInput } from './scenarios/schema.js';
 import { ruleOf } from './scenarios/zod-issues.js';
 import type { SimulationResult } from './model/result.js';
 import { simulate } from './sim/world.js';

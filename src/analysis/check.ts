@@ -3,21 +3,12 @@
  * An assertion holds when it holds on every seed; a failure is reported as data (the assertion,
  * the seeds it failed on with the observed values) plus the command that replays the first one.
  */
-import { ASSERTABLE_METRICS, type AssertableMetric, type AssertBlock, type Scenario } from '../scenarios/schema.js';
+import type { Assertion, Bound } from '../scenarios/assertions.js';
 import { AnalysisInputError } from './errors.js';
 import type { RunTask } from './execute.js';
 import type { ObservedValue, RunRecord } from './metrics.js';
 
-export type Bound = number | boolean | string;
-
-export interface Assertion {
-  readonly scenario: string;
-  /** Index of the block in the scenario's `assert` list (0 when it is a single block). */
-  readonly block: number;
-  readonly strategy: string;
-  readonly metric: AssertableMetric;
-  readonly expected: Bound;
-}
+export { assertBlocks, defaultAssertedStrategies, scenarioAssertions, type Assertion, type Bound } from '../scenarios/assertions.js';
 
 export interface SeedValue {
   readonly seed: number;
@@ -39,36 +30,6 @@ export interface CheckReport {
   readonly assertions: number;
   readonly failed: number;
   readonly outcomes: readonly AssertionOutcome[];
-}
-
-export function assertBlocks(scenario: Scenario): readonly AssertBlock[] {
-  if (scenario.assert === undefined) return [];
-  return Array.isArray(scenario.assert) ? scenario.assert : [scenario.assert];
-}
-
-/** Strategies a block without `strategies:` applies to: every one that is not a pitfall. */
-export function defaultAssertedStrategies(scenario: Scenario): string[] {
-  return Object.entries(scenario.strategies)
-    .filter(([, spec]) => spec.pitfall === undefined)
-    .map(([name]) => name);
-}
-
-/** Every (block, strategy, metric) assertion of a scenario, in file order. */
-export function scenarioAssertions(scenario: Scenario): Assertion[] {
-  const out: Assertion[] = [];
-  assertBlocks(scenario).forEach((block, index) => {
-    const strategies = block.strategies ?? defaultAssertedStrategies(scenario);
-    for (const strategy of strategies) {
-      if (scenario.strategies[strategy] === undefined) {
-        throw new AnalysisInputError(`scenario ${scenario.name}: assert[${index}] names strategy ${strategy}, which the scenario does not declare (it has: ${Object.keys(scenario.strategies).join(', ')})`);
-      }
-      for (const metric of ASSERTABLE_METRICS) {
-        const expected = (block as Partial<Record<AssertableMetric, Bound>>)[metric];
-        if (expected !== undefined) out.push({ scenario: scenario.name, block: index, strategy, metric, expected });
-      }
-    }
-  });
-  return out;
 }
 
 const COMPARISON = /^\s*(<=|>=|<|>|==|!=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/i;

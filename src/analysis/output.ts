@@ -1,7 +1,7 @@
 /** `--out DIR`: the JSON document and a CSV (one row per run) written side by side. */
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { writeFilesAtomically, type OutputTarget } from './output-file.js';
+import { writeFilesAtomically, type OutputTarget } from '../adapters/output-file.js';
 
 export type CsvRow = readonly (string | number | boolean | null)[];
 

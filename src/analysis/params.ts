@@ -4,7 +4,8 @@
  * scenario schema so a sweep can never run a scenario the loader would have refused.
  */
 import { ScenarioError, formatPath, type ScenarioIssue } from '../scenarios/load.js';
-import { scenarioSchema, type Scenario } from '../scenarios/schema.js';
+import { scenarioSchema } from '../scenarios/file-schema.js';
+import type { Scenario } from '../scenarios/schema.js';
 import { ruleOf } from '../scenarios/zod-issues.js';
 import { AnalysisInputError } from './errors.js';
 

@@ -5,7 +5,7 @@
  */
 import yargs from 'yargs';
 import { AnalysisInputError } from '../analysis/errors.js';
-import { OutputFileError } from '../analysis/output-file.js';
+import { OutputFileError } from '../adapters/output-file.js';
 import { ScenarioError } from '../scenarios/load.js';
 import { UnknownStrategyError } from '../sim/world.js';
 import { checkBuilder, checkCommand, type CheckArgs } from './commands/check.js';
@@ -21,16 +21,10 @@ import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js'
 import { migrateBuilder, migrateCommand, type MigrateArgs } from './commands/migrate.js';
 import { liveReportBuilder, liveReportCommand, type LiveReportArgs } from './commands/live-report.js';
 import { EXIT, UsageError } from './errors.js';
+import type { Io } from './io.js';
 import { PROGRESS_ENV, progressEveryMsFromEnv } from './progress.js';
 
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  /** Whether `err` is a terminal: long commands draw a progress bar there, and print a line every few seconds elsewhere. */
-  readonly isTTY?: boolean;
-  /** Ms between progress lines when `err` is not a terminal (default 5 000); 0 turns progress off, bar included; NaN: a bad setting, the default is used. */
-  readonly progressEveryMs?: number;
-}
+export type { Io } from './io.js';
 
 /** Arguments that are lists by design. */
 // Options declared `array: true` are lists on purpose.

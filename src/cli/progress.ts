@@ -13,7 +13,7 @@ import cliProgress from 'cli-progress';
 import type { RunTask } from '../analysis/execute.js';
 import type { RunRecord } from '../analysis/metrics.js';
 import { runTasks } from '../analysis/runner.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export const PROGRESS_ENV = 'INVSIM_PROGRESS_EVERY_S';
 export const DEFAULT_PROGRESS_EVERY_MS = 5_000;

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { assertWritable, writeFilesAtomically, type OutputFile } from '../analysis/output-file.js';
+import { assertWritable, writeFilesAtomically, type OutputFile } from '../adapters/output-file.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { planScript, type K6ScriptConfig, type PlanOptions } from './plan.js';
 
@@ -76,7 +76,7 @@ export async function generateK6Script(scenario: Scenario, options: GenerateOpti
     .filter((name) => name.endsWith('.ts'))
     .map((name) => ({ path: join(libDir, name), data: readFileSync(join(K6_LIB_DIR, name)) }));
   // Every destination is checked before anything is written; then each file is written
-  // atomically (src/analysis/output-file.ts), so a reader never sees half a script.
+  // atomically (src/adapters/output-file.ts), so a reader never sees half a script.
   const named = { option: '--out', shown: options.outDir };
   assertWritable([...libFiles, { path: tsFile }, { path: tsconfigFile }, { path: jsFile }, ...(manifestFile === null ? [] : [{ path: manifestFile }])].map((f) => ({ ...named, path: f.path })));
   // esbuild bundles from disk (the script imports ./lib/*), so the sources go first.

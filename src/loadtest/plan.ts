@@ -16,7 +16,7 @@
  * the stock comes from the same named stream (`catalog.stock`), so a live run starts where
  * `invsim run --seed N` starts.
  */
-import { scenarioAssertions, type Bound } from '../analysis/check.js';
+import { scenarioAssertions, type Bound } from '../scenarios/assertions.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import { latencyQuantileMs } from '../model/latency.js';
 import { RandomStreams, ZipfSampler } from '../model/random.js';

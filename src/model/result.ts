@@ -1,6 +1,6 @@
 /** The result of one simulated run: the JSON document `invsim run --json` prints. */
 import type { Violation } from './ledger.js';
-import type { RunMoney } from '../scenarios/economics.js';
+import type { RunMoney } from './money.js';
 
 export interface Percentiles {
   p50: number;

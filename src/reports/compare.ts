@@ -357,7 +357,9 @@ export function strategyWords(scenario: Scenario, name: string): string {
         ? `pushes commits in ${fmtNumber(s.windowMs)} ms windows`
         : s.kind === 'hybrid'
           ? `pushes every commit at once and reconciles every ${fmtDuration(s.reconcileIntervalS)} (hybrid)`
-          : 'pushes every commit at once (event-driven)';
+          : s.kind === 'plugin'
+            ? `a custom strategy (${s.module.split(/[\\/]/).pop() ?? s.module})`
+            : 'pushes every commit at once (event-driven)';
   const pitfall = s.pitfall === undefined ? '' : ` Pitfall variant: ${s.pitfall}.`;
   const partition = s.partitionStock ? ' Each channel sells only from its own share of the stock.' : '';
   return `${s.description ?? `${kind[0]!.toUpperCase()}${kind.slice(1)}.${s.description === undefined ? partition : ''}`}${pitfall}`;

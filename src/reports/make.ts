@@ -1,8 +1,9 @@
 /**
  * From a finished analysis to a report: what the commands call. Each function gathers what the
- * page needs beyond the analysis document (the scenario, one full run per strategy for the
- * per-run charts, the scenario's assertions evaluated on the analysis' own runs) and builds it.
- * The extra runs are cheap (one per strategy) and are checked against the analysis' trace hashes.
+ * page needs beyond the analysis document (the scenario's assertions evaluated on the analysis'
+ * own runs, the reproducibility block, a live run's input files) and builds it. Reports never
+ * simulate: the runs a page shows beyond its analysis (one full run per strategy for the per-run
+ * charts, a live run's prediction) come in with the request, from src/analysis/report-inputs.ts.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,15 +16,13 @@ import { scenarioHash } from '../analysis/shard.js';
 import type { SweepResult } from '../analysis/sweep.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../model/result.js';
-import { simulate } from '../sim/world.js';
 import { buildCompareReport } from './compare.js';
 import type { BuiltReport } from './document.js';
 import { buildRunReport } from './run.js';
 import type { Reproducibility } from './sections.js';
 import { buildSweepReport } from './sweep.js';
 import { buildLiveReport, type LiveResult } from './live.js';
-import { combineK6Summaries, parseAudit, parseK6Summary } from './live-input.js';
-import { liveWorldScenario } from '../loadtest/live-world.js';
+import { combineK6Summaries, parseAudit, parseK6Summary, type LiveAudit, type LiveK6 } from './live-input.js';
 
 /** The version in package.json (two levels above both src/reports and dist/reports). */
 export function invsimVersion(): string {
@@ -47,13 +46,6 @@ export function reproducibility(options: { scenario: Scenario; file: string; see
     command: options.command,
     alsoCommands: [...(options.alsoCommands ?? [])],
   };
-}
-
-/** One full run per strategy on one seed, in order (sequential: a handful of runs). */
-export async function representativeRuns(scenario: Scenario, strategies: readonly string[], seed: number): Promise<SimulationResult[]> {
-  const runs: SimulationResult[] = [];
-  for (const strategy of strategies) runs.push(await simulate(scenario, { strategy, seed }));
-  return runs;
 }
 
 /**
@@ -83,18 +75,17 @@ export interface CompareReportRequest {
   readonly alsoCommands?: readonly string[];
 }
 
-export async function makeCompareReport(request: CompareReportRequest): Promise<BuiltReport<CompareResult>> {
+/** A comparison's report, given its representative runs (src/analysis/report-inputs.ts, `compareReportRuns`). */
+export async function makeCompareReport(request: CompareReportRequest & { readonly runs: readonly SimulationResult[] }): Promise<BuiltReport<CompareResult>> {
   const { result, scenario } = request;
   const strategies = result.strategies.map((s) => s.strategy);
-  const seed = result.seeds[0];
-  if (seed === undefined) throw new RangeError('a comparison report needs at least one seed');
   const { report, skipped } = assertionsFor(request.file, scenario, strategies, result.seeds, request.records);
   return buildCompareReport({
     scenario,
     result,
     assertions: report,
     skippedAssertions: skipped,
-    runs: await representativeRuns(scenario, strategies, seed),
+    runs: request.runs,
     reproducibility: reproducibility({ scenario, file: request.file, seeds: result.seeds, strategies, command: request.command, ...(request.alsoCommands === undefined ? {} : { alsoCommands: request.alsoCommands }) }),
   });
 }
@@ -156,39 +147,53 @@ export interface LiveReportRequest {
   readonly command: string;
 }
 
-/** Reads the k6 summary and the audit, simulates the prediction, and builds the live report. */
-export async function makeLiveReport(request: LiveReportRequest): Promise<BuiltReport<LiveResult>> {
+/** A live run's input files, read and checked against the request before anything is simulated. */
+export interface LiveInputs {
+  readonly k6Files: readonly { readonly path: string; readonly sha256: string }[];
+  readonly auditSha256: string;
+  readonly k6: LiveK6;
+  readonly audit: LiveAudit;
+  /** The audit's speedup, else the request's; null when neither says. */
+  readonly speedup: number | null;
+}
+
+/** Reads the k6 summaries and the audit; an unreadable one, or one of another run, is a usage error naming it. */
+export function readLiveInputs(request: Pick<LiveReportRequest, 'scenario' | 'k6SummaryPaths' | 'auditPath' | 'speedup'>): LiveInputs {
   if (request.k6SummaryPaths.length === 0) throw new AnalysisInputError('--k6-summary: give at least one k6 summary file');
   const k6Files = request.k6SummaryPaths.map((path) => ({ path, ...readJsonInput(path, 'k6 summary') }));
   const auditFile = readJsonInput(request.auditPath, 'audit');
   const k6 = combineK6Summaries(k6Files.map((f) => parseK6Summary(f.json, f.path)));
   const audit = parseAudit(auditFile.json, request.auditPath);
-  const { scenario, strategy } = request;
+  const { scenario } = request;
   if (audit.scenario !== null && audit.scenario !== scenario.name) {
     throw new AnalysisInputError(`${request.auditPath} is the audit of scenario ${audit.scenario}, not ${scenario.name} (pass --scenario ${audit.scenario})`);
   }
   if (request.speedup !== undefined && audit.speedup !== null && request.speedup !== audit.speedup) {
     throw new AnalysisInputError(`--speedup ${request.speedup}: ${request.auditPath} says the service ran at speedup ${audit.speedup}; the script and the service must run at the same one`);
   }
-  const speedup = audit.speedup ?? request.speedup ?? null;
-  // The prediction is of the world the live run creates (orders reach the engine as k6 sends them).
-  const world = liveWorldScenario(scenario);
-  const predicted: SimulationResult[] = [];
-  for (const seed of request.seeds) predicted.push(await simulate(world, { strategy, seed }));
+  return { k6Files: k6Files.map((f) => ({ path: f.path, sha256: f.sha256 })), auditSha256: auditFile.sha256, k6, audit, speedup: audit.speedup ?? request.speedup ?? null };
+}
+
+/**
+ * The live report: the live run's inputs (`readLiveInputs`) beside the simulation's prediction of
+ * the world the live run creates, one run per seed (src/analysis/report-inputs.ts, `livePrediction`).
+ */
+export async function makeLiveReport(request: LiveReportRequest & { readonly inputs: LiveInputs; readonly predicted: readonly SimulationResult[] }): Promise<BuiltReport<LiveResult>> {
+  const { scenario, strategy, inputs, predicted } = request;
   const { report } = assertionsFor(request.file, scenario, [strategy], request.seeds, predicted.map(toRunRecord));
   return buildLiveReport({
     scenario,
     strategy,
-    speedup,
-    k6,
-    audit,
+    speedup: inputs.speedup,
+    k6: inputs.k6,
+    audit: inputs.audit,
     predicted,
     assertions: report,
     reproducibility: {
       ...reproducibility({ scenario, file: request.file, seeds: request.seeds, strategies: [strategy], command: request.command }),
       inputs: [
-        ...k6Files.map((f) => ({ role: 'k6 summary', path: f.path, sha256: f.sha256 })),
-        { role: 'service audit', path: request.auditPath, sha256: auditFile.sha256 },
+        ...inputs.k6Files.map((f) => ({ role: 'k6 summary', path: f.path, sha256: f.sha256 })),
+        { role: 'service audit', path: request.auditPath, sha256: inputs.auditSha256 },
       ],
     },
   });

@@ -2,7 +2,7 @@
  * Writes a report and its data side by side: FILE.html, FILE.json and FILE.csv (the extension of
  * the given path, if .html or .htm, is replaced; any other name gets the three extensions added).
  */
-import { writeFilesAtomically, type OutputTarget } from '../analysis/output-file.js';
+import { writeFilesAtomically, type OutputTarget } from '../adapters/output-file.js';
 import { toCsv, toJson } from '../analysis/output.js';
 import type { BuiltReport } from './document.js';
 
@@ -29,7 +29,7 @@ export function reportTargets(file: string, named: ReportOption = { option: '--r
   return [paths.html, paths.json, paths.csv].map((path) => ({ ...named, path }));
 }
 
-/** Writes the three files atomically, all or none (src/analysis/output-file.ts). */
+/** Writes the three files atomically, all or none (src/adapters/output-file.ts). */
 export function writeReport(file: string, report: BuiltReport, named: ReportOption = { option: '--report' }): ReportPaths {
   const paths = reportPaths(file);
   writeFilesAtomically([

@@ -8,17 +8,13 @@
  * would claim it happens twelve times a day.
  */
 import { measuredLeakage } from '../engine/leakage.js';
+import type { Frequency, Money, RunMoney } from '../model/money.js';
 import type { ScenarioSpec } from './schema.js';
+
+export type { Frequency, Money, RunMoney } from '../model/money.js';
 
 const DAY_S = 86_400;
 export const DAYS_PER_YEAR = 365;
-
-/** How often the scenario happens, and on what grounds. */
-export interface Frequency {
-  readonly occurrencesPerYear: number;
-  /** `declared`: `economics.occurrencesPerYear`; `whole-days`: a run of whole days, every such stretch of a year like it. */
-  readonly basis: 'declared' | 'whole-days';
-}
 
 /** The scenario's frequency, or null when it declares none and is not a whole number of days. */
 export function scenarioFrequency(scenario: Pick<ScenarioSpec, 'durationS' | 'economics'>): Frequency | null {
@@ -26,29 +22,6 @@ export function scenarioFrequency(scenario: Pick<ScenarioSpec, 'durationS' | 'ec
   if (declared !== undefined) return { occurrencesPerYear: declared, basis: 'declared' };
   if (scenario.durationS % DAY_S === 0) return { occurrencesPerYear: (DAYS_PER_YEAR * DAY_S) / scenario.durationS, basis: 'whole-days' };
   return null;
-}
-
-/** Money of one period: cancelled orders, lifetime value lost to churn, their sum, and turned-away customers. */
-export interface Money {
-  readonly directRevenueLoss: number;
-  readonly ltvErosion: number;
-  /** directRevenueLoss + ltvErosion: what oversells cost. Lost sales are beside it, not in it. */
-  readonly totalImpact: number;
-  readonly lostSalesRevenue: number;
-}
-
-/** The `leakage` block of a run's result, without the seed model. */
-export interface RunMoney {
-  readonly perRun: Money;
-  readonly frequency: Frequency | null;
-  /** perRun × occurrencesPerYear; null without a frequency. */
-  readonly perYear: Money | null;
-  /** The day figures: perYear / 365 (an average day of such a year); null without a frequency. */
-  readonly oversellsPerDay: number | null;
-  readonly directRevenueLoss: number | null;
-  readonly ltvErosion: number | null;
-  readonly totalDailyImpact: number | null;
-  readonly lostSalesRevenue: number | null;
 }
 
 function round2(x: number): number {

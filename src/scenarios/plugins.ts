@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PathIssue } from './issues.js';
-import type { ScenarioFileSpec } from './schema.js';
+import type { ScenarioFileSpec } from './file-schema.js';
 
 type Raw = Record<string, unknown>;
 const asRaw = (v: unknown): Raw | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : undefined);

@@ -2,13 +2,13 @@
  * The scenario schema: the single source of truth for what a scenario may say. Every key
  * carries its unit (`intervalS`, `delayMsMax`); every number has a lower and an upper bound
  * (bounds.ts, documented in docs/scenarios.md), and each scenario as a whole a run budget
- * (budget.ts), so that a valid scenario's run ends. The types the simulator consumes are
- * inferred from it, so the schema and the simulator cannot drift.
+ * (budget.ts, checked by the file schema of file-schema.ts), so that a valid scenario's run
+ * ends. The types the simulator consumes are inferred from it, so the schema and the simulator
+ * cannot drift.
  */
 import { z } from 'zod';
 import { PRESET_IDS } from '../model/presets.js';
 import * as B from './bounds.js';
-import { budgetIssues } from './budget.js';
 
 /** A number within [min, max]. */
 const num = (min: number, max: number) => z.number().finite().min(min).max(max);
@@ -26,7 +26,8 @@ const intervalS = num(B.MIN_INTERVAL_S, B.MAX_WAIT_S);
 /** Stock units: a level, a threshold, an allocation. */
 const units = int(0, B.MAX_STOCK_LEVEL);
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(B.MAX_LIST_ENTRIES);
-const ident = z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be letters, digits, - or _');
+/** A name: of a scenario, a strategy, a channel. */
+export const ident = z.string().regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be letters, digits, - or _');
 
 const latencySpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fixed'), ms: waitMs }),
@@ -300,7 +301,8 @@ const assertBlock = z.strictObject({
 const recordOf = <T extends z.ZodType>(value: T, max: number, noun: string) =>
   z.record(ident, value).refine((r) => Object.keys(r).length <= max, { message: `must have at most ${max} ${noun}`, params: { code: 'too_big' } });
 
-const scenarioShape = z.strictObject({
+/** A scenario's fields, each within its bounds; file-schema.ts adds the run budget of the whole. */
+export const scenarioShape = z.strictObject({
   description: z.string().optional(),
   durationS: num(B.MIN_DURATION_S, B.MAX_DURATION_S),
   /** Upper bound for the heal phase in which channels must converge. */
@@ -318,26 +320,8 @@ const scenarioShape = z.strictObject({
   assert: z.union([assertBlock, list(assertBlock)]).optional(),
 });
 
-/**
- * A scenario: its fields, then its run budget (budget.ts) once every field is valid. A check
- * rather than a refinement because zod runs refinements even after a field failed, and the
- * budget of a value already refused is a second report of one mistake.
- */
-export const scenarioSchema = scenarioShape.check((payload) => {
-  if (payload.issues.length > 0) return;
-  for (const issue of budgetIssues(payload.value)) {
-    payload.issues.push({ code: 'custom', path: [...issue.path], message: issue.message, input: payload.value, params: { code: issue.code } });
-  }
-});
-
-export const scenarioFileSchema = z.strictObject({
-  version: z.literal(1).optional(),
-  scenarios: z.record(ident, scenarioSchema),
-});
-
 export type ScenarioInput = z.input<typeof scenarioShape>;
 export type ScenarioSpec = z.output<typeof scenarioShape>;
-export type ScenarioFileSpec = z.output<typeof scenarioFileSchema>;
 export type StrategySpec = ScenarioSpec['strategies'][string];
 export type ChannelSpec = ScenarioSpec['channels'][number];
 export type FaultsSpec = ScenarioSpec['faults'];

@@ -13,7 +13,6 @@ import type { SimChannel } from '../model/channel.js';
 import type { Pitfall } from '../scenarios/schema.js';
 import type { KeySpace } from './keys.js';
 import type { Kernel } from './kernel.js';
-import type { MutationHandler } from './workers.js';
 
 /**
  * Idempotency neglect: the store never recognises a redelivered mutation. `nextAttempt` numbers
@@ -112,6 +111,9 @@ export class BroadcastBeforePersistProcessor {
     return { status: 'applied', quantity: result.level.quantity, version: result.level.version, attempts: 1 };
   }
 }
+
+/** How a worker handles one mutation (the real processor's `handle`, or a pitfall's). */
+export type MutationHandler = (m: InventoryMutation) => Promise<MutationOutcome>;
 
 /** What the run hands a pitfall to build its variant from. */
 export interface PitfallContext {

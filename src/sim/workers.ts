@@ -9,13 +9,11 @@ import { forwardStore } from '../engine/forward-store.js';
 import type { AlertSink, Clock, InventoryStore, Timers } from '../engine/ports.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import type { Rng } from '../model/random.js';
-import type { PitfallBehaviour } from './pitfalls.js';
+import type { MutationHandler, PitfallBehaviour } from './pitfalls.js';
 import { TRACE, type TraceRecorder } from './trace.js';
 
 const REDELIVERY_AFTER_CONFLICT_MS = 1_000;
 const COMPACT_QUEUE_AFTER = 4096;
-
-export type MutationHandler = (m: InventoryMutation) => Promise<MutationOutcome>;
 
 interface Generation {
   alive: boolean;

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateK6Script, type GeneratedScript } from '../../src/loadtest/generate.js';
 import { maxSpeedup, speedupLimits } from '../../src/loadtest/plan.js';
-import { makeLiveReport } from '../../src/reports/make.js';
+import { liveReport } from '../../src/cli/reports.js';
 import { liveStrategy, type LiveResult } from '../../src/reports/live.js';
 import type { AuditBody } from '../../src/serve/schemas.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
@@ -106,7 +106,7 @@ export async function liveRun(options: LiveRunOptions): Promise<LiveRun> {
     const auditFile = join(options.outDir, `${scenario.name}.audit.json`);
     writeFileSync(auditFile, JSON.stringify(audit, null, 2));
     const predicted = liveStrategy(scenario);
-    const built = await makeLiveReport({
+    const built = await liveReport({
       file: options.file,
       scenario: predicted.scenario,
       strategy: predicted.strategy,

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/analysis/compare.js';
 import { COMPARE_METRICS } from '../../src/analysis/metrics.js';
 import type { SweepResult } from '../../src/analysis/sweep.js';
-import { fmtMetric } from '../../src/cli/format.js';
+import { fmtMetric } from '../../src/reports/format.js';
 import type { ReportDocument } from '../../src/reports/document.js';
 import type { SimulationResult } from '../../src/model/result.js';
 import { runCli } from '../cli/helpers.js';

@@ -3,12 +3,12 @@ import type { Argv } from 'yargs';
 import { checkTasks, describeAssertion, evaluateAssertions, scenarioAssertions, type CheckReport } from '../../analysis/check.js';
 import { seedRange } from '../../analysis/compare.js';
 import { junitXml } from '../../analysis/junit.js';
-import { assertWritable, writeFileAtomically } from '../../analysis/output-file.js';
+import { assertWritable, writeFileAtomically } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
-import { fmtSeeds } from '../format.js';
-import type { Io } from '../main.js';
+import { fmtSeeds } from '../../reports/format.js';
+import type { Io } from '../io.js';
 import { runWithProgress } from '../progress.js';
 import { seedOptions, type SeedArgs } from './common.js';
 

@@ -5,7 +5,8 @@ import type { CompareResult } from '../../analysis/compare.js';
 import { AnalysisInputError } from '../../analysis/errors.js';
 import { defaultWorkers } from '../../analysis/runner.js';
 import type { Scenario } from '../../scenarios/schema.js';
-import { fmtDifference, fmtEstimate, fmtNumber, fmtSeeds, table } from '../format.js';
+import { fmtDifference, fmtEstimate, fmtNumber, fmtSeeds } from '../../reports/format.js';
+import { table } from '../format.js';
 import type { Frequency } from '../../scenarios/economics.js';
 
 /** `--report FILE.html`, shared by run, compare and sweep. */

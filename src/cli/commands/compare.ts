@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { aggregateRecords, compareRunRows, MIN_COMPARE_SEEDS, planTasks, seedRange, toCompareRun, type ComparePlan, type CompareResult } from '../../analysis/compare.js';
 import { AnalysisInputError } from '../../analysis/errors.js';
-import { assertWritable, type OutputTarget } from '../../analysis/output-file.js';
+import { assertWritable, type OutputTarget } from '../../adapters/output-file.js';
 import { fileSafe, outputTargets, toJson, writeOutputs } from '../../analysis/output.js';
 import { inShard, parseShard, scenarioHash, shardDocument, type Shard, type ShardRun } from '../../analysis/shard.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
@@ -10,11 +10,12 @@ import { COMPARE_METRICS } from '../../analysis/metrics.js';
 import type { RunRecord } from '../../analysis/metrics.js';
 import { scenarioFrequency } from '../../scenarios/economics.js';
 import type { Scenario } from '../../scenarios/schema.js';
-import { commandLine, makeCompareReport } from '../../reports/make.js';
+import { commandLine } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { runWithProgress } from '../progress.js';
+import { compareReport } from '../reports.js';
 import { compareTable, reportOption, resolveStrategies, seedOptions, type SeedArgs } from './common.js';
 
 export interface CompareArgs extends SeedArgs {
@@ -113,7 +114,7 @@ export async function compareCommand(args: CompareArgs, io: Io): Promise<number>
     const { result, records } = await runComparisonRecords(plan, { workers: args.workers, io });
     emitComparison(result, args, io);
     if (args.report !== undefined) {
-      const report = await makeCompareReport({ file: args.file, scenario, result, records, command: compareCommandLine(args, args.report) });
+      const report = await compareReport({ file: args.file, scenario, result, records, command: compareCommandLine(args, args.report) });
       const paths = writeReport(args.report, report);
       io.err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
     }

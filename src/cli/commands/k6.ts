@@ -5,7 +5,7 @@ import { generateK6Script } from '../../loadtest/generate.js';
 import { DEFAULT_TARGET_CAPACITY_PER_S, maxSpeedup, speedupLimits } from '../../loadtest/plan.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { shellQuote } from '../../analysis/check.js';
 
 export interface K6Args {

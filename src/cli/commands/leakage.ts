@@ -1,7 +1,7 @@
 /** `invsim leakage`: the seed article's closed-form revenue-leakage model. */
 import type { Argv } from 'yargs';
 import { computeRevenueLeakage } from '../../engine/leakage.js';
-import { fmtNumber } from '../format.js';
+import { fmtNumber } from '../../reports/format.js';
 
 export interface LeakageArgs {
   dailyOrders: number;

@@ -6,8 +6,9 @@ import { loadScenarioFile } from '../../scenarios/load.js';
 import type { Scenario, StrategySpec } from '../../scenarios/schema.js';
 import { CHANNEL_PRESETS, PRESET_IDS, type ChannelPreset } from '../../model/presets.js';
 import type { RateLimitSpec } from '../../model/ratelimit.js';
-import { fmtMs, textTable } from '../format.js';
-import type { Io } from '../main.js';
+import { fmtMs } from '../../reports/format.js';
+import { textTable } from '../format.js';
+import type { Io } from '../io.js';
 
 export interface ListArgs {
   file: string;

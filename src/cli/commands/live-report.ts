@@ -6,15 +6,17 @@
  */
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { liveStrategy, type LiveResult } from '../../reports/live.js';
-import { commandLine, makeLiveReport } from '../../reports/make.js';
+import { commandLine } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { EXIT } from '../errors.js';
-import { fmtMs, fmtNumber, fmtSeeds, textTable } from '../format.js';
-import type { Io } from '../main.js';
+import { fmtMs, fmtNumber, fmtSeeds } from '../../reports/format.js';
+import { textTable } from '../format.js';
+import type { Io } from '../io.js';
+import { liveReport } from '../reports.js';
 import { resolveStrategies } from './common.js';
 
 export interface LiveReportArgs {
@@ -113,7 +115,7 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
   ]);
   if (args.speedup !== undefined && (!(args.speedup > 0) || !Number.isFinite(args.speedup))) throw new RangeError(`--speedup must be a finite number > 0, got ${args.speedup}`);
   if (args.report !== undefined) assertWritable(reportTargets(args.report));
-  const built = await makeLiveReport({
+  const built = await liveReport({
     file: args.file,
     scenario,
     strategy,

@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { AnalysisInputError } from '../../analysis/errors.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { outputTargets } from '../../analysis/output.js';
 import { mergeShards, type ShardInput } from '../../analysis/shard.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 import { compareOutBase, emitComparison } from './compare.js';
 
 export interface MergeArgs {

@@ -5,7 +5,7 @@ import { migrate, type MigrationReport } from '../../stores/migrate.js';
 import { connectClient, describePostgres } from '../../stores/pg-util.js';
 import { parseStoreUrl } from '../../stores/url.js';
 import { EXIT } from '../errors.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 
 export interface MigrateArgs {
   store: string | undefined;

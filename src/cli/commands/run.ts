@@ -1,6 +1,6 @@
 /** `invsim run`: one scenario, one strategy, one seed. */
 import type { Argv } from 'yargs';
-import { assertWritable, openAtomicFile } from '../../analysis/output-file.js';
+import { assertWritable, openAtomicFile } from '../../adapters/output-file.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import type { SimulationResult } from '../../model/result.js';
 import { simulate } from '../../sim/world.js';
@@ -8,8 +8,7 @@ import { liveWorldScenario } from '../../loadtest/live-world.js';
 import { commandLine, makeRunReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { EXIT } from '../errors.js';
-import { fmtMs, fmtNumber, fmtPercent } from '../format.js';
-import { fmtDuration } from '../../reports/format.js';
+import { fmtDuration, fmtMs, fmtNumber, fmtPercent } from '../../reports/format.js';
 import { frequencyWords } from '../../scenarios/economics.js';
 import { reportOption } from './common.js';
 

@@ -12,7 +12,7 @@ import { DEFAULT_HTTP_LIMITS, startServer, type HttpLimits, type RunningServer }
 import { DEFAULT_CLAIM_IDLE_MS, openStoreFactory, UnsupportedStoreError, type StoreFactory } from '../../serve/store.js';
 import { StoreUnavailableError, StoreUrlError } from '../../stores/errors.js';
 import { EXIT, UsageError } from '../errors.js';
-import type { Io } from '../main.js';
+import type { Io } from '../io.js';
 
 export interface ServeArgs {
   file: string;

@@ -7,14 +7,16 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import type { CompareResult } from '../../analysis/compare.js';
 import { compareRunRows } from '../../analysis/compare.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { fileSafe, outputTargets, writeOutputs } from '../../analysis/output.js';
-import { commandLine, makeCompareReport } from '../../reports/make.js';
+import { commandLine } from '../../reports/make.js';
 import { verdict } from '../../reports/verdict.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { reportTargets, writeReport, type ReportPaths } from '../../reports/write.js';
-import { fmtEstimate, fmtSeeds, table } from '../format.js';
-import type { Io } from '../main.js';
+import { fmtEstimate, fmtSeeds } from '../../reports/format.js';
+import { table } from '../format.js';
+import type { Io } from '../io.js';
+import { compareReport } from '../reports.js';
 import { compareCommandLine, compareOutBase, comparePlan, runComparisonRecords } from './compare.js';
 import { seedOptions, type SeedArgs } from './common.js';
 
@@ -75,7 +77,7 @@ export async function startCommand(args: StartArgs, io: Io): Promise<number> {
     if (args.report) {
       const file = reportFile(result.scenario);
       const alone = compareCommandLine({ file: args.file, scenario: plan.scenario, strategies: undefined, seeds: args.seeds, seedStart: args.seedStart }, file);
-      report = writeReport(file, await makeCompareReport({ file: args.file, scenario, result, records, command: startLine, alsoCommands: [alone] }), { option: '--out', shown: args.out });
+      report = writeReport(file, await compareReport({ file: args.file, scenario, result, records, command: startLine, alsoCommands: [alone] }), { option: '--out', shown: args.out });
     }
     io.out(`${summary(result, scenario, files, report)}\n`);
     io.err(`${plan.scenario}: ${plan.strategies.length * plan.seeds.length} runs in ${((Date.now() - startedMs) / 1000).toFixed(1)} s\n`);

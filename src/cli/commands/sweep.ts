@@ -2,13 +2,14 @@
 import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
 import { COMPARE_METRICS } from '../../analysis/metrics.js';
-import { assertWritable } from '../../analysis/output-file.js';
+import { assertWritable } from '../../adapters/output-file.js';
 import { fileSafe, outputTargets, toCsv, toJson, writeOutputs } from '../../analysis/output.js';
 import { applyOverride, parseParamValues } from '../../analysis/params.js';
 import { aggregateSweep, defaultSweepStrategies, sweepPlans, sweepRunRows, sweepSummaryRows, sweepTasks, type SweepResult } from '../../analysis/sweep.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
-import { fmtEstimate, fmtSeeds, table } from '../format.js';
-import type { Io } from '../main.js';
+import { fmtEstimate, fmtSeeds } from '../../reports/format.js';
+import { table } from '../format.js';
+import type { Io } from '../io.js';
 import { commandLine, makeSweepReport } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { runWithProgress } from '../progress.js';
