@@ -45,7 +45,8 @@ export function liveRedeliveries(scenario: Scenario): LiveRedelivery[] {
     if (note.mode !== 'webhook') return { channel: c.id, duplicateRate: 0, minMs: REDELIVERY_MIN_MS, spreadMs: 0 };
     return {
       channel: c.id,
-      duplicateRate: round9(Math.min(1, note.duplicateRate + scenario.faults.webhookDuplicateRate)),
+      // A duplicate is a redelivery: a channel that does not redeliver sends none.
+      duplicateRate: note.maxDeliveryAttempts > 1 ? round9(Math.min(1, note.duplicateRate + scenario.faults.webhookDuplicateRate)) : 0,
       minMs: REDELIVERY_MIN_MS,
       spreadMs: note.retryWindowS * 1000 * REDELIVERY_SHARE_OF_RETRY_WINDOW,
     };

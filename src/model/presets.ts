@@ -324,7 +324,7 @@ const PRESETS: Record<PresetId, ChannelPreset> = {
     orderNotification: {
       mode: 'webhook',
       delay: { kind: 'lognormal', medianMs: 2_000, p99Ms: 60_000 },
-      duplicateRate: 0.001,
+      duplicateRate: 0,
       reorderWindowMs: 10_000,
       maxDeliveryAttempts: 1,
       retryWindowS: 0,
@@ -342,7 +342,8 @@ const PRESETS: Record<PresetId, ChannelPreset> = {
       'orderNotification.delay.medianMs':
         'assumption: deliveries run asynchronously through Action Scheduler / WP-Cron, so a few seconds is typical',
       'orderNotification.delay.p99Ms': 'assumption: low-traffic sites run WP-Cron late; one-minute tail',
-      'orderNotification.duplicateRate': 'assumption: duplicates are rare (re-saved orders, double hooks)',
+      'orderNotification.duplicateRate':
+        'WooCommerce docs "Working with Webhooks": a failed delivery is not redelivered (maxDeliveryAttempts 1), so no webhook arrives twice',
       'orderNotification.reorderWindowMs': 'assumption: asynchronous queue, no ordering guarantee',
       'orderNotification.maxDeliveryAttempts':
         'WooCommerce docs "Working with Webhooks": a failed delivery is not redelivered; the webhook is disabled after 5 failed deliveries (filter woocommerce_max_webhook_delivery_failures)',
@@ -461,6 +462,9 @@ export function validatePreset(p: ChannelPreset): string[] {
     const attemptsOk = finite('orderNotification.maxDeliveryAttempts', n.maxDeliveryAttempts);
     if (attemptsOk && (!Number.isInteger(n.maxDeliveryAttempts) || n.maxDeliveryAttempts < 1)) {
       problems.push('orderNotification.maxDeliveryAttempts: must be an integer >= 1');
+    }
+    if (attemptsOk && n.maxDeliveryAttempts === 1 && finite('orderNotification.duplicateRate', n.duplicateRate) && n.duplicateRate > 0) {
+      problems.push('orderNotification.duplicateRate: must be 0 when maxDeliveryAttempts is 1 (a duplicate is a redelivery, and this channel does not redeliver)');
     }
     if (finite('orderNotification.retryWindowS', n.retryWindowS)) {
       if (n.retryWindowS < 0) problems.push('orderNotification.retryWindowS: must be >= 0');

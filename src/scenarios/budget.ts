@@ -184,12 +184,12 @@ function waits(s: ScenarioSpec, add: Add): void {
     const p = effectivePreset(spec);
     const note = p.orderNotification;
     if (note.mode === 'webhook') {
-      const dup = note.duplicateRate + f.webhookDuplicateRate > 0;
+      const retries = redeliveries(note, f.webhookDuplicateRate);
       const parts: Contribution[] = [
         { path: channelField(spec, i, 'orderNotification', 'delay'), value: maxLatencyMs(note.delay), label: 'largest delay' },
         { path: channelField(spec, i, 'orderNotification', 'reorderWindowMs'), value: note.reorderWindowMs, label: 'reorderWindowMs' },
         { path: ['faults', 'webhookReorderWindowMs'], value: f.webhookReorderWindowMs, label: 'faults.webhookReorderWindowMs' },
-        { path: channelField(spec, i, 'orderNotification', 'retryWindowS'), value: dup ? Math.max(REDELIVERY_MIN_MS, note.retryWindowS * 1000 * REDELIVERY_SHARE) : 0, label: 'redelivery' },
+        { path: channelField(spec, i, 'orderNotification', 'retryWindowS'), value: retries * Math.max(REDELIVERY_MIN_MS, note.retryWindowS * 1000 * REDELIVERY_SHARE), label: 'redelivery' },
       ];
       const total = parts.reduce((n, x) => n + x.value, 0);
       if (total > MAX_WAIT_MS) add(largest(parts).path, 'wait_too_long', tooLong(`a webhook of ${spec.id} can arrive after ${described(parts, ' ms')}`, total));
@@ -213,7 +213,15 @@ function waits(s: ScenarioSpec, add: Add): void {
   });
 }
 
-/** Orders whose webhook is on its way: each is a pending kernel event (or two, with a duplicate). */
+/**
+ * Redeliveries of one webhook at most: a duplicate is a redelivery, so none without duplicates
+ * or on a channel that does not redeliver, else up to `maxDeliveryAttempts - 1`.
+ */
+function redeliveries(note: { duplicateRate: number; maxDeliveryAttempts: number }, faultRate: number): number {
+  return note.duplicateRate + faultRate > 0 ? note.maxDeliveryAttempts - 1 : 0;
+}
+
+/** Orders whose webhook is on its way: each is a pending kernel event (more, with redeliveries). */
 function inFlight(s: ScenarioSpec, orders: number, burstOrders: number, add: Add): void {
   const webhooks = s.channels.map((spec) => ({ spec, p: effectivePreset(spec) })).filter(({ p }) => p.orderNotification.mode === 'webhook');
   if (webhooks.length === 0) return;
@@ -222,8 +230,9 @@ function inFlight(s: ScenarioSpec, orders: number, burstOrders: number, add: Add
   for (const { p } of webhooks) {
     const note = p.orderNotification;
     if (note.mode !== 'webhook') continue;
-    waitMs = Math.max(waitMs, maxLatencyMs(note.delay) + note.reorderWindowMs + s.faults.webhookReorderWindowMs + Math.max(REDELIVERY_MIN_MS, note.retryWindowS * 1000 * REDELIVERY_SHARE));
-    dupRate = Math.max(dupRate, Math.min(1, note.duplicateRate + s.faults.webhookDuplicateRate));
+    const retries = redeliveries(note, s.faults.webhookDuplicateRate);
+    waitMs = Math.max(waitMs, maxLatencyMs(note.delay) + note.reorderWindowMs + s.faults.webhookReorderWindowMs + retries * Math.max(REDELIVERY_MIN_MS, note.retryWindowS * 1000 * REDELIVERY_SHARE));
+    dupRate = Math.max(dupRate, retries * Math.min(1, note.duplicateRate + s.faults.webhookDuplicateRate));
   }
   const profile = s.demand.dailyProfile;
   const mean = profile === undefined ? 1 : profile.reduce((a, b) => a + b, 0) / 24;

@@ -2,7 +2,8 @@
  * How an order reaches the engine: a channel's webhook (delayed, reordered within a window,
  * sometimes delivered again) or the engine's next poll of the channel's orders (nothing is
  * fetched while the channel is in an outage). Each channel's webhook draws come from its own
- * `webhooks:<id>` stream.
+ * `webhooks:<id>` stream. A duplicate is a redelivery, so a channel that does not redeliver
+ * (`maxDeliveryAttempts` 1) sends none, and one that does sends at most that many in all.
  */
 import type { SimChannel } from '../model/channel.js';
 import { sampleLatencyMs } from '../model/latency.js';
@@ -44,10 +45,13 @@ export class Notifications {
     const reorderMs = note.reorderWindowMs + (faultsOn ? f.webhookReorderWindowMs : 0);
     const delay = (): number => sampleLatencyMs(note.delay, rng) + rng.next() * reorderMs;
     this.ports.schedule(delay(), () => this.ports.deliver(n));
+    // A duplicate is a redelivery: the channel did not see its delivery acknowledged and sends
+    // it again, at most `maxDeliveryAttempts` times in all, each retry later in its window.
     const dupRate = note.duplicateRate + (faultsOn ? f.webhookDuplicateRate : 0);
-    if (rng.next() < dupRate) {
-      const retryMs = Math.max(1_000, note.retryWindowS * 1000 * rng.next() * 0.01);
-      this.ports.schedule(delay() + retryMs, () => this.ports.deliver(n));
+    let retryAtMs = 0;
+    for (let attempt = 2; attempt <= note.maxDeliveryAttempts && rng.next() < dupRate; attempt++) {
+      retryAtMs += Math.max(1_000, note.retryWindowS * 1000 * rng.next() * 0.01);
+      this.ports.schedule(delay() + retryAtMs, () => this.ports.deliver(n));
     }
   }
 

@@ -147,6 +147,8 @@ export interface PitfallBehaviour {
   dispatcherStore?(store: InventoryStore): InventoryStore;
   /** Replaces the hybrid strategy's reconciliation pass. */
   reconcile?(): Promise<void>;
+  /** Replaces the polling strategy's full sync. */
+  fullSync?(): Promise<void>;
 }
 
 const PITFALL_BEHAVIOURS: { readonly [P in Pitfall]: (ctx: PitfallContext) => PitfallBehaviour } = {
@@ -171,7 +173,7 @@ const PITFALL_BEHAVIOURS: { readonly [P in Pitfall]: (ctx: PitfallContext) => Pi
       }),
   }),
   'overwriting-reconciliation': (ctx) => ({ reconcile: () => overwritingReconcile(ctx) }),
-  'fast-polling': () => ({}),
+  'fast-polling': (ctx) => ({ fullSync: () => fastPollingSync(ctx) }),
 };
 
 /** The behaviour of `pitfall` in this run; none for the real engine. */
@@ -181,9 +183,40 @@ export function pitfallBehaviour(pitfall: Pitfall | undefined, ctx: PitfallConte
 
 /** The pitfall: read every level, then write each one back to every channel, newer or not. */
 async function overwritingReconcile(ctx: PitfallContext): Promise<void> {
+  const levels = await Promise.all(ctx.keys.keyNames.map((key) => ctx.store.read(key)));
+  await ctx.kernel.sleep(2_000); // a slow audit: the levels it read age while it works
+  await pushEveryLevel(ctx, levels);
+}
+
+/**
+ * The Fast Polling trap: a sync job that runs more often to cut lag, and pushes every level it
+ * read straight to every channel, bypassing the dispatcher: no lane per listing (a tick's push
+ * and the next tick's race, and an older level can land last), no backoff or Retry-After on a
+ * 429 (the push is simply lost until the next tick), no dead-letter queue. It spends the API
+ * budget on unchanged listings and still cannot order its writes.
+ */
+async function fastPollingSync(ctx: PitfallContext): Promise<void> {
   const keyNames = ctx.keys.keyNames;
   const levels = await Promise.all(keyNames.map((key) => ctx.store.read(key)));
-  await ctx.kernel.sleep(2_000); // a slow audit: the levels it read age while it works
+  // One listing after another, as a sync loop does: a tick that takes longer than the interval
+  // overlaps the next one, and their pushes to the same listing race.
+  for (let k = 0; k < levels.length; k++) {
+    const level = levels[k]!;
+    const only = ctx.keys.keyChannel[k]!;
+    for (const channel of ctx.channels) {
+      if (only >= 0 && only !== channel.index) continue;
+      try {
+        // A throttled or failed push is not retried: the next tick will do.
+        await channel.pushListing({ sku: keyNames[k]!, quantity: listedQuantity(level.quantity, channel.id, ctx.dispatchPolicy), version: level.version });
+      } catch {
+        // An outage: the job logs it and moves on.
+      }
+    }
+  }
+}
+
+async function pushEveryLevel(ctx: PitfallContext, levels: readonly { quantity: number; version: number }[]): Promise<void> {
+  const keyNames = ctx.keys.keyNames;
   await Promise.all(
     levels.map(async (level, k) => {
       const key = keyNames[k]!;

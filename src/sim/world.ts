@@ -319,7 +319,7 @@ class World implements ChannelHost {
       random: (name) => this.streams.stream(`strategy:${this.strategyName}:${name}`),
       phase: () => phase.next(),
       pump: () => this.dispatch.pump(),
-      fullSync: () => this.dispatch.fullSync(),
+      fullSync: () => (this.pitfall.fullSync ?? (() => this.dispatch.fullSync()))(),
       reconcile: () => (this.pitfall.reconcile ?? (() => this.dispatch.reconcile()))(),
       dispatcherDown: () => this.dispatch.down,
     };
