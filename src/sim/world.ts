@@ -24,6 +24,7 @@ import type { Scenario, StrategySpec } from '../scenarios/schema.js';
 import { closestMatch } from '../scenarios/suggest.js';
 import { SimChannel, type ChannelHost, type ChannelStats } from '../model/channel.js';
 import { sampleLatencyMs } from '../model/latency.js';
+import { nodeKernelHost } from '../adapters/kernel-host.js';
 import { Kernel } from './kernel.js';
 import { BroadcastBeforePersistProcessor, forwardStore, PessimisticLocks, withSilentDlq, withoutIdempotency, withoutLocking } from './pitfalls.js';
 import { ORDER_STATUS, OrderBook } from './orders.js';
@@ -189,6 +190,9 @@ class World implements ChannelHost {
       // starve the process's timers and I/O (progress lines, signals, a test runner's heartbeat).
       // It cannot change the result: the kernel yields only when every continuation has settled.
       yieldEveryEvents: options.yieldEveryEvents ?? YIELD_EVERY_EVENTS,
+      // Node's event loop; counting foreign nextTick callbacks keeps the drain guarantee for
+      // any code that queues them (src/adapters/kernel-host.ts).
+      host: nodeKernelHost({ countForeignTicks: true }),
     });
     this.streams = new RandomStreams(options.seed);
     this.trace = new TraceRecorder(options.traceSink);
