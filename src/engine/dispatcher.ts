@@ -36,6 +36,7 @@ import type {
   Random,
   Timers,
 } from './ports.js';
+import { DEFAULT_CHANNEL_CONCURRENCY } from './defaults.js';
 import { InvariantError } from './invariant.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPolicy } from './retry.js';
 
@@ -43,8 +44,6 @@ import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPoli
 const THROTTLE_BOUND_FACTOR = 20;
 /** See DispatcherOptions.compareAndSetSettleMs. */
 export const DEFAULT_CAS_SETTLE_MS = 60_000;
-/** Requests in flight to one channel when its client does not say (`ChannelClient.maxConcurrency`). */
-export const DEFAULT_CHANNEL_CONCURRENCY = 8;
 /** See DispatcherOptions.outboxBatch. */
 export const DEFAULT_OUTBOX_BATCH = 10_000;
 /**

@@ -183,7 +183,7 @@ export interface ChannelClient {
         push(updates: readonly ChannelUpdate[]): Promise<ChannelResult>;
       }
     | undefined;
-  /** Requests the dispatcher keeps in flight to this channel at once (default 8). */
+  /** Requests the dispatcher keeps in flight to this channel at once (default DEFAULT_CHANNEL_CONCURRENCY, src/engine/defaults.ts). */
   readonly maxConcurrency?: number;
   /** The channel sets quantities by compare-and-set: the dispatcher sends `compareQuantity`. */
   readonly compareAndSet?: boolean;

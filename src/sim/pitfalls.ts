@@ -4,6 +4,7 @@
  * live here and never in the engine. Each wraps or replaces one real part; the invariant
  * checkers then show what it breaks.
  */
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../engine/defaults.js';
 import type { PropagationDispatcher } from '../engine/dispatcher.js';
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
 import type { InventoryStore } from '../engine/ports.js';
@@ -96,7 +97,7 @@ export class BroadcastBeforePersistProcessor {
         expectedVersion: level.version,
         quantity: next,
         mutationId: `${m.mutationId}#bbp`,
-        idempotencyTtlMs: 86_400_000,
+        idempotencyTtlMs: DEFAULT_IDEMPOTENCY_TTL_MS,
         outbox: { sourceChannel: m.sourceChannel, committedAtMs: now },
       },
       now,
