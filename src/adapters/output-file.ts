@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from '../engine/errors.js';
 
 /** A destination, the option that named it and, for a file inside `--out DIR`, the directory as given. */
 export interface OutputTarget {
@@ -38,7 +39,7 @@ export interface OutputProblem {
 }
 
 /** Destinations that cannot be written: one line each (`cannot write --junit j.xml: …`), exit code 2. */
-export class OutputFileError extends Error {
+export class OutputFileError extends InputError {
   override readonly name = 'OutputFileError';
   readonly problems: readonly OutputProblem[];
   constructor(problems: readonly OutputProblem[]) {
@@ -49,7 +50,8 @@ export class OutputFileError extends Error {
       seen.add(key);
       return true;
     });
-    super(unique.map((p) => `cannot write ${p.option} ${p.path}: ${p.reason}`).join('\n'));
+    const first = unique[0];
+    super(unique.map((p) => `cannot write ${p.option} ${p.path}: ${p.reason}`).join('\n'), first === undefined ? {} : { field: first.option, reason: `${first.path}: ${first.reason}` });
     this.problems = unique;
   }
 }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { yieldToEventLoop } from '../adapters/drain.js';
+import { InputError } from '../engine/errors.js';
 import { fromWireError, type WireError } from './errors.js';
 import { createExecutor, type RunTask } from './execute.js';
 import type { RunRecord } from './metrics.js';
@@ -28,7 +29,7 @@ export function defaultWorkers(): number {
 
 export async function runTasks(tasks: readonly RunTask[], options: RunnerOptions): Promise<RunRecord[]> {
   if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > MAX_WORKERS) {
-    throw new RangeError(`--workers must be an integer from 1 to ${MAX_WORKERS}, got ${options.workers}`);
+    throw InputError.of('--workers', `must be an integer from 1 to ${MAX_WORKERS}, got ${options.workers}`);
   }
   const poolSize = Math.min(options.workers, tasks.length);
   return poolSize <= 1 ? runInProcess(tasks, options) : runOnPool(tasks, poolSize, options);

@@ -1,11 +1,14 @@
 /**
  * The `invsim` command line. Commands are thin: parse, call a library function, print.
- * Exit codes: 0 success, 1 an assertion or invariant failed, 2 bad usage or invalid input.
- * Results go to stdout; progress and diagnostics to stderr.
+ * Exit codes: 0 success, 1 an assertion or invariant failed, 2 bad usage or invalid input (an
+ * InputError, src/errors.ts: printed with its field and reason, no stack), 70 an internal error
+ * (anything else: a bug in invsim; a short report with the command that reproduces it, and the
+ * stack with `--debug`). Results go to stdout; progress and diagnostics to stderr.
  */
 import yargs from 'yargs';
-import { AnalysisInputError } from '../analysis/errors.js';
+import { shellQuote } from '../analysis/check.js';
 import { OutputFileError } from '../adapters/output-file.js';
+import { InputError } from '../engine/errors.js';
 import { ScenarioError } from '../scenarios/load.js';
 import { UnknownStrategyError } from '../sim/world.js';
 import { checkBuilder, checkCommand, type CheckArgs } from './commands/check.js';
@@ -42,6 +45,8 @@ const processIo: Io = {
 /** Runs the CLI and returns the exit code (sets process.exitCode when called from bin). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
+  // Known once yargs has parsed the flags; an error before that is a usage error, stackless anyway.
+  let debug = false;
   const parser = yargs([...argv])
     .scriptName('invsim')
     // A scalar flag given twice takes its last value, as users expect, rather than becoming an
@@ -50,7 +55,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       for (const [key, value] of Object.entries(argv)) {
         if (Array.isArray(value) && !VARIADIC.has(key)) (argv as Record<string, unknown>)[key] = value.at(-1);
       }
+      debug = argv['debug'] === true;
     }, true)
+    .option('debug', { type: 'boolean', default: false, global: true, describe: 'on an internal error, print its full stack' })
     .usage('$0 <command> [options]\n\nDeterministic simulation and load-testing harness for multichannel inventory sync.')
     .command<RunArgs>('run <file>', 'simulate one scenario with one strategy and seed', runBuilder, async (args) => {
       code = await runCommand(args, io.out, io.err);
@@ -102,13 +109,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     await parser.parseAsync();
   } catch (error) {
-    code = report(error, io);
+    code = report(error, io, { argv, debug });
   }
   process.exitCode = code;
   return code;
 }
 
-function report(error: unknown, io: Io): number {
+/** Input errors exit 2 with what was wrong; anything else is a bug in invsim and exits 70. */
+function report(error: unknown, io: Io, run: { readonly argv: readonly string[]; readonly debug: boolean }): number {
   if (error instanceof ScenarioError) {
     io.err(`invsim: invalid scenario\n${error.message}\n`);
     return EXIT.usage;
@@ -117,7 +125,8 @@ function report(error: unknown, io: Io): number {
     for (const line of error.message.split('\n')) io.err(`invsim: ${line}\n`);
     return EXIT.usage;
   }
-  if (error instanceof UsageError || error instanceof AnalysisInputError || error instanceof UnknownStrategyError || error instanceof RangeError) {
+  // UnknownStrategyError is the simulator's own (src/sim/world.ts): a strategy the scenario lacks.
+  if (error instanceof InputError || error instanceof UnknownStrategyError) {
     io.err(`invsim: ${error.message}\nRun 'invsim --help' for usage.\n`);
     return EXIT.usage;
   }
@@ -125,6 +134,19 @@ function report(error: unknown, io: Io): number {
     io.err(`invsim: ${error.message}\n`);
     return EXIT.usage;
   }
-  io.err(`invsim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return EXIT.failed;
+  reportInternal(error, io, run);
+  return EXIT.internal;
+}
+
+/** Two lines: what broke and how to reproduce it; the stack only with --debug. */
+function reportInternal(error: unknown, io: Io, run: { readonly argv: readonly string[]; readonly debug: boolean }): void {
+  const what = error instanceof Error ? (error.name === 'Error' ? error.message : `${error.name}: ${error.message}`) : String(error);
+  const command = ['invsim', ...run.argv].map(shellQuote).join(' ');
+  io.err(`invsim: internal error: ${what}\n`);
+  if (!run.debug) {
+    io.err(`invsim: reproduce with \`${command}\`; run again with --debug for the stack\n`);
+    return;
+  }
+  io.err(`invsim: reproduce with \`${command}\`\n`);
+  io.err(`${error instanceof Error ? (error.stack ?? what) : what}\n`);
 }

@@ -8,6 +8,18 @@
  * honouring Retry-After (a 429 pauses the whole channel); after the last retry the update is
  * parked in the dead-letter queue and an alert raised. Nothing is dropped silently: an outbox
  * event is acknowledged only when every channel has it, a newer version, or a DLQ entry.
+ *
+ * Store writes the dispatcher makes on its own (parking a letter, acknowledging the outbox) are
+ * retried with backoff (`storeRetryPolicy`, through the injected timers), counted in `stats`
+ * and, when the retries are spent, raised as a `store_write_failed` alert. A letter that could
+ * not be written is not parked: its update goes back into delivery and its outbox events stay
+ * owed. An acknowledgement that could not be written only delays the cursor (a restart re-sends
+ * from it; channels take a version once); the next acknowledgement covers it.
+ *
+ * No promise floats. Work the dispatcher starts without awaiting it (a send, a backoff, a write)
+ * goes through `background`, which turns a throw there (a bug: operating errors are handled where
+ * they happen) into a latched fault: the dispatcher stops, and `pump`, `idle`, `redrive` and
+ * `submit` reject or throw with it from then on, so it cannot be lost.
  */
 import { listedQuantity, type ListingPolicy } from './listing-policy.js';
 import type { LatencyObserver } from './latency-observer.js';
@@ -24,12 +36,27 @@ import type {
   Random,
   Timers,
 } from './ports.js';
+import { DEFAULT_CHANNEL_CONCURRENCY } from './defaults.js';
+import { InvariantError } from './invariant.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPolicy } from './retry.js';
 
 /** An update answered 429 this many times the retry budget is parked (a channel that never admits it). */
 const THROTTLE_BOUND_FACTOR = 20;
 /** See DispatcherOptions.compareAndSetSettleMs. */
-const DEFAULT_CAS_SETTLE_MS = 60_000;
+export const DEFAULT_CAS_SETTLE_MS = 60_000;
+/** See DispatcherOptions.outboxBatch. */
+export const DEFAULT_OUTBOX_BATCH = 10_000;
+/**
+ * Retries of the dispatcher's own store writes (a dead letter, an outbox acknowledgement): short
+ * delays, since the store is local infrastructure and a lane is held while its letter is written.
+ */
+export const DEFAULT_STORE_RETRY_POLICY: RetryPolicy = {
+  maxRetries: 5,
+  baseDelayMs: 100,
+  maxDelayMs: 5_000,
+  backoffMultiplier: 2,
+  jitter: 0.2,
+};
 
 export interface DispatcherPorts {
   readonly clock: Clock;
@@ -42,9 +69,11 @@ export interface DispatcherOptions extends DispatcherPorts {
   readonly store: InventoryStore;
   readonly channels: readonly ChannelClient[];
   readonly retryPolicy?: RetryPolicy;
+  /** Retries of a failed `parkDeadLetter` or `ackOutbox` (default DEFAULT_STORE_RETRY_POLICY). */
+  readonly storeRetryPolicy?: RetryPolicy;
   readonly observer?: LatencyObserver;
   readonly listingPolicy?: ListingPolicy;
-  /** Outbox events read per store call. */
+  /** Outbox events read per store call (default DEFAULT_OUTBOX_BATCH). */
   readonly outboxBatch?: number;
   /** The channels a SKU is listed on (default: every channel). */
   readonly channelsFor?: (sku: string) => readonly string[] | undefined;
@@ -75,7 +104,36 @@ export interface DispatcherStats {
   /** Compare-and-set refusals (the channel sold units since our last set), each followed by a re-read. */
   conflicts: number;
   redriven: number;
+  /** `parkDeadLetter` calls that rejected (each retried or, when the retries are spent, given up). */
+  parkFailures: number;
+  /** Letters given up on after the store retries: their updates went back into delivery. */
+  parksAbandoned: number;
+  /** `ackOutbox` calls that rejected. */
+  ackFailures: number;
+  /** Acknowledgements given up on after the store retries (a later one covers them). */
+  acksAbandoned: number;
 }
+
+/**
+ * A lane's lifecycle. Whether it sits in its channel's ready list (`queued`) is kept apart: only
+ * an idle lane with an update waiting is queued.
+ *
+ *   idle ──send──▶ sending ──acknowledged──────────────▶ idle
+ *                     ├──failed or refused, budget left──▶ backoff ──wait over──▶ idle
+ *                     └──budget spent──▶ parking ──letter written, or write given up──▶ idle
+ *
+ * `sending` and `parking` hold the lane (one request or write at a time); `backoff` holds it
+ * for a retry delay or a compare-and-set re-read. A stopped dispatcher leaves its lanes where
+ * they are. Any other transition is a bug and throws an InvariantError.
+ */
+type LaneState = 'idle' | 'sending' | 'backoff' | 'parking';
+
+const LANE_TRANSITIONS: Readonly<Record<LaneState, readonly LaneState[]>> = {
+  idle: ['sending'],
+  sending: ['idle', 'backoff', 'parking'],
+  backoff: ['idle'],
+  parking: ['idle'],
+};
 
 /** What a waiting or in-flight update covers: an outbox event (its slot; -1 for none) and its commit time. */
 interface Pending {
@@ -91,7 +149,7 @@ interface Lane {
   nextCommittedAtMs: number;
   /** Outbox events (and their commit times) that the waiting or in-flight update covers. */
   covers: Pending[];
-  inFlight: boolean;
+  state: LaneState;
   /** The update in flight and the outbox events it covers. */
   sending: ChannelUpdate | undefined;
   sendingCovers: Pending[];
@@ -100,7 +158,6 @@ interface Lane {
   failures: number;
   /** 429 answers for the current update: flow control, bounded separately. */
   throttles: number;
-  waitingRetry: boolean;
   ackedVersion: number;
   /**
    * Compare-and-set channels: the quantity the channel showed after our last successful set (or
@@ -128,9 +185,24 @@ interface ChannelState {
 }
 
 export class PropagationDispatcher {
-  readonly stats: DispatcherStats = { calls: 0, delivered: 0, throttled: 0, failed: 0, retries: 0, parked: 0, superseded: 0, redriven: 0, conflicts: 0 };
+  readonly stats: DispatcherStats = {
+    calls: 0,
+    delivered: 0,
+    throttled: 0,
+    failed: 0,
+    retries: 0,
+    parked: 0,
+    superseded: 0,
+    redriven: 0,
+    conflicts: 0,
+    parkFailures: 0,
+    parksAbandoned: 0,
+    ackFailures: 0,
+    acksAbandoned: 0,
+  };
   private readonly opts: DispatcherOptions;
   private readonly policy: RetryPolicy;
+  private readonly storePolicy: RetryPolicy;
   private readonly channels: ChannelState[];
   private channelCount = 0;
   /** One lane per (SKU, channel): a SKU's lanes sit together, found with one lookup. */
@@ -147,20 +219,28 @@ export class PropagationDispatcher {
   private unsettled = 0;
   private readCursor = -1;
   private ackedSeq = 0;
+  /** The highest seq the store confirmed acknowledging: a failed older acknowledgement needs no retry. */
+  private durableAckSeq = 0;
   private pumping: Promise<number> | undefined;
   private pumpAgain = false;
   private stopped = false;
   private inFlightTotal = 0;
   private waitingTotal = 0;
-  private idleWaiters: (() => void)[] = [];
+  private idleWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** The first error thrown by background work (a bug); latched, see the file comment. */
+  private fault: { error: unknown } | undefined;
+  private readonly onBackgroundFailure = (error: unknown): void => this.latchFault(error);
 
   constructor(options: DispatcherOptions) {
     this.opts = options;
     this.policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
     const lp = options.listingPolicy ?? {};
     this.identityPolicy = lp.allocation === undefined && lp.bufferUnits === undefined && lp.outOfStockThreshold === undefined && lp.maxListed === undefined;
+    this.storePolicy = options.storeRetryPolicy ?? DEFAULT_STORE_RETRY_POLICY;
     const problems = validateRetryPolicy(this.policy);
     if (problems.length > 0) throw new RangeError(`retryPolicy: ${problems.join('; ')}`);
+    const storeProblems = validateRetryPolicy(this.storePolicy);
+    if (storeProblems.length > 0) throw new RangeError(`storeRetryPolicy: ${storeProblems.join('; ')}`);
     const ids = new Set<string>();
     this.channels = options.channels.map((client) => {
       if (ids.has(client.id)) throw new RangeError(`channel id ${client.id} appears twice`);
@@ -189,6 +269,7 @@ export class PropagationDispatcher {
    * coalesce into one more pass. Resolves with the number of events read.
    */
   pump(): Promise<number> {
+    if (this.fault !== undefined) return Promise.reject(this.fault.error);
     if (this.pumping !== undefined) {
       this.pumpAgain = true;
       return this.pumping;
@@ -215,6 +296,7 @@ export class PropagationDispatcher {
    * the channel lose it. Never anything older.
    */
   submit(channelId: string, update: ChannelUpdate, committedAtMs: number, options: { resend?: boolean } = {}): boolean {
+    if (this.fault !== undefined) throw this.fault.error;
     const channel = this.channels.find((c) => c.client.id === channelId);
     if (channel === undefined) throw new RangeError(`unknown channel ${channelId}`);
     if (options.resend === true) {
@@ -238,6 +320,7 @@ export class PropagationDispatcher {
    * payload, which may since have been overtaken by a newer version the channel already has.
    */
   async redrive(filter: (letter: DeadLetter) => boolean = () => true): Promise<number> {
+    if (this.fault !== undefined) throw this.fault.error;
     const { store } = this.opts;
     const letters = await store.listDeadLetters();
     let count = 0;
@@ -256,8 +339,9 @@ export class PropagationDispatcher {
 
   /** Resolves when no request is in flight or waiting for a retry and the pump is done. */
   idle(): Promise<void> {
+    if (this.fault !== undefined) return Promise.reject(this.fault.error);
     if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve, reject) => this.idleWaiters.push({ resolve, reject }));
   }
 
   private isIdle(): boolean {
@@ -276,7 +360,7 @@ export class PropagationDispatcher {
       this.readCursor = await store.outboxCursor();
       this.ackedSeq = this.readCursor;
     }
-    const limit = this.opts.outboxBatch ?? 10_000;
+    const limit = this.opts.outboxBatch ?? DEFAULT_OUTBOX_BATCH;
     let read = 0;
     for (;;) {
       if (this.stopped) return read;
@@ -359,13 +443,12 @@ export class PropagationDispatcher {
         next: undefined,
         nextCommittedAtMs: 0,
         covers: [],
-        inFlight: false,
+        state: 'idle',
         sending: undefined,
         sendingCovers: [],
         queued: false,
         failures: 0,
         throttles: 0,
-        waitingRetry: false,
         ackedVersion: -1,
         listed: Number.NaN,
         unsynced: 0,
@@ -402,7 +485,7 @@ export class PropagationDispatcher {
     lane.next = update;
     lane.nextCommittedAtMs = cover.committedAtMs;
     lane.covers.push(cover);
-    if (!lane.inFlight && !lane.waitingRetry && !lane.queued) {
+    if (lane.state === 'idle' && !lane.queued) {
       lane.queued = true;
       channel.ready.push(lane);
     }
@@ -416,16 +499,16 @@ export class PropagationDispatcher {
       this.wakeAt(channel, channel.pausedUntilMs - now);
       return;
     }
-    const limit = channel.client.maxConcurrency ?? 8;
+    const limit = channel.client.maxConcurrency ?? DEFAULT_CHANNEL_CONCURRENCY;
     const maxItems = channel.client.batch?.maxItems ?? 1;
     while (channel.inFlight < limit && channel.readyHead < channel.ready.length) {
       const batch: Lane[] = [];
       while (batch.length < maxItems && channel.readyHead < channel.ready.length) {
         const lane = channel.ready[channel.readyHead++]!;
         lane.queued = false;
-        if (lane.next !== undefined && !lane.inFlight && !lane.waitingRetry) batch.push(lane);
+        if (lane.next !== undefined && lane.state === 'idle') batch.push(lane);
       }
-      if (batch.length > 0) void this.send(channel, batch);
+      if (batch.length > 0) this.background(this.send(channel, batch));
     }
     if (channel.readyHead > 1024 && channel.readyHead * 2 > channel.ready.length) {
       channel.ready.splice(0, channel.readyHead);
@@ -437,12 +520,14 @@ export class PropagationDispatcher {
     if (channel.wakeScheduled) return;
     channel.wakeScheduled = true;
     this.waitingTotal++;
-    void this.opts.timers.sleep(delayMs).then(() => {
-      channel.wakeScheduled = false;
-      this.waitingTotal--;
-      this.drain(channel);
-      this.maybeIdle();
-    });
+    this.background(
+      this.opts.timers.sleep(delayMs).then(() => {
+        channel.wakeScheduled = false;
+        this.waitingTotal--;
+        this.drain(channel);
+        this.maybeIdle();
+      }),
+    );
   }
 
   private async send(channel: ChannelState, lanes: Lane[]): Promise<void> {
@@ -450,7 +535,7 @@ export class PropagationDispatcher {
     const originals = lanes.map((lane) => lane.next!);
     const updates = cas ? lanes.map((lane, i) => casUpdate(lane, originals[i]!)) : originals;
     for (const lane of lanes) {
-      lane.inFlight = true;
+      this.move(lane, 'sending');
       lane.sending = lane.next;
       lane.sendingCovers = lane.covers;
       lane.next = undefined;
@@ -476,9 +561,9 @@ export class PropagationDispatcher {
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[i]!;
       const covers = lane.sendingCovers;
-      lane.inFlight = false;
       lane.sending = undefined;
       lane.sendingCovers = [];
+      // Each outcome moves the lane on from `sending`: to idle, backoff or parking.
       if (result.ok) this.delivered(lane, updates[i]!, covers, now, originals[i]!);
       else if (result.error === 'conflict') this.conflicted(lane, originals[i]!, covers, result, now);
       else this.failed(lane, originals[i]!, covers, result, now);
@@ -488,6 +573,7 @@ export class PropagationDispatcher {
   }
 
   private delivered(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number, original: ChannelUpdate = update): void {
+    this.move(lane, 'idle');
     this.stats.delivered++;
     lane.failures = 0;
     lane.throttles = 0;
@@ -532,7 +618,7 @@ export class PropagationDispatcher {
     }
     this.putBack(lane, update, covers, now);
     if (lane.failures > this.policy.maxRetries || lane.throttles > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
-      void this.park(lane, result, now);
+      this.background(this.park(lane, result, now));
       return;
     }
     this.stats.retries++;
@@ -551,16 +637,18 @@ export class PropagationDispatcher {
 
   /** The lane waits for `wait` (a backoff, a re-read), then is ready to send again. */
   private retryAfter(lane: Lane, wait: Promise<void>): void {
-    lane.waitingRetry = true;
+    this.move(lane, 'backoff');
     this.waitingTotal++;
-    void wait.then(() => {
-      lane.waitingRetry = false;
-      this.waitingTotal--;
-      if (this.stopped) return;
-      this.requeue(lane);
-      this.drain(lane.channel);
-      this.maybeIdle();
-    });
+    this.background(
+      wait.then(() => {
+        this.move(lane, 'idle');
+        this.waitingTotal--;
+        if (this.stopped) return;
+        this.requeue(lane);
+        this.drain(lane.channel);
+        this.maybeIdle();
+      }),
+    );
   }
 
   /**
@@ -576,7 +664,7 @@ export class PropagationDispatcher {
     // What goes again is the source's update (re-adjusted when sent), not the refused copy.
     this.putBack(lane, update, covers, now);
     if (lane.conflicts > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
-      void this.park(lane, result, now);
+      this.background(this.park(lane, result, now));
       return;
     }
     this.retryAfter(lane, this.reread(lane));
@@ -590,17 +678,19 @@ export class PropagationDispatcher {
    */
   private resyncLater(lane: Lane, original: ChannelUpdate): void {
     this.waitingTotal++;
-    void this.opts.timers.sleep(this.opts.compareAndSetSettleMs ?? DEFAULT_CAS_SETTLE_MS).then(() => {
-      this.waitingTotal--;
-      if (this.stopped) return;
-      if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && lane.listed !== original.quantity) {
-        lane.next = original;
-        lane.nextCommittedAtMs = Number.NaN; // a resend: no propagation latency of its own
-        this.requeue(lane);
-        this.drain(lane.channel);
-      }
-      this.maybeIdle();
-    });
+    this.background(
+      this.opts.timers.sleep(this.opts.compareAndSetSettleMs ?? DEFAULT_CAS_SETTLE_MS).then(() => {
+        this.waitingTotal--;
+        if (this.stopped) return;
+        if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && lane.listed !== original.quantity) {
+          lane.next = original;
+          lane.nextCommittedAtMs = Number.NaN; // a resend: no propagation latency of its own
+          this.requeue(lane);
+          this.drain(lane.channel);
+        }
+        this.maybeIdle();
+      }),
+    );
   }
 
   private async reread(lane: Lane): Promise<void> {
@@ -621,7 +711,8 @@ export class PropagationDispatcher {
   }
 
   private async park(lane: Lane, result: Extract<ChannelResult, { ok: false }>, now: number): Promise<void> {
-    const update = lane.next!;
+    const update = lane.next;
+    if (update === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} parks with no update`);
     const covers = lane.covers;
     const channelId = lane.channel.client.id;
     const letter: DeadLetter = {
@@ -639,11 +730,25 @@ export class PropagationDispatcher {
     lane.covers = [];
     lane.failures = 0;
     lane.throttles = 0;
-    lane.inFlight = true; // hold the lane until the letter is durable
+    this.move(lane, 'parking'); // hold the lane until the letter is durable
     this.inFlightTotal++;
-    await this.opts.store.parkDeadLetter(letter);
-    lane.inFlight = false;
+    // The write is awaited here, not in a helper, so a healthy park takes the same steps as ever.
+    for (let failures = 0; ; ) {
+      try {
+        await this.opts.store.parkDeadLetter(letter);
+        break;
+      } catch (error) {
+        failures++;
+        this.stats.parkFailures++;
+        if (this.stopped || failures > this.storePolicy.maxRetries) {
+          this.parkGivenUp(lane, update, covers, letter, error, failures);
+          return;
+        }
+        await this.opts.timers.sleep(retryDelayMs(this.storePolicy, failures, this.opts.random));
+      }
+    }
     this.inFlightTotal--;
+    this.move(lane, 'idle');
     this.stats.parked++;
     this.opts.onParked?.(letter);
     this.opts.alerts.raise({
@@ -659,8 +764,32 @@ export class PropagationDispatcher {
     this.maybeIdle();
   }
 
+  /**
+   * The letter could not be written: nothing is parked, so nothing may be settled. The update
+   * goes back into delivery (a newer version that arrived meanwhile takes its place and its
+   * debts), with a fresh retry budget, and its outbox events stay owed.
+   */
+  private parkGivenUp(lane: Lane, update: ChannelUpdate, covers: Pending[], letter: DeadLetter, error: unknown, failures: number): void {
+    this.inFlightTotal--;
+    this.move(lane, 'idle');
+    if (this.stopped) return;
+    const now = this.opts.clock.nowMs();
+    this.stats.parksAbandoned++;
+    this.opts.alerts.raise({
+      kind: 'store_write_failed',
+      severity: 'critical',
+      message: `dead letter ${letter.id} not written after ${failures} attempts (${errorText(error)}); the update goes back to delivery`,
+      atMs: now,
+      detail: { operation: 'parkDeadLetter', channel: letter.channel, sku: letter.sku, version: letter.version, attempts: failures },
+    });
+    this.putBack(lane, update, covers, now);
+    this.requeue(lane);
+    this.drain(lane.channel);
+    this.maybeIdle();
+  }
+
   private requeue(lane: Lane): void {
-    if (lane.next !== undefined && !lane.inFlight && !lane.waitingRetry && !lane.queued) {
+    if (lane.next !== undefined && lane.state === 'idle' && !lane.queued) {
       lane.queued = true;
       lane.channel.ready.push(lane);
     }
@@ -687,16 +816,87 @@ export class PropagationDispatcher {
     }
     if (acked > this.ackedSeq) {
       this.ackedSeq = acked;
-      void this.opts.store.ackOutbox(acked);
+      this.background(this.ack(acked));
     }
+  }
+
+  /**
+   * Acknowledges the outbox up to `seq`, retrying a failed write until a later acknowledgement
+   * is confirmed or the store retries are spent. The store call is made at once, as the settle
+   * that asks for it happens.
+   */
+  private async ack(seq: number): Promise<void> {
+    for (let failures = 0; ; ) {
+      try {
+        await this.opts.store.ackOutbox(seq);
+        if (seq > this.durableAckSeq) this.durableAckSeq = seq;
+        return;
+      } catch (error) {
+        failures++;
+        this.stats.ackFailures++;
+        if (this.stopped || this.durableAckSeq >= seq) return;
+        if (failures > this.storePolicy.maxRetries) {
+          this.stats.acksAbandoned++;
+          this.opts.alerts.raise({
+            kind: 'store_write_failed',
+            severity: 'warning',
+            message: `outbox acknowledgement up to ${seq} not written after ${failures} attempts (${errorText(error)}); a later one covers it, a restart re-sends from the last one written`,
+            atMs: this.opts.clock.nowMs(),
+            detail: { operation: 'ackOutbox', seq, attempts: failures },
+          });
+          return;
+        }
+        this.waitingTotal++;
+        try {
+          await this.opts.timers.sleep(retryDelayMs(this.storePolicy, failures, this.opts.random));
+        } finally {
+          this.waitingTotal--;
+          this.maybeIdle();
+        }
+        if (this.stopped || this.durableAckSeq >= seq) return;
+      }
+    }
+  }
+
+  /** Moves a lane along its lifecycle (see LaneState); any other move is a bug. */
+  private move(lane: Lane, to: LaneState): void {
+    const from = lane.state;
+    if (!LANE_TRANSITIONS[from].includes(to)) {
+      throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} cannot go from ${from} to ${to}`);
+    }
+    if (to === 'sending' && (lane.next === undefined || lane.queued)) {
+      throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} sends with ${lane.next === undefined ? 'no update' : 'itself still queued'}`);
+    }
+    if (to === 'idle' && lane.sending !== undefined) {
+      throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} idles with v${lane.sending.version} still in flight`);
+    }
+    lane.state = to;
+  }
+
+  /** Runs work the dispatcher does not await; a throw there is latched as the dispatcher's fault. */
+  private background(work: Promise<unknown>): void {
+    work.catch(this.onBackgroundFailure);
+  }
+
+  private latchFault(error: unknown): void {
+    if (this.fault !== undefined) return;
+    this.fault = { error };
+    this.stopped = true;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   private maybeIdle(): void {
     if (this.idleWaiters.length === 0 || !this.isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    for (const waiter of waiters) waiter.resolve();
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** What a compare-and-set channel is sent: the level less its unseen sales, compared with what it shows. */

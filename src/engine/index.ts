@@ -2,9 +2,11 @@
 export * from './ports.js';
 export * from './mutation.js';
 export * from './retry.js';
-export { InventoryMutationProcessor, DEFAULT_CONFLICT_RETRY, DEFAULT_IDEMPOTENCY_TTL_MS } from './processor.js';
+export * from './defaults.js';
+export { InventoryMutationProcessor, DEFAULT_CONFLICT_RETRY } from './processor.js';
 export type { ProcessorOptions, ProcessorPorts, ProcessorStats, ConflictRetryPolicy } from './processor.js';
-export { PropagationDispatcher } from './dispatcher.js';
+export { PropagationDispatcher, DEFAULT_CAS_SETTLE_MS, DEFAULT_OUTBOX_BATCH, DEFAULT_STORE_RETRY_POLICY } from './dispatcher.js';
+export { InvariantError } from './invariant.js';
 export type { DispatcherOptions, DispatcherPorts, DispatcherStats } from './dispatcher.js';
 export { Reconciler } from './reconciler.js';
 export type { ReconcilerOptions, ReconcileReport } from './reconciler.js';

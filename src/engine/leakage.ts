@@ -32,6 +32,25 @@ const LEAKAGE_PARAM_NAMES = [
   'churnMultiplier',
 ] as const satisfies readonly (keyof RevenueLeakageParams)[];
 
+/** A parameter of the closed-form model that cannot be used, and why. */
+export interface LeakageParamIssue {
+  readonly param: keyof RevenueLeakageParams;
+  readonly reason: string;
+}
+
+/** Every problem with `params`, in parameter order; empty when the model can run. */
+export function revenueLeakageIssues(params: RevenueLeakageParams): LeakageParamIssue[] {
+  const issues: LeakageParamIssue[] = [];
+  for (const param of LEAKAGE_PARAM_NAMES) {
+    const value = params[param];
+    if (!Number.isFinite(value) || value <= 0) issues.push({ param, reason: `must be a finite number > 0, got ${String(value)}` });
+  }
+  if (params.oversellProbability > 1) {
+    issues.push({ param: 'oversellProbability', reason: `must be <= 1, got ${String(params.oversellProbability)}` });
+  }
+  return issues;
+}
+
 /** Rounds like the seed: `parseFloat(x.toFixed(digits))`. */
 function roundTo(value: number, digits: number): number {
   return Number.parseFloat(value.toFixed(digits));
@@ -50,18 +69,11 @@ function throwIfIssues(issues: readonly string[]): void {
  * model, kept for comparison beside the simulator, which *measures* oversells instead.
  *
  * Every parameter must be finite and > 0 (and `oversellProbability` ≤ 1); all problems are
- * reported at once in one RangeError naming each parameter.
+ * reported at once in one RangeError naming each parameter (`revenueLeakageIssues` lists them
+ * as data, for a caller that validates user input first).
  */
 export function computeRevenueLeakage(params: RevenueLeakageParams): LeakageResult {
-  const issues: string[] = [];
-  for (const name of LEAKAGE_PARAM_NAMES) {
-    const value = params[name];
-    if (!Number.isFinite(value) || value <= 0) issues.push(`${name} must be a finite number > 0, got ${String(value)}`);
-  }
-  if (params.oversellProbability > 1) {
-    issues.push(`oversellProbability must be <= 1, got ${String(params.oversellProbability)}`);
-  }
-  throwIfIssues(issues);
+  throwIfIssues(revenueLeakageIssues(params).map((issue) => `${issue.param} ${issue.reason}`));
 
   const windowsPerDay = SECONDS_PER_DAY / params.syncWindowSeconds;
   const ordersPerWindow = params.dailyOrderVolume / windowsPerDay;

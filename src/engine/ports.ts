@@ -22,7 +22,8 @@ export interface Random {
 export type AlertSeverity = 'warning' | 'critical';
 
 export interface Alert {
-  readonly kind: 'dlq_parked' | 'latency_threshold' | 'reconciliation_drift' | 'conflict_retries_exhausted';
+  /** `store_write_failed`: a write the dispatcher makes on its own (a dead letter, an outbox acknowledgement) failed after its retries. */
+  readonly kind: 'dlq_parked' | 'latency_threshold' | 'reconciliation_drift' | 'conflict_retries_exhausted' | 'store_write_failed';
   readonly severity: AlertSeverity;
   readonly message: string;
   readonly atMs: number;
@@ -126,7 +127,10 @@ export interface InventoryStore {
   commit(request: CommitRequest, nowMs: number): Promise<CommitResult>;
   /** Outbox events with `seq > afterSeq`, oldest first, at most `limit`. */
   readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]>;
-  /** Marks outbox events up to and including `seq` as handed to the dispatcher. */
+  /**
+   * Marks outbox events up to and including `seq` as handed to the dispatcher. Monotone: a `seq`
+   * at or below the cursor changes nothing (a retried acknowledgement may arrive late).
+   */
   ackOutbox(seq: number): Promise<void>;
   /** The highest acknowledged outbox seq (0 if none). */
   outboxCursor(): Promise<number>;
@@ -179,7 +183,7 @@ export interface ChannelClient {
         push(updates: readonly ChannelUpdate[]): Promise<ChannelResult>;
       }
     | undefined;
-  /** Requests the dispatcher keeps in flight to this channel at once (default 8). */
+  /** Requests the dispatcher keeps in flight to this channel at once (default DEFAULT_CHANNEL_CONCURRENCY, src/engine/defaults.ts). */
   readonly maxConcurrency?: number;
   /** The channel sets quantities by compare-and-set: the dispatcher sends `compareQuantity`. */
   readonly compareAndSet?: boolean;

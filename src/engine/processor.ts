@@ -7,6 +7,7 @@
  * backoff up to a bound. Stock never goes below zero nor above MAX_STOCK_LEVEL: such a mutation
  * is rejected, and the rejection is recorded too, so a redelivery of a rejected order stays rejected.
  */
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './defaults.js';
 import { MAX_STOCK_LEVEL } from './limits.js';
 import { assertValidMutation, type InventoryMutation, type MutationOutcome } from './mutation.js';
 import type { AlertSink, Clock, InventoryStore, Random, Timers } from './ports.js';
@@ -18,7 +19,7 @@ export interface ConflictRetryPolicy {
 }
 
 export const DEFAULT_CONFLICT_RETRY: ConflictRetryPolicy = { maxAttempts: 64, baseDelayMs: 1, maxDelayMs: 100 };
-export const DEFAULT_IDEMPOTENCY_TTL_MS = 86_400_000;
+export { DEFAULT_IDEMPOTENCY_TTL_MS };
 
 export interface ProcessorPorts {
   readonly clock: Clock;

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { assertWritable, writeFilesAtomically, type OutputFile } from '../adapters/output-file.js';
+import { InputError } from '../engine/errors.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { planScript, type K6ScriptConfig, type PlanOptions } from './plan.js';
 
@@ -64,7 +65,7 @@ export const GENERATED_TSCONFIG = {
 
 export async function generateK6Script(scenario: Scenario, options: GenerateOptions): Promise<GeneratedScript> {
   const parallelism = options.parallelism ?? 1;
-  if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new RangeError(`--parallelism must be an integer >= 1, got ${parallelism}`);
+  if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw InputError.of('--parallelism', `must be an integer >= 1, got ${parallelism}`);
   const config = planScript(scenario, options);
   const outDir = resolve(options.outDir);
   const libDir = join(outDir, 'lib');
@@ -108,7 +109,8 @@ export async function generateK6Script(scenario: Scenario, options: GenerateOpti
   const outputs: OutputFile[] = [{ ...named, path: jsFile, data: output.contents }];
   if (manifestFile !== null) {
     if (Buffer.byteLength(bundle) > CONFIGMAP_MAX_BYTES) {
-      throw new RangeError(`--parallelism: the bundle is ${Buffer.byteLength(bundle)} bytes, more than a ConfigMap holds (${CONFIGMAP_MAX_BYTES}); mount it from a volume instead`);
+      const tooBig = `the bundle is ${Buffer.byteLength(bundle)} bytes, more than a ConfigMap holds (${CONFIGMAP_MAX_BYTES}); mount it from a volume instead`;
+      throw new InputError(`--parallelism: ${tooBig}`, { field: '--parallelism', reason: tooBig });
     }
     outputs.push({ ...named, path: manifestFile, data: testRunManifest(scenario.name, bundle, parallelism, config) });
   }

@@ -17,6 +17,7 @@
  * `invsim run --seed N` starts.
  */
 import { scenarioAssertions, type Bound } from '../scenarios/assertions.js';
+import { InputError } from '../engine/errors.js';
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import { latencyQuantileMs } from '../model/latency.js';
 import { RandomStreams, ZipfSampler } from '../model/random.js';
@@ -216,25 +217,29 @@ export function skuNames(scenario: Scenario): string[] {
 
 export function planScript(scenario: Scenario, options: PlanOptions): K6ScriptConfig {
   const { speedup } = options;
-  if (!(speedup > 0) || !Number.isFinite(speedup)) throw new RangeError(`--speedup must be a finite number > 0, got ${speedup}`);
-  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`--seed must be an integer >= 0, got ${options.seed}`);
-  if (!(options.httpP99Ms > 0) || !Number.isFinite(options.httpP99Ms)) throw new RangeError(`--http-p99-ms must be a finite number > 0, got ${options.httpP99Ms}`);
+  if (!(speedup > 0) || !Number.isFinite(speedup)) throw InputError.of('--speedup', `must be a finite number > 0, got ${speedup}`);
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw InputError.of('--seed', `must be an integer >= 0, got ${options.seed}`);
+  if (!(options.httpP99Ms > 0) || !Number.isFinite(options.httpP99Ms)) throw InputError.of('--http-p99-ms', `must be a finite number > 0, got ${options.httpP99Ms}`);
   const capacity = options.targetCapacityPerS ?? DEFAULT_TARGET_CAPACITY_PER_S;
-  if (!(capacity > 0) || !Number.isFinite(capacity)) throw new RangeError(`--target-capacity-per-s must be a finite number > 0, got ${capacity}`);
+  if (!(capacity > 0) || !Number.isFinite(capacity)) throw InputError.of('--target-capacity-per-s', `must be a finite number > 0, got ${capacity}`);
   if (options.settleTimeoutMs !== undefined && (!(options.settleTimeoutMs >= 0) || !Number.isFinite(options.settleTimeoutMs))) {
-    throw new RangeError(`--settle-timeout-s must be a finite number >= 0, got ${options.settleTimeoutMs / 1000}`);
+    throw InputError.of('--settle-timeout-s', `must be a finite number >= 0, got ${options.settleTimeoutMs / 1000}`);
   }
   const limits = speedupLimits(scenario, capacity);
   const broken = limits.filter((l) => speedup > l.maxSpeedup);
   if (broken.length > 0) {
-    throw new RangeError(
-      `--speedup ${speedup}: scenario ${scenario.name} cannot be honoured live above --speedup ${maxSpeedup(limits)}:\n` +
+    throw InputError.of(
+      '--speedup',
+      `${speedup}: scenario ${scenario.name} cannot be honoured live above --speedup ${maxSpeedup(limits)}:\n` +
         broken.map((l) => `  ${l.constraint} (at most ${l.maxSpeedup}): ${l.reason}`).join('\n'),
     );
   }
   const strategy = options.strategy ?? defaultStrategy(scenario);
   if (scenario.strategies[strategy] === undefined) {
-    throw new RangeError(`--strategy: scenario ${scenario.name} has no strategy ${strategy} (it has: ${Object.keys(scenario.strategies).join(', ')})`);
+    throw new InputError(`--strategy: scenario ${scenario.name} has no strategy ${strategy} (it has: ${Object.keys(scenario.strategies).join(', ')})`, {
+      field: '--strategy',
+      reason: `scenario ${scenario.name} has no strategy ${strategy} (it has: ${Object.keys(scenario.strategies).join(', ')})`,
+    });
   }
   const durationMs = (scenario.durationS * 1000) / speedup;
   const redeliveries = liveRedeliveries(scenario);

@@ -4,6 +4,7 @@
  * load-test generator and the reports all compile through here, so a default or a unit
  * conversion lives once.
  */
+import { DEFAULT_IDEMPOTENCY_TTL_MS, DEFAULT_LATENCY_ALERT_THRESHOLD_MS } from '../engine/defaults.js';
 import { DEFAULT_FRESHNESS } from '../engine/freshness.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.js';
 import type { ChannelFaults } from '../model/channel.js';
@@ -39,11 +40,16 @@ export function engineConfig(scenario: Scenario): {
       backoffMultiplier: r?.backoff_multiplier ?? DEFAULT_RETRY_POLICY.backoffMultiplier,
       jitter: scenario.engine.retryJitter,
     },
-    idempotencyTtlMs: (t?.idempotency?.ttl_seconds ?? 86_400) * 1000,
-    alertThresholdMs: t?.propagation?.alert_threshold_ms ?? 2_000,
-    maxStalenessMs: (t?.ai_freshness?.max_staleness_seconds ?? DEFAULT_FRESHNESS.maxStalenessMs / 1000) * 1000,
+    idempotencyTtlMs: secondsToMs(t?.idempotency?.ttl_seconds, DEFAULT_IDEMPOTENCY_TTL_MS),
+    alertThresholdMs: t?.propagation?.alert_threshold_ms ?? DEFAULT_LATENCY_ALERT_THRESHOLD_MS,
+    maxStalenessMs: secondsToMs(t?.ai_freshness?.max_staleness_seconds, DEFAULT_FRESHNESS.maxStalenessMs),
     minConfidence: t?.ai_freshness?.min_confidence_score ?? DEFAULT_FRESHNESS.minConfidenceScore,
   };
+}
+
+/** A template value in seconds, in ms; the engine's default (in ms) when the template leaves it out. */
+function secondsToMs(seconds: number | undefined, defaultMs: number): number {
+  return seconds === undefined ? defaultMs : seconds * 1000;
 }
 
 /**

@@ -4,6 +4,8 @@
  * check produces `PathIssue`s with a path of keys; the loader adds the line and column.
  */
 
+import { InputError } from '../engine/errors.js';
+
 /** One step of a YAML path: a mapping key or a list index. */
 export type PathKey = string | number;
 
@@ -26,13 +28,15 @@ export interface ScenarioIssue {
 /** Above this many, the message lists the first ones and says how many more there are. */
 export const MAX_ISSUES_PRINTED = 100;
 
-export class ScenarioError extends Error {
+/** Every problem of a scenario file at once: an input error whose field is the file. */
+export class ScenarioError extends InputError {
   override readonly name = 'ScenarioError';
   constructor(
     readonly file: string,
     readonly issues: readonly ScenarioIssue[],
   ) {
-    super(formatIssues(file, issues));
+    const message = formatIssues(file, issues);
+    super(message, { field: file, reason: message.slice(message.indexOf('\n') + 1) });
   }
 }
 

@@ -7,6 +7,8 @@
  * cannot drift.
  */
 import { z } from 'zod';
+import { DEFAULT_CHANNEL_CONCURRENCY } from '../engine/defaults.js';
+import { DEFAULT_RETRY_POLICY } from '../engine/retry.js';
 import { PRESET_IDS } from '../model/presets.js';
 import * as B from './bounds.js';
 
@@ -148,20 +150,8 @@ const faults = z
     processorCrashes: list(crash).default([]),
     dispatcherCrashes: list(crash).default([]),
   })
-  .default({
-    serverErrorRate: 0,
-    throttleRate: 0,
-    throttleRetryAfterMs: 2_000,
-    timeoutRate: 0,
-    timeoutMs: 10_000,
-    timeoutAppliedShare: 0.5,
-    latencySpikes: [],
-    outages: [],
-    webhookDuplicateRate: 0,
-    webhookReorderWindowMs: 0,
-    processorCrashes: [],
-    dispatcherCrashes: [],
-  });
+  // Absent: every key takes its own default above (prefault parses `{}`), so none is written twice.
+  .prefault({});
 
 const allocation = z.union([z.strictObject({ percent: num(0, 100) }), z.strictObject({ fixed: units })]);
 
@@ -245,13 +235,14 @@ const engine = z
   .strictObject({
     processorWorkers: int(1, B.MAX_PROCESSOR_WORKERS).default(1),
     storeLatencyMs: num(0, B.MAX_STORE_LATENCY_MS).default(1),
-    dispatcherConcurrency: int(1, B.MAX_CONCURRENCY).default(8),
+    dispatcherConcurrency: int(1, B.MAX_CONCURRENCY).default(DEFAULT_CHANNEL_CONCURRENCY),
     /** Jitter fraction of retry delays (the template has no key for it). */
-    retryJitter: prob.default(0.2),
+    retryJitter: prob.default(DEFAULT_RETRY_POLICY.jitter),
     /** Operations redrive the dead-letter queue this often (absent: only when the run heals). */
     redriveDlqEveryS: intervalS.optional(),
   })
-  .default({ processorWorkers: 1, storeLatencyMs: 1, dispatcherConcurrency: 8, retryJitter: 0.2 });
+  // Absent: every key takes its own default above (prefault parses `{}`), so none is written twice.
+  .prefault({});
 
 const economics = z.strictObject({
   averageOrderValue: num(0, B.MAX_MONEY),

@@ -26,15 +26,14 @@
  * argument: all queued ticks run before the next microtask phase, so a tick queued by an event
  * (or by its continuations) runs in the same phase as `tick`, and the promise chain *it* starts
  * is still running when `step` fires the next event (test/sim/kernel.test.ts has the cases). The
- * kernel therefore counts every `process.nextTick` call that is not its own (it wraps
- * `process.nextTick` with a counter; the kernel itself calls the function found at load time).
- * If the count moved since the last event fired, `step` does not fire; it takes
- * one host event-loop turn (`setImmediate`, through `hostTurn`), after which both queues are
+ * host can tell the kernel about such ticks: `KernelHost.foreignTicks` counts the nextTick calls
+ * that are not the kernel's own. If the count moved since the last event fired, `step` does not
+ * fire; it takes one host event-loop turn (`KernelHost.turn`), after which both queues are
  * provably empty, and then fires. Promise-only code, which is all of the engine and the
- * simulator, never pays for it. Other code that swaps `process.nextTick` (vitest's RPC does) is
- * caught by a check before every event (see `ensureTickCounter`). Not covered: code that holds
- * its own reference to the function (`import { nextTick } from 'node:process'`, Node internals),
- * and real timers or I/O, which src/sim and src/engine may not use (lint rule).
+ * simulator, never pays for it. The kernel itself reads and patches no global: how ticks are
+ * counted is the host's business (src/adapters/kernel-host.ts wraps `process.nextTick`, opt-in,
+ * at the edge). Not covered: ticks the host cannot see, and real timers or I/O, which src/sim
+ * and src/engine may not use (lint rule).
  *
  * The event loop. Between host turns the simulation runs inside one `processTicksAndRejections`
  * loop, so real timers, I/O, signals and even Node's unhandled-rejection reporting wait until
@@ -52,7 +51,6 @@
  * Several kernels may run at once (their steps interleave); each keeps its own guarantee, as long
  * as they share no state.
  */
-import { yieldToEventLoop } from '../adapters/drain.js';
 import type { Clock, Timers } from '../engine/ports.js';
 
 export type KernelLimit = 'maxEvents' | 'maxTimeMs' | 'maxQueueLength';
@@ -87,7 +85,36 @@ export class EventId {
   }
 }
 
+/**
+ * What the kernel needs from the process it runs in. The caller passes it in; the kernel reads
+ * and patches no global. `nodeKernelHost()` (src/adapters/kernel-host.ts) is Node's.
+ */
+export interface KernelHost {
+  /**
+   * Queues `callback` on the host's nextTick queue: the kernel's hop between events. It must sit
+   * where `process.nextTick` does (its queue runs whenever the microtask queue has drained, before
+   * the next microtask phase), and `foreignTicks` must not count it.
+   */
+  readonly nextTick: (callback: () => void) => void;
+  /**
+   * Resolves after one full host event-loop turn, when the nextTick and microtask queues are
+   * empty. Used for `yieldEveryEvents` and to drain foreign nextTick callbacks. A rejection
+   * rejects the current `run`.
+   */
+  readonly turn: () => Promise<void>;
+  /**
+   * How many nextTick callbacks code other than the kernel has queued so far: non-decreasing, and
+   * bumped when the host lost count (its counter was replaced). Read before every event; when it
+   * moved since the queues were last known empty, the kernel takes a `turn` before firing.
+   * Absent: nothing counts, and a promise chain started by a foreign nextTick may observe a later
+   * time (the gap in the file comment). Must be cheap: it is called once per event.
+   */
+  readonly foreignTicks?: () => number;
+}
+
 export interface KernelOptions {
+  /** The host's nextTick hop, event-loop turn and foreign-tick count. Required: no default reads a global. */
+  readonly host: KernelHost;
   /** Total events the kernel may fire over its lifetime. Default 1e9. */
   readonly maxEvents?: number;
   /** No event may be scheduled after this virtual time. Default 10 years. */
@@ -96,11 +123,6 @@ export interface KernelOptions {
   readonly maxQueueLength?: number;
   /** Give the host event loop a turn every N events (a positive integer). Default: never. */
   readonly yieldEveryEvents?: number;
-  /**
-   * Resolves after one host event-loop turn; used for `yieldEveryEvents` and to drain foreign
-   * nextTick callbacks. Default `yieldToEventLoop` (setImmediate, src/adapters/drain.ts).
-   */
-  readonly hostTurn?: () => Promise<void>;
 }
 
 export interface RunOptions {
@@ -127,35 +149,8 @@ const MAX_QUEUE_LENGTH_CEILING = 2 ** 30;
 const INITIAL_CAPACITY = 1024;
 const SETTLED: Promise<void> = Promise.resolve();
 
-// --- foreign nextTick detection (see "The gap" above) -------------------------------------------
-
-/** `process.nextTick` calls made through a counting wrapper, i.e. by anyone but a kernel. */
-let foreignTicks = 0;
-/** The nextTick found at load time, for the kernel's own hops (never counted). */
-const kernelNextTick: (callback: () => void) => void = process.nextTick;
-/** Marks a counting wrapper; the value is the function it wraps. */
-const WRAPS = Symbol('invsim.kernel.countingNextTick');
-type NextTick = typeof process.nextTick & { [WRAPS]?: typeof process.nextTick };
-
-/**
- * Makes sure `process.nextTick` counts its calls; true if it had to (re)install the wrapper.
- * Other code may swap `process.nextTick` and put back what it saw earlier (vitest's RPC does,
- * one tick later), so the kernel checks before every event rather than trusting one install;
- * after a reinstall it cannot know what ran uncounted, so the caller drains with a host turn.
- */
-function ensureTickCounter(): boolean {
-  const current = process.nextTick as NextTick;
-  if (current[WRAPS] !== undefined) return false;
-  const counted: NextTick = (...args) => {
-    foreignTicks++;
-    current(...args);
-  };
-  counted[WRAPS] = current;
-  process.nextTick = counted;
-  return true;
-}
-
-// -------------------------------------------------------------------------------------------------
+/** The tick count of a host that counts none. */
+const NO_TICKS = (): number => 0;
 
 interface ActiveRun {
   readonly untilMs: number;
@@ -179,7 +174,9 @@ export class Kernel {
   private readonly maxTimeMs: number;
   private readonly maxQueueLength: number;
   private readonly yieldEveryEvents: number;
+  private readonly hop: (callback: () => void) => void;
   private readonly hostTurn: () => Promise<void>;
+  private readonly foreignTicks: () => number;
 
   private now = 0;
   private nextSeq = 0;
@@ -204,10 +201,10 @@ export class Kernel {
   private stopRequested = false;
   private fault: KernelLimitError | undefined;
   private sinceYield = 0;
-  /** `foreignTicks` when the queues were last known to be empty: at the last fire or host turn. */
+  /** `foreignTicks()` when the queues were last known to be empty: at the last fire or host turn. */
   private ticksSeen = 0;
 
-  constructor(options: KernelOptions = {}) {
+  constructor(options: KernelOptions) {
     this.maxEvents = positiveLimit('maxEvents', options.maxEvents, DEFAULT_MAX_EVENTS);
     this.maxTimeMs = positiveLimit('maxTimeMs', options.maxTimeMs, DEFAULT_MAX_TIME_MS);
     this.maxQueueLength = positiveLimit('maxQueueLength', options.maxQueueLength, DEFAULT_MAX_QUEUE_LENGTH);
@@ -220,9 +217,11 @@ export class Kernel {
       throw new RangeError(`yieldEveryEvents must be a positive integer, got ${every}`);
     }
     this.yieldEveryEvents = every ?? Infinity;
-    this.hostTurn = options.hostTurn ?? yieldToEventLoop;
-    ensureTickCounter();
-    this.ticksSeen = foreignTicks;
+    const host = options.host;
+    this.hop = host.nextTick;
+    this.hostTurn = host.turn;
+    this.foreignTicks = host.foreignTicks ?? NO_TICKS;
+    this.ticksSeen = this.foreignTicks();
     this.clock = { nowMs: () => this.now };
     this.timers = { sleep: (ms: number) => this.sleep(ms) };
   }
@@ -304,7 +303,7 @@ export class Kernel {
       // Enter through the same hop as between events, so continuations the caller already made
       // runnable (processes started before `run`) settle before the first event fires. Foreign
       // ticks queued since the last run make the first step take a host turn.
-      kernelNextTick(this.tick);
+      this.hop(this.tick);
     });
   }
 
@@ -323,7 +322,7 @@ export class Kernel {
     const run = this.active;
     if (run === undefined) return;
     try {
-      if (this.stepOnce(run)) kernelNextTick(this.tick);
+      if (this.stepOnce(run)) this.hop(this.tick);
     } catch (error) {
       // The event callback threw (or, if the kernel has a bug, the kernel did): reject `run`.
       this.finish(run, undefined, error);
@@ -337,7 +336,7 @@ export class Kernel {
       return false;
     }
     // Foreign ticks since the last fire may still have microtasks pending: drain them first.
-    if (foreignTicks !== this.ticksSeen || ensureTickCounter() || this.sinceYield >= this.yieldEveryEvents) {
+    if (this.foreignTicks() !== this.ticksSeen || this.sinceYield >= this.yieldEveryEvents) {
       this.takeHostTurn(run);
       return false;
     }
@@ -377,7 +376,7 @@ export class Kernel {
     turn.then(
       () => {
         // A full event-loop turn has passed: the tick and microtask queues are empty.
-        this.ticksSeen = foreignTicks;
+        this.ticksSeen = this.foreignTicks();
         this.step();
       },
       (error: unknown) => this.finish(run, undefined, error),

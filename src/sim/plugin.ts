@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { createContext, runInContext } from 'node:vm';
 import { create, type Service } from 'ts-node';
+import { InputError } from '../engine/errors.js';
 import type { StrategySpec } from '../scenarios/schema.js';
 import { registeredStrategy, registerStrategy, strategyId, type StrategyDefinition, type StrategyPorts, type StrategyRun } from './strategies.js';
 
@@ -28,13 +29,13 @@ export interface StrategyPlugin<Options = Record<string, unknown>> {
 }
 
 /** A plugin module could not be loaded or is not a strategy: the scenario's fault (exit 2). */
-export class StrategyPluginError extends Error {
+export class StrategyPluginError extends InputError {
   override readonly name = 'StrategyPluginError';
   constructor(
     readonly module: string,
     message: string,
   ) {
-    super(`strategy module ${module}: ${message}`);
+    super(`strategy module ${module}: ${message}`, { field: module, reason: message });
   }
 }
 

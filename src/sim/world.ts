@@ -32,6 +32,7 @@ import type { SimulationResult } from '../model/result.js';
 import { effectivePreset, engineConfig, scenarioChannelFaults } from '../scenarios/compile.js';
 import type { Scenario, StrategySpec } from '../scenarios/schema.js';
 import { closestMatch } from '../scenarios/suggest.js';
+import { nodeKernelHost } from '../adapters/kernel-host.js';
 import { Demand } from './demand.js';
 import { Dispatch } from './dispatch.js';
 import { ListingFreshness } from './freshness.js';
@@ -137,6 +138,9 @@ class World implements ChannelHost {
       // starve the process's timers and I/O (progress lines, signals, a test runner's heartbeat).
       // It cannot change the result: the kernel yields only when every continuation has settled.
       yieldEveryEvents: options.yieldEveryEvents ?? YIELD_EVERY_EVENTS,
+      // Node's event loop; counting foreign nextTick callbacks keeps the drain guarantee for
+      // any code that queues them (src/adapters/kernel-host.ts).
+      host: nodeKernelHost({ countForeignTicks: true }),
     });
     this.kernel = kernel;
     const now = (): number => kernel.nowMs();

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AnalysisInputError, fromWireError, toWireError } from '../../src/analysis/errors.js';
 import type { RunTask } from '../../src/analysis/execute.js';
 import { runTasks } from '../../src/analysis/runner.js';
+import { InputError } from '../../src/engine/errors.js';
 import { ScenarioError } from '../../src/scenarios/load.js';
 import { UnknownStrategyError } from '../../src/sim/world.js';
 
@@ -19,6 +20,9 @@ describe('wire errors', () => {
     expect((back as ScenarioError).issues).toEqual(scenarioError.issues);
     expect(fromWireError(toWireError(new UnknownStrategyError('x')))).toBeInstanceOf(UnknownStrategyError);
     expect(fromWireError(toWireError(new AnalysisInputError('x')))).toBeInstanceOf(AnalysisInputError);
+    const input = fromWireError(JSON.parse(JSON.stringify(toWireError(InputError.of('--seed', 'must be an integer >= 0, got -1')))));
+    expect(input).toBeInstanceOf(InputError);
+    expect(input).toMatchObject({ field: '--seed', reason: 'must be an integer >= 0, got -1', message: '--seed must be an integer >= 0, got -1' });
     const other = fromWireError(toWireError(new TypeError('boom')));
     expect(other.message).toBe('boom (in a worker thread)');
   });
@@ -39,6 +43,6 @@ describe('runTasks', () => {
     const tasks = [task('event-driven', 1), task('no-such-strategy', 1)];
     await expect(runTasks(tasks, { workers: 1 })).rejects.toBeInstanceOf(UnknownStrategyError);
     await expect(runTasks(tasks, { workers: 2 })).rejects.toBeInstanceOf(UnknownStrategyError);
-    await expect(runTasks(tasks, { workers: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(runTasks(tasks, { workers: 0 })).rejects.toBeInstanceOf(InputError);
   });
 });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryInventoryStore, InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
 import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../../src/engine/ports.js';
+import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
 
@@ -43,7 +44,7 @@ class StoreFront implements ChannelClient {
 }
 
 async function scenario(compareAndSet: boolean) {
-  const kernel = new Kernel({ maxEvents: 100_000 });
+  const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
   const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(1), alerts: new RecordingAlerts() };
   const store = new InMemoryInventoryStore();
   store.seed('A', 10);

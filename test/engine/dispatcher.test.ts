@@ -14,6 +14,7 @@ import {
   Reconciler,
   type ChannelResult,
 } from '../../src/engine/index.js';
+import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { ScriptedChannel } from '../helpers/fake-channel.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
@@ -22,7 +23,7 @@ const OK: ChannelResult = { ok: true };
 const FAIL: ChannelResult = { ok: false, error: 'server_error', message: 'HTTP 503' };
 
 function world(script: (call: number) => ChannelResult, channelCount = 1) {
-  const kernel = new Kernel({ maxEvents: 1_000_000 });
+  const kernel = new Kernel({ maxEvents: 1_000_000, host: nodeKernelHost({ countForeignTicks: true }) });
   const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(3), alerts: new RecordingAlerts() };
   const store = new InMemoryInventoryStore();
   store.seed('A', 10);

@@ -142,7 +142,7 @@ describe('invsim k6', () => {
     expect(io.text.out).toMatch(/k6 run .*webhook-storm\.js -e BASE_URL=http:\/\/127\.0\.0\.1:8080 -e WEBHOOK_SECRET=/);
   });
 
-  it('exits through a RangeError (exit 2 in main) for a bad --speedup or --strategy', async () => {
+  it('exits through an InputError (exit 2 in main) for a bad --speedup or --strategy', async () => {
     const io = captureIo();
     const base = k6Args({ speedup: 0 });
     await expect(k6Command(base, io)).rejects.toThrow(/--speedup must be a finite number > 0, got 0/);

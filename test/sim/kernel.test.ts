@@ -1,12 +1,19 @@
-// Proves the kernel fires events in (time, seq) order with working cancel, run(untilMs), stop and loud limits, and that every promise continuation an event makes runnable (deep await chains, nested async calls, Promise.all, same-time rescheduling) finishes before the next event, by recording the virtual time and fire order that the code itself observes.
+// Proves the kernel fires events in (time, seq) order with working cancel, run(untilMs), stop and loud limits, and that every promise continuation an event makes runnable (deep await chains, nested async calls, Promise.all, same-time rescheduling) finishes before the next event, by recording the virtual time and fire order that the code itself observes. The host (nextTick hop, event-loop turn, foreign-tick count) is passed in; the kernel touches no global.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { yieldToEventLoop } from '../../src/adapters/drain.js';
+import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import { Kernel, KernelLimitError } from '../../src/sim/kernel.js';
-import type { EventId } from '../../src/sim/kernel.js';
+import type { EventId, KernelHost, KernelOptions } from '../../src/sim/kernel.js';
 
-/** process.nextTick before any kernel wrapped it: calls through it are invisible to the counter. */
+/** process.nextTick before the host wrapped it: calls through it are invisible to the counter. */
 const uncountedNextTick = process.nextTick;
+/** Node's host with the foreign-tick count, as the simulator uses it. */
+const host = nodeKernelHost({ countForeignTicks: true });
+
+function newKernel(options: Omit<KernelOptions, 'host'> = {}): Kernel {
+  return new Kernel({ host, ...options });
+}
 
 /** An async function that awaits `depth` nested async calls, each awaiting a settled promise. */
 async function nested(depth: number): Promise<number> {
@@ -17,7 +24,7 @@ async function nested(depth: number): Promise<number> {
 
 describe('ordering', () => {
   it('fires equal times in schedule order and earlier times first', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const fired: string[] = [];
     kernel.schedule(5, () => fired.push('5a'));
     kernel.schedule(1, () => fired.push('1a'));
@@ -33,7 +40,7 @@ describe('ordering', () => {
   });
 
   it('runs an event scheduled at the current time after those already due then', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const fired: string[] = [];
     kernel.schedule(3, () => {
       fired.push('first');
@@ -51,7 +58,7 @@ describe('ordering', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 300 }), async (ops) => {
-        const kernel = new Kernel();
+        const kernel = newKernel();
         const fired: number[] = [];
         const live: Array<{ id: EventId; timeMs: number; label: number }> = [];
         let label = 0;
@@ -75,7 +82,7 @@ describe('ordering', () => {
   });
 
   it('keeps the order while the queue grows far past its initial capacity', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const count = 50_000;
     let x = 7;
     const times: number[] = [];
@@ -94,7 +101,7 @@ describe('ordering', () => {
 
 describe('cancel', () => {
   it('removes a pending event and reports false once it fired or was cancelled', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const fired: string[] = [];
     const a = kernel.schedule(1, () => fired.push('a'));
     const b = kernel.schedule(2, () => fired.push('b'));
@@ -108,7 +115,7 @@ describe('cancel', () => {
   });
 
   it('does not let a stale handle cancel a new event that reuses its slot', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const fired: string[] = [];
     const old = kernel.schedule(1, () => fired.push('old'));
     await kernel.run();
@@ -120,7 +127,7 @@ describe('cancel', () => {
   });
 
   it('can cancel from inside an event, including an event at the same time', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const fired: string[] = [];
     kernel.schedule(4, () => {
       fired.push('canceller');
@@ -135,7 +142,7 @@ describe('cancel', () => {
 
 describe('run, stop and the clock', () => {
   it('run({untilMs}) fires events up to and including untilMs, sets the clock, and can continue', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const seen: Array<[string, number]> = [];
     kernel.schedule(10, () => seen.push(['10', kernel.nowMs()]));
     kernel.schedule(20, () => seen.push(['20', kernel.clock.nowMs()]));
@@ -159,7 +166,7 @@ describe('run, stop and the clock', () => {
   });
 
   it('rejects bad arguments with RangeError', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     await kernel.run({ untilMs: 50 });
     expect(() => kernel.schedule(-1, () => undefined)).toThrow(RangeError);
     expect(() => kernel.schedule(Number.NaN, () => undefined)).toThrow(RangeError);
@@ -169,12 +176,12 @@ describe('run, stop and the clock', () => {
     expect(() => kernel.timers.sleep(Number.NaN)).toThrow(RangeError);
     expect(() => kernel.timers.sleep(Infinity)).toThrow(RangeError);
     await expect(kernel.run({ untilMs: 10 })).rejects.toThrow(RangeError);
-    expect(() => new Kernel({ maxEvents: 0 })).toThrow(/maxEvents/);
+    expect(() => newKernel({ maxEvents: 0 })).toThrow(/maxEvents/);
     expect(kernel.pending).toBe(0);
   });
 
   it('stop() ends the run after the current event and its continuations; run resumes later', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     kernel.schedule(1, () => {
       log.push('stopper');
@@ -193,7 +200,7 @@ describe('run, stop and the clock', () => {
   });
 
   it('refuses a second concurrent run', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     kernel.schedule(1, () => undefined);
     const first = kernel.run();
     await expect(kernel.run()).rejects.toThrow(/already running/);
@@ -201,7 +208,7 @@ describe('run, stop and the clock', () => {
   });
 
   it('rejects run with the error an event callback throws, and can continue afterwards', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const boom = new Error('boom');
     const fired: string[] = [];
     kernel.schedule(1, () => {
@@ -218,7 +225,7 @@ describe('run, stop and the clock', () => {
 
 describe('limits', () => {
   it('maxEvents rejects run with a named KernelLimitError instead of running forever', async () => {
-    const kernel = new Kernel({ maxEvents: 1000 });
+    const kernel = newKernel({ maxEvents: 1000 });
     const forever = (): void => {
       kernel.schedule(1, forever);
     };
@@ -236,16 +243,16 @@ describe('limits', () => {
   });
 
   it('maxTimeMs throws at schedule time, and from sleep', async () => {
-    const kernel = new Kernel({ maxTimeMs: 1000 });
+    const kernel = newKernel({ maxTimeMs: 1000 });
     kernel.schedule(1000, () => undefined);
     expect(() => kernel.schedule(1000.5, () => undefined)).toThrow(KernelLimitError);
-    const other = new Kernel({ maxTimeMs: 1000 });
+    const other = newKernel({ maxTimeMs: 1000 });
     await expect(other.timers.sleep(2000)).rejects.toMatchObject({ limit: 'maxTimeMs', value: 1000 });
-    await expect(new Kernel({ maxTimeMs: 10 }).run({ untilMs: 11 })).rejects.toMatchObject({ limit: 'maxTimeMs' });
+    await expect(newKernel({ maxTimeMs: 10 }).run({ untilMs: 11 })).rejects.toMatchObject({ limit: 'maxTimeMs' });
   });
 
   it('a limit hit inside a continuation that swallows the error still rejects run', async () => {
-    const kernel = new Kernel({ maxTimeMs: 100 });
+    const kernel = newKernel({ maxTimeMs: 100 });
     let swallowed: unknown;
     const proc = async (): Promise<void> => {
       for (;;) {
@@ -265,7 +272,7 @@ describe('limits', () => {
   });
 
   it('maxQueueLength throws when too many events are pending', () => {
-    const kernel = new Kernel({ maxQueueLength: 3 });
+    const kernel = newKernel({ maxQueueLength: 3 });
     for (let i = 0; i < 3; i++) kernel.schedule(i, () => undefined);
     expect(() => kernel.schedule(5, () => undefined)).toThrow(
       expect.objectContaining({ name: 'KernelLimitError', limit: 'maxQueueLength', value: 3 }) as Error,
@@ -276,7 +283,7 @@ describe('limits', () => {
 
 describe('draining continuations before time advances', () => {
   it('a 2000-deep chain of nested async calls finishes at the time of the event that started it', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: Array<[string, number]> = [];
     kernel.schedule(10, () => {
       void nested(2000).then((depth) => log.push([`chain ${depth}`, kernel.nowMs()]));
@@ -290,7 +297,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('finishes 2000 sequential awaits in one async function before a same-time event fires', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     kernel.schedule(7, () => {
       void (async () => {
@@ -307,7 +314,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('finishes Promise.all over 100 chains, each 50 deep, before the next event', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     const timesSeen = new Set<number>();
     const chain = async (depth: number): Promise<void> => {
@@ -328,7 +335,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('orders same-time events that continuations schedule after the events already due', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     kernel.schedule(5, () => {
       log.push('start');
@@ -345,7 +352,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('drains thenables, async generators and caught rejections too', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     async function* ticks(): AsyncGenerator<number> {
       for (let i = 0; i < 100; i++) {
@@ -373,7 +380,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('takes no host turn for promise-only code', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     void (async () => {
       for (let i = 0; i < 10_000; i++) {
         await kernel.timers.sleep(1);
@@ -390,7 +397,7 @@ describe('draining continuations before time advances', () => {
   // phase, so the chain a tick starts would still be running when the next event fires (see
   // "The gap" in kernel.ts). The kernel sees the foreign nextTick and drains with a host turn.
   it('drains promise chains started by nextTick callbacks an event queues', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     kernel.schedule(1, () => {
       process.nextTick(() => {
@@ -406,7 +413,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('drains nextTick queued from a microtask, and ticks nested in ticks', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     kernel.schedule(1, () => {
       void nested(10).then(() => {
@@ -426,7 +433,7 @@ describe('draining continuations before time advances', () => {
   });
 
   it('still drains when other code swaps process.nextTick for an uncounted one', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const log: string[] = [];
     kernel.schedule(1, () => {
       // What vitest's RPC does: put back a nextTick it saved earlier, then queue through it.
@@ -442,8 +449,24 @@ describe('draining continuations before time advances', () => {
     expect(process.nextTick).not.toBe(uncountedNextTick); // the counter is back
   });
 
+  // Without a count the gap is open: the chain a foreign tick starts runs past the next event.
+  // This is what the simulator's host closes with `countForeignTicks`.
+  it('a host that counts no ticks leaves the gap open, so the simulator counts them', async () => {
+    const kernel = new Kernel({ host: nodeKernelHost() });
+    const log: string[] = [];
+    kernel.schedule(1, () => {
+      process.nextTick(() => {
+        void nested(50).then(() => log.push('tick chain'));
+      });
+    });
+    kernel.schedule(1, () => log.push('next'));
+    const stats = await kernel.run();
+    expect(log).toEqual(['next', 'tick chain']);
+    expect(stats.hostTurns).toBe(0);
+  });
+
   it('interleaves sleeping processes exactly as their virtual times dictate', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const trace: string[] = [];
     const proc = async (name: string, periodMs: number, rounds: number): Promise<void> => {
       for (let i = 0; i < rounds; i++) {
@@ -460,9 +483,75 @@ describe('draining continuations before time advances', () => {
   });
 });
 
+describe('the host', () => {
+  it('is all the kernel touches: it reads and patches no global', async () => {
+    const before = process.nextTick;
+    let hops = 0;
+    let turns = 0;
+    const plain: KernelHost = {
+      nextTick: (callback) => {
+        hops++;
+        uncountedNextTick(callback);
+      },
+      turn: async () => {
+        turns++;
+        await yieldToEventLoop();
+      },
+    };
+    const kernel = new Kernel({ host: plain, yieldEveryEvents: 4 });
+    const log: number[] = [];
+    void (async () => {
+      for (let i = 0; i < 10; i++) {
+        await kernel.timers.sleep(1);
+        await nested(5);
+        log.push(kernel.nowMs());
+      }
+    })();
+    const stats = await kernel.run();
+    expect(log).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(process.nextTick).toBe(before);
+    // One hop into the run and one after each event; a turn every 4 events.
+    expect(hops).toBe(1 + stats.events);
+    expect(turns).toBe(stats.hostTurns);
+    expect(turns).toBe(Math.floor(10 / 4));
+  });
+
+  it("takes a turn before the next event whenever the host's foreign-tick count moved", async () => {
+    let count = 0;
+    let turns = 0;
+    const counting: KernelHost = {
+      nextTick: uncountedNextTick,
+      turn: async () => {
+        turns++;
+        await yieldToEventLoop();
+      },
+      foreignTicks: () => count,
+    };
+    const kernel = new Kernel({ host: counting });
+    const log: string[] = [];
+    kernel.schedule(1, () => {
+      count++; // what a counting wrapper does when simulated code queues a tick
+      log.push('a');
+    });
+    kernel.schedule(1, () => log.push('b'));
+    kernel.schedule(2, () => log.push('c'));
+    const stats = await kernel.run();
+    expect(log).toEqual(['a', 'b', 'c']);
+    expect(turns).toBe(1);
+    expect(stats.hostTurns).toBe(1);
+  });
+
+  it('counts foreign ticks only when asked: nodeKernelHost() alone changes nothing global', () => {
+    const before = process.nextTick;
+    const plain = nodeKernelHost();
+    expect(plain.foreignTicks).toBeUndefined();
+    expect(process.nextTick).toBe(before);
+  });
+});
+
 describe('long runs and the host event loop', () => {
   it('does not grow the stack over a million events', async () => {
-    const kernel = new Kernel();
+    const kernel = newKernel();
     const depths: number[] = [];
     const previousLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = Infinity;
@@ -505,19 +594,19 @@ describe('long runs and the host event loop', () => {
       turns++;
       await yieldToEventLoop();
     };
-    const plain = await program(new Kernel());
-    const yielding = await program(new Kernel({ yieldEveryEvents: 16, hostTurn: countedTurn }));
+    const plain = await program(newKernel());
+    const yielding = await program(new Kernel({ yieldEveryEvents: 16, host: { ...host, turn: countedTurn } }));
     expect(yielding.trace).toEqual(plain.trace);
     expect(plain.trace).toHaveLength(200);
     expect(turns).toBe(yielding.hostTurns);
     // floor(200 / 16) periodic turns, plus at most one at the start for the runner's own ticks.
     expect(turns - Math.floor(200 / 16)).toBeGreaterThanOrEqual(0);
     expect(turns - Math.floor(200 / 16)).toBeLessThanOrEqual(1);
-    expect(() => new Kernel({ yieldEveryEvents: 0 })).toThrow(/yieldEveryEvents/);
+    expect(() => newKernel({ yieldEveryEvents: 0 })).toThrow(/yieldEveryEvents/);
   });
 
   it('rejects run when the host turn fails', async () => {
-    const kernel = new Kernel({ yieldEveryEvents: 1, hostTurn: () => Promise.reject(new Error('host gone')) });
+    const kernel = new Kernel({ yieldEveryEvents: 1, host: { ...host, turn: () => Promise.reject(new Error('host gone')) } });
     kernel.schedule(1, () => undefined);
     kernel.schedule(2, () => undefined);
     await expect(kernel.run()).rejects.toThrow('host gone');

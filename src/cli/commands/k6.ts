@@ -1,6 +1,7 @@
 /** `invsim k6`: a scenario as a k6 script (TypeScript typed with @types/k6, and its ES2019 bundle). */
 import { relative } from 'node:path';
 import type { Argv } from 'yargs';
+import { InputError } from '../../engine/errors.js';
 import { generateK6Script } from '../../loadtest/generate.js';
 import { DEFAULT_TARGET_CAPACITY_PER_S, maxSpeedup, speedupLimits } from '../../loadtest/plan.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
@@ -56,7 +57,7 @@ export async function k6Command(args: K6Args, io: Io): Promise<number> {
     .map(shellQuote)
     .join(' ');
   if (args.settleTimeoutS !== undefined && (!(args.settleTimeoutS >= 0) || !Number.isFinite(args.settleTimeoutS))) {
-    throw new RangeError(`--settle-timeout-s must be a finite number >= 0, got ${args.settleTimeoutS}`);
+    throw InputError.of('--settle-timeout-s', `must be a finite number >= 0, got ${args.settleTimeoutS}`);
   }
   const g = await generateK6Script(scenario, {
     outDir: args.out,

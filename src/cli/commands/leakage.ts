@@ -1,7 +1,8 @@
 /** `invsim leakage`: the seed article's closed-form revenue-leakage model. */
 import type { Argv } from 'yargs';
-import { computeRevenueLeakage } from '../../engine/leakage.js';
+import { computeRevenueLeakage, revenueLeakageIssues, type RevenueLeakageParams } from '../../engine/leakage.js';
 import { fmtNumber } from '../../reports/format.js';
+import { UsageError } from '../errors.js';
 
 export interface LeakageArgs {
   dailyOrders: number;
@@ -25,15 +26,31 @@ export function leakageBuilder(y: Argv): Argv<LeakageArgs> {
     .example('$0 leakage --daily-orders 500 --sync-window-s 900 --aov 1500 --oversell-probability 0.02 --clv 8000 --churn-multiplier 0.3', "the seed's baseline: 39000 per day") as unknown as Argv<LeakageArgs>;
 }
 
+/** The flag each model parameter comes from, so a refusal names what the user typed. */
+const FLAGS: Readonly<Record<keyof RevenueLeakageParams, string>> = {
+  dailyOrderVolume: '--daily-orders',
+  syncWindowSeconds: '--sync-window-s',
+  averageOrderValue: '--aov',
+  oversellProbability: '--oversell-probability',
+  customerLifetimeValue: '--clv',
+  churnMultiplier: '--churn-multiplier',
+};
+
 export function leakageCommand(args: LeakageArgs, out: (text: string) => void): number {
-  const result = computeRevenueLeakage({
+  const params: RevenueLeakageParams = {
     dailyOrderVolume: args.dailyOrders,
     syncWindowSeconds: args.syncWindowS,
     averageOrderValue: args.aov,
     oversellProbability: args.oversellProbability,
     customerLifetimeValue: args.clv,
     churnMultiplier: args.churnMultiplier,
-  });
+  };
+  const [first, ...more] = revenueLeakageIssues(params);
+  if (first !== undefined) {
+    const message = [first, ...more].map((issue) => `${FLAGS[issue.param]} ${issue.reason}`).join('; ');
+    throw new UsageError(message, { field: FLAGS[first.param], reason: first.reason });
+  }
+  const result = computeRevenueLeakage(params);
   if (args.json) {
     out(`${JSON.stringify(result, null, 2)}\n`);
     return 0;

@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { seedRange } from '../../analysis/compare.js';
 import { assertWritable } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
+import { InputError } from '../../engine/errors.js';
 import { liveStrategy, type LiveResult } from '../../reports/live.js';
 import { commandLine } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
@@ -113,7 +114,7 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
     ...(args.speedup === undefined ? [] : ['--speedup', args.speedup]),
     ...(args.report === undefined ? [] : ['--report', args.report]),
   ]);
-  if (args.speedup !== undefined && (!(args.speedup > 0) || !Number.isFinite(args.speedup))) throw new RangeError(`--speedup must be a finite number > 0, got ${args.speedup}`);
+  if (args.speedup !== undefined && (!(args.speedup > 0) || !Number.isFinite(args.speedup))) throw InputError.of('--speedup', `must be a finite number > 0, got ${args.speedup}`);
   if (args.report !== undefined) assertWritable(reportTargets(args.report));
   const built = await liveReport({
     file: args.file,
