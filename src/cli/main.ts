@@ -1,7 +1,7 @@
 /**
  * The `invsim` command line. Commands are thin: parse, call a library function, print.
  * Exit codes: 0 success, 1 an assertion or invariant failed, 2 bad usage or invalid input (an
- * InputError, src/errors.ts: printed with its field and reason, no stack), 70 an internal error
+ * InputError, src/engine/errors.ts: printed with its field and reason, no stack), 70 an internal error
  * (anything else: a bug in invsim; a short report with the command that reproduces it, and the
  * stack with `--debug`). Results go to stdout; progress and diagnostics to stderr.
  */
