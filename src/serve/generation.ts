@@ -2,7 +2,9 @@
  * One life of the service's state, from start (or `POST /reset`) to the next reset: the real
  * engine (processor behind the intake workers, event-driven dispatcher, latency observer) on a
  * store from the store factory, the scenario's channels as real-time channel models, and the
- * audit ledger that checks the engine's invariants while traffic flows.
+ * audit ledger that checks the engine's invariants while traffic flows: the mutations received,
+ * and the `InvariantLedger` the simulator keeps too (src/model/ledger.ts), fed what the service
+ * observes.
  *
  * Invariants checked online, on every commit and every listing change (as the simulator does):
  * no mutation applied twice, stock never negative, no channel version regression, no listing
@@ -19,11 +21,11 @@
  * reset): `combineAudits` in cluster.ts. (2) Each instance simulates its own copy of the
  * scenario's channels (in production the marketplaces are external and shared), and its
  * dispatcher delivers only the outbox entries it claimed, so its copies miss updates other
- * instances delivered. A reconciler therefore compares every listing with the store's level
- * every `reconcileEveryMs` (and catches up on the store's SKUs at start, after a restart) and
- * corrects the listings that are older, through the dispatcher's lanes, as the engine's
- * Reconciler does. The online checks stay valid: the source-of-truth level an instance knows
- * also advances with the outbox entries it claims and the levels it reads. (3) The store is
+ * instances delivered. The engine's Reconciler therefore compares every listing with the
+ * store's level every `reconcileEveryMs` (and catches up on the store's SKUs at start, after a
+ * restart) and corrects the listings that are older, through the dispatcher's lanes (see
+ * `channelReconciler`). The online checks stay valid: the source-of-truth level an instance
+ * knows also advances with the outbox entries it claims and the levels it reads. (3) The store is
  * across a network: a failed store call answers 503 (the sender redelivers), a failed outbox
  * read or acknowledgement is retried by the next pump (a heartbeat pumps at least every second,
  * which also renews this instance's claims and takes over a dead instance's), and nothing of
@@ -33,22 +35,25 @@
  * `knownLevels` and `guardSharedStore`).
  */
 import { PropagationDispatcher } from '../engine/dispatcher.js';
+import { forwardStore } from '../engine/forward-store.js';
 import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
 import { LatencyObserver, type LatencySnapshot } from '../engine/latency-observer.js';
 import type { InventoryMutation, MutationOutcome, RejectionReason } from '../engine/mutation.js';
 import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
+import { Reconciler, type ListingSource } from '../engine/reconciler.js';
 import { RealTimeSource } from '../adapters/realtime.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { SimChannel, type ChannelHost } from '../model/channel.js';
 import { RandomStreams } from '../model/random.js';
-import type { InvariantName } from '../model/result.js';
+import { INVARIANTS, InvariantLedger, type InvariantName } from '../model/ledger.js';
+import { MAX_VIOLATIONS_LISTED } from '../model/result.js';
 import { effectivePreset, engineConfig, scenarioChannelFaults } from '../scenarios/compile.js';
 import { errorMessage } from '../stores/errors.js';
 import { Intake, IntakeClosedError, IntakeFullError } from './intake.js';
 import { ADMIN_SOURCE, idempotencyKey, KeyReusedError, payloadDigest } from './keys.js';
 import { OrderedTimeSource } from './ordered-time.js';
-import type { AuditBody, ChannelListingBody, LatencySnapshotBody, MutationResultBody, ViolationBody } from './schemas.js';
+import type { AuditBody, ChannelListingBody, LatencySnapshotBody, MutationResultBody } from './schemas.js';
 import type { StoreFactory } from './store.js';
 
 export class ServiceLimitError extends Error {
@@ -93,23 +98,20 @@ export interface GenerationOptions {
   readonly warn: (message: string) => void;
 }
 
-/** The invariants the service checks online (every one the simulator checks but `mutation-without-outcome`). */
-export const SERVICE_INVARIANTS = [
-  'version-regression',
-  'update-ahead-of-source',
-  'negative-stock',
-  'mutation-applied-twice',
-  'update-lost-without-dlq',
-  'lost-update',
-] as const satisfies readonly InvariantName[];
-export type ServiceInvariant = (typeof SERVICE_INVARIANTS)[number];
+/**
+ * The invariants the service checks, online and at the audit: every one the ledger names but
+ * `mutation-without-outcome` (an order not decided yet is `pending` in the audit: the service
+ * cannot tell one still on its way from one that never will be).
+ */
+export type ServiceInvariant = Exclude<InvariantName, 'mutation-without-outcome'>;
+export const SERVICE_INVARIANTS: readonly ServiceInvariant[] = INVARIANTS.filter((name): name is ServiceInvariant => name !== 'mutation-without-outcome');
 
 /** What the metrics layer hears as it happens. */
 export interface GenerationEvents {
   delivered(channel: string, latencyMs: number): void;
   outcome(kind: 'order' | 'adjustment', channel: string, status: MutationResultBody['status']): void;
   oversell(channel: string): void;
-  violation(invariant: ServiceInvariant): void;
+  violation(invariant: InvariantName): void;
   parked(channel: string): void;
 }
 
@@ -121,7 +123,6 @@ const REJECTED = 2;
 const DECIDED_ELSEWHERE = 3;
 /** Storefront: the channel's listing could not show the units; the order never reached the engine. */
 const NOT_TAKEN = 4;
-const MAX_VIOLATIONS_LISTED = 50;
 const REDELIVERY_AFTER_CONFLICT_MS = 1_000;
 const MAX_REDELIVERIES = 10;
 /** Outcomes of commits whose answer was lost are looked up this often, this many per pass. */
@@ -138,6 +139,8 @@ const LEARN_LOOKUPS = 20;
 const RECONCILE_BATCH = 1_000;
 const RECONCILE_BATCH_BUSY = 50;
 const RECONCILE_READS_IN_FLIGHT = 32;
+/** Where the reconciler's drift alerts go on a shared store: nowhere (see channelReconciler). */
+const NO_ALERTS: AlertSink = { raise: () => undefined };
 /**
  * Shared store: outbox claims start at most every SHARED_PUMP_INTERVAL_MS, and at most every
  * SHARED_PUMP_DUTY × the last claim's duration; the commits in between share one claim. A claim
@@ -213,7 +216,8 @@ export class Generation implements ChannelHost {
   private freshnessLossMs = 0;
   private freshnessInvisibleMs = 0;
   private freshnessBelowMinMs = 0;
-  private readonly ledger = new Map<string, Tracked>();
+  /** Every mutation received, by idempotency key (the audit ledger). */
+  private readonly mutations = new Map<string, Tracked>();
   private readonly counts = {
     ordersReceived: 0,
     ordersApplied: 0,
@@ -241,8 +245,8 @@ export class Generation implements ChannelHost {
   private readonly rejectedByReason: Record<string, number> = {};
   private readonly oversellsByChannel: number[];
   private readonly lostSalesByChannel: number[];
-  private readonly violations: ViolationBody[] = [];
-  private violationCount = 0;
+  /** What must never happen: the checks on commits, listing changes, parked updates and levels. */
+  private readonly invariants: InvariantLedger;
   /** SKU -> the level at which the end-to-end check last reported it, so a mismatch counts once. */
   private readonly flaggedLevels = new Map<string, string>();
   private stopped = false;
@@ -252,6 +256,8 @@ export class Generation implements ChannelHost {
   private lastPumpDurationMs = 0;
   private reconcileCursor = 0;
   private reconciling = false;
+  /** Shared store: the engine's Reconciler over this instance's channel models (see channelReconciler). */
+  private readonly reconciler: Reconciler | undefined;
   /**
    * Keys of mutations whose commit answer was lost to a store failure (answered 503): their
    * outcome is learned from the store's idempotency record (see learnOutcomes).
@@ -268,6 +274,11 @@ export class Generation implements ChannelHost {
     this.channelTime = new OrderedTimeSource(time);
     this.startedAtMs = time.wallClockMs(0);
     this.cfg = engineConfig(options.scenario);
+    this.invariants = new InvariantLedger({
+      nowMs: () => round3(this.time.nowMs()),
+      maxListed: MAX_VIOLATIONS_LISTED,
+      onViolation: (invariant) => options.events.violation(invariant),
+    });
     this.rawStore = rawStore;
     this.shared = options.storeFactory.shared;
     // On a shared store, times travel between processes: idempotency expiries another instance
@@ -326,6 +337,7 @@ export class Generation implements ChannelHost {
       onDelivered: (channel, _update, latencyMs) => options.events.delivered(channel, latencyMs),
       onParked: (letter) => this.onParked(letter),
     });
+    this.reconciler = this.shared ? this.channelReconciler(engineClock) : undefined;
     this.intake = new Intake({
       workers: options.scenario.engine.processorWorkers,
       maxQueueLength: options.maxQueueLength,
@@ -377,7 +389,7 @@ export class Generation implements ChannelHost {
     if (c === undefined) throw new RangeError(`unknown channel ${channelId}`);
     this.counts.ordersReceived++;
     const key = idempotencyKey('order', channelId, order.mutationId);
-    let tracked = this.ledger.get(key);
+    let tracked = this.mutations.get(key);
     if (tracked !== undefined && (tracked.sku !== order.sku || tracked.delta !== -order.quantity)) this.keyReused(tracked, `order ${order.mutationId} from ${channelId}`);
     const firstSight = tracked === undefined;
     if (tracked === undefined) {
@@ -436,8 +448,8 @@ export class Generation implements ChannelHost {
 
   /**
    * A key already used for another payload (SKU or quantity): refused, counted, never applied.
-   * `freshKey`: the ledger took it on this delivery (another instance recorded the key); it is
-   * dropped again, this delivery being no mutation of its own.
+   * `freshKey`: the audit ledger took it on this delivery (another instance recorded the key);
+   * it is dropped again, this delivery being no mutation of its own.
    */
   private keyReused(tracked: Tracked, what: string, freshKey?: string): never {
     if (tracked.kind === ORDER) this.counts.ordersKeyReused++;
@@ -472,7 +484,7 @@ export class Generation implements ChannelHost {
 
   /** Undoes `track` for a delivery that turned out to be no mutation of its own. */
   private forget(key: string, tracked: Tracked): void {
-    this.ledger.delete(key);
+    this.mutations.delete(key);
     if (tracked.kind !== ORDER) return;
     this.counts.ordersDistinct--;
     if (!tracked.sold) this.counts.ordersNotListed--;
@@ -497,8 +509,9 @@ export class Generation implements ChannelHost {
   /**
    * Reads the idempotency record of each mutation whose commit answer was lost, until each has
    * an outcome. A record one of the lost deliveries wrote (its origin) is this instance's
-   * decision: applied (counted as onCommitted would have) or rejected. A record another delivery
-   * wrote (a redelivery to another instance) is that delivery's to count: decided elsewhere.
+   * decision: applied (counted as onCommitted would have, unless it did) or rejected. A record
+   * another delivery wrote (a redelivery to another instance) is that delivery's to count:
+   * decided elsewhere.
    * A key still without a record after LEARN_LOOKUPS looks was never committed: it stays pending
    * until its client redelivers it. (A recorded rejection does not say why; nearly always it is
    * a stock-out, so it is counted as one.)
@@ -509,7 +522,7 @@ export class Generation implements ChannelHost {
     try {
       for (const [key, entry] of [...this.unresolved].slice(0, LEARN_BATCH)) {
         if (this.stopped) return;
-        const tracked = this.ledger.get(key);
+        const tracked = this.mutations.get(key);
         if (tracked === undefined || tracked.status !== PENDING) {
           this.unresolved.delete(key);
           continue;
@@ -525,7 +538,8 @@ export class Generation implements ChannelHost {
         this.counts.outcomesLearned++;
         const ours = record.origin !== undefined && entry.origins.includes(record.origin);
         if (ours && record.applied === true) {
-          this.countCommit(tracked, key);
+          // One record per key: a commit already observed (the processor failed after it) is this one.
+          if (tracked.applyCount === 0) this.countCommit(tracked, key);
           this.decide(tracked, undefined);
         } else if (ours && record.applied === false) {
           this.decide(tracked, 'insufficient_stock');
@@ -557,7 +571,7 @@ export class Generation implements ChannelHost {
   async adjust(sku: string, body: { mutationId: string; quantityDelta: number }): Promise<MutationResultBody> {
     this.counts.adjustmentsReceived++;
     const key = idempotencyKey('adjustment', ADMIN_SOURCE, body.mutationId);
-    let tracked = this.ledger.get(key);
+    let tracked = this.mutations.get(key);
     if (tracked !== undefined && (tracked.sku !== sku || tracked.delta !== body.quantityDelta)) this.keyReused(tracked, `adjustment ${body.mutationId}`);
     const firstSight = tracked === undefined;
     if (tracked === undefined) {
@@ -667,8 +681,8 @@ export class Generation implements ChannelHost {
       oversells: k.oversells,
       oversellsByChannel,
       lostSalesByChannel,
-      integrityViolations: this.violationCount,
-      violations: [...this.violations],
+      integrityViolations: this.invariants.count,
+      violations: [...this.invariants.listed],
       dlq: { depth: dlqDepth, parked: k.parked, redriven: k.redriven },
       latencyMs: snapshotBody(this.observer.merged()),
       latencyMsByChannel: byChannel,
@@ -762,12 +776,7 @@ export class Generation implements ChannelHost {
   }
 
   onApplied(channel: SimChannel, i: number, key: string, update: ChannelUpdate, previousVersion: number): void {
-    if (update.version < previousVersion) {
-      this.violate('version-regression', `${channel.id} ${key}: version ${update.version} replaced ${previousVersion}`);
-    }
-    if (update.version > this.sotVer[i]!) {
-      this.violate('update-ahead-of-source', `${channel.id} ${key}: version ${update.version} listed while the source of truth is at ${this.sotVer[i]}`);
-    }
+    this.invariants.checkListingChange(channel.id, key, update.version, previousVersion, this.sotVer[i]!);
     this.restale(channel.index, i);
   }
 
@@ -882,26 +891,59 @@ export class Generation implements ChannelHost {
   }
 
   /**
+   * The engine's Reconciler over this instance's channel models. They stand in for marketplaces
+   * the instances share in production, but each instance keeps its own copy, and its dispatcher
+   * delivers only the outbox entries it claimed: its copies miss the updates other instances
+   * delivered, which the reconciler resends. Fitted to that:
+   * - the listings are read as the models hold them (this process's memory), not through the
+   *   models' simulated API, which would add a channel's latency and outages to every read;
+   * - a listing at the store's version that shows another quantity took a local sale: once
+   *   nothing is in flight here, that sale was rejected (or decided elsewhere) and the units are
+   *   back, so the quantity is corrected too (not on a delta channel, whose quantity is not
+   *   ours to set); while orders are in flight it may be one about to commit, and is left alone;
+   * - a correction carries no propagation latency of its own (latency runs from commits);
+   * - levels are read RECONCILE_READS_IN_FLIGHT at a time (round trips to a network store);
+   * - drift is how this works, not a fault: no alert.
+   * Reading each level through the shared store's guard also advances the source of truth this
+   * instance knows (observeLevel): that is the guard's doing, for every read, not the pass's.
+   */
+  private channelReconciler(clock: Clock): Reconciler {
+    const listings = this.channels.map(
+      (channel): ListingSource => ({
+        id: channel.id,
+        readListing: (sku) => {
+          const i = this.skuIndex.get(sku);
+          return Promise.resolve(i === undefined ? undefined : { quantity: channel.quantity[i]!, version: channel.version[i]! });
+        },
+      }),
+    );
+    const setsQuantity = new Set(this.channels.filter((channel) => channel.preset.updateSemantics !== 'delta').map((channel) => channel.id));
+    return new Reconciler({
+      store: this.store,
+      channels: listings,
+      dispatcher: this.dispatcher,
+      clock,
+      alerts: NO_ALERTS,
+      readsInFlight: RECONCILE_READS_IN_FLIGHT,
+      checkQuantity: (channelId) => this.intake.inFlight === 0 && setsQuantity.has(channelId),
+      timeCorrections: false,
+    });
+  }
+
+  /**
    * One reconciler pass over the next SKUs (RECONCILE_BATCH, or RECONCILE_BATCH_BUSY while
-   * mutations are in flight): read each level (which also advances the source of truth known
-   * here) and resend it to every channel model whose listing is older, or, at the same version
-   * and with nothing in flight here, shows another quantity (a local sale the store rejected).
-   * Listings newer than the level read are left alone; corrections go through the dispatcher's
-   * lanes, which never send anything older than what is in flight or acknowledged.
+   * mutations are in flight), the cursor moving round the SKUs this instance knows.
    */
   private async reconcile(batch?: number): Promise<void> {
-    if (this.reconciling) return;
+    if (this.reconciling || this.reconciler === undefined) return;
     this.reconciling = true;
     try {
       const n = this.skuNames.length;
       const count = Math.min(n, batch ?? (this.intake.inFlight === 0 ? RECONCILE_BATCH : RECONCILE_BATCH_BUSY));
-      for (let k = 0; k < count && !this.stopped; k += RECONCILE_READS_IN_FLIGHT) {
-        const indices: number[] = [];
-        for (let j = k; j < Math.min(count, k + RECONCILE_READS_IN_FLIGHT); j++) indices.push((this.reconcileCursor + j) % n);
-        const levels = await Promise.all(indices.map((i) => this.store.read(this.skuNames[i]!)));
-        if (this.stopped) return;
-        indices.forEach((i, j) => this.correctListings(i, levels[j]!));
-      }
+      const skus: string[] = [];
+      for (let j = 0; j < count; j++) skus.push(this.skuNames[(this.reconcileCursor + j) % n]!);
+      const report = await this.reconciler.reconcile(skus);
+      this.counts.reconcileCorrections += report.corrected;
       this.reconcileCursor = n === 0 ? 0 : this.reconcileCursor + count;
       if (this.reconcileCursor >= n) this.reconcileCursor = 0;
       this.counts.reconcilePasses++;
@@ -909,23 +951,6 @@ export class Generation implements ChannelHost {
       this.storeTrouble('reconciliation read', error);
     } finally {
       this.reconciling = false;
-    }
-  }
-
-  private correctListings(i: number, level: StockLevel): void {
-    if (level.version === 0) return;
-    const sku = this.skuNames[i]!;
-    // A listing at the store's version that shows another quantity took a local sale: once
-    // nothing is in flight here, that sale was rejected (or decided elsewhere) and the units
-    // are back. While orders are in flight it may be one about to commit: left alone.
-    const quiet = this.intake.inFlight === 0;
-    for (const channel of this.channels) {
-      const listed = channel.version[i]!;
-      if (listed > level.version) continue;
-      const quantityDrift = quiet && listed === level.version && channel.preset.updateSemantics !== 'delta' && channel.quantity[i] !== level.quantity;
-      if (listed === level.version && !quantityDrift) continue;
-      // NaN commit time: a correction carries no propagation latency of its own.
-      if (this.dispatcher.submit(channel.id, { sku, quantity: level.quantity, version: level.version }, Number.NaN, { resend: true })) this.counts.reconcileCorrections++;
     }
   }
 
@@ -950,8 +975,7 @@ export class Generation implements ChannelHost {
    * instance touched the SKU) takes one round trip (the commit) instead of two.
    */
   private knownLevels(store: InventoryStore): InventoryStore {
-    return {
-      ...store,
+    return forwardStore(store, {
       read: (sku) => {
         const i = this.skuIndex.get(sku);
         if (i !== undefined && this.levelKnown[i] === 1) return Promise.resolve({ quantity: this.sotQty[i]!, version: this.sotVer[i]! });
@@ -965,7 +989,7 @@ export class Generation implements ChannelHost {
           }
           return result;
         }),
-    };
+    });
   }
 
   private storeTrouble(what: string, error: unknown): void {
@@ -1006,10 +1030,10 @@ export class Generation implements ChannelHost {
   }
 
   private track(mutationId: string, tracked: Tracked): Tracked {
-    if (this.ledger.size >= this.opts.maxTrackedMutations) {
+    if (this.mutations.size >= this.opts.maxTrackedMutations) {
       throw new ServiceLimitError(`audit ledger full: ${this.opts.maxTrackedMutations} mutations tracked (POST /reset, or restart with a larger --max-mutations)`);
     }
-    this.ledger.set(mutationId, tracked);
+    this.mutations.set(mutationId, tracked);
     return tracked;
   }
 
@@ -1055,9 +1079,9 @@ export class Generation implements ChannelHost {
   private onCommitted(request: CommitRequest, level: StockLevel): void {
     if (request.effect !== 'apply') return;
     const i = this.indexOf(request.sku);
-    const tracked = this.ledger.get(request.mutationId);
+    const tracked = this.mutations.get(request.mutationId);
     this.countCommit(tracked, request.mutationId);
-    if (level.quantity < 0) this.violate('negative-stock', `${request.sku} at ${level.quantity}`);
+    this.invariants.checkStockLevel(request.sku, level.quantity);
     if (i === undefined) return;
     if (Number.isNaN(this.baseQty[i]!)) {
       this.baseQty[i] = level.quantity - (tracked?.delta ?? 0);
@@ -1075,7 +1099,7 @@ export class Generation implements ChannelHost {
 
   /** An applied commit of this instance's, in the audit's counts (`commits`, applied twice). */
   private countCommit(tracked: Tracked | undefined, key: string): void {
-    if (tracked !== undefined && ++tracked.applyCount > 1) this.violate('mutation-applied-twice', `${key} applied ${tracked.applyCount} times on ${tracked.sku}`);
+    if (tracked !== undefined) this.invariants.checkApplyCount(key, tracked.sku, ++tracked.applyCount);
     this.counts.commitsApplied++;
     if (tracked !== undefined) this.counts.commitsUnitsDelta += tracked.delta;
   }
@@ -1084,9 +1108,7 @@ export class Generation implements ChannelHost {
     this.counts.parked++;
     this.opts.events.parked(letter.channel);
     void this.rawStore.listDeadLetters().then(
-      (letters) => {
-        if (!letters.some((l) => l.id === letter.id)) this.violate('update-lost-without-dlq', `parked update ${letter.id} is not in the dead-letter queue`);
-      },
+      (letters) => this.invariants.checkParked(letter.id, letters.some((l) => l.id === letter.id)),
       (error: unknown) => this.storeTrouble('dead-letter check', error),
     );
   }
@@ -1103,20 +1125,11 @@ export class Generation implements ChannelHost {
       const sku = this.skuNames[i]!;
       const level = await this.store.read(sku);
       if (!this.isSettled()) return; // traffic resumed: judge on a later audit
-      const expectedQty = this.baseQty[i]! + this.appliedDelta[i]!;
-      const expectedVer = this.baseVer[i]! + this.appliedCount[i]!;
-      if (level.quantity === expectedQty && level.version === expectedVer) continue;
       const key = `${level.quantity}@${level.version}`;
-      if (this.flaggedLevels.get(sku) === key) continue;
-      this.flaggedLevels.set(sku, key);
-      this.violate('lost-update', `${sku} holds ${level.quantity} (v${level.version}) but applied mutations give ${expectedQty} (v${expectedVer})`);
+      if (this.flaggedLevels.get(sku) === key) continue; // reported at this level already
+      const expected = { quantity: this.baseQty[i]! + this.appliedDelta[i]!, version: this.baseVer[i]! + this.appliedCount[i]! };
+      if (!this.invariants.checkLevelSum(sku, level, expected)) this.flaggedLevels.set(sku, key);
     }
-  }
-
-  private violate(invariant: ServiceInvariant, detail: string): void {
-    this.violationCount++;
-    if (this.violations.length < MAX_VIOLATIONS_LISTED) this.violations.push({ invariant, atMs: round3(this.time.nowMs()), detail });
-    this.opts.events.violation(invariant);
   }
 
   /** Re-evaluates whether listing (c, i) differs from the source of truth. */
@@ -1140,23 +1153,13 @@ export class Generation implements ChannelHost {
 
 /** A store whose successful commits are reported, whatever store it wraps. */
 function observeCommits(inner: InventoryStore, onCommitted: (request: CommitRequest, level: StockLevel) => void): InventoryStore {
-  return {
-    read: (sku) => inner.read(sku),
-    hasProcessed: (id, nowMs) => inner.hasProcessed(id, nowMs),
-    ...(inner.recordOf === undefined ? {} : { recordOf: inner.recordOf.bind(inner) }),
+  return forwardStore(inner, {
     commit: async (request, nowMs) => {
       const result = await inner.commit(request, nowMs);
       if (result.ok) onCommitted(request, result.level);
       return result;
     },
-    readOutbox: (afterSeq, limit) => inner.readOutbox(afterSeq, limit),
-    ackOutbox: (seq) => inner.ackOutbox(seq),
-    outboxCursor: () => inner.outboxCursor(),
-    parkDeadLetter: (letter) => inner.parkDeadLetter(letter),
-    listDeadLetters: () => inner.listDeadLetters(),
-    removeDeadLetter: (id) => inner.removeDeadLetter(id),
-    skus: () => inner.skus(),
-  };
+  });
 }
 
 const NOT_PROCESSED: Promise<boolean> = Promise.resolve(false);
@@ -1194,8 +1197,8 @@ function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): Inven
     ackPending = false;
     return inner.ackOutbox(ackedUpTo).catch((error: unknown) => hooks.trouble('outbox acknowledgement', error));
   };
-  return {
-    flushAcks: sendAck,
+  const recordOf = inner.recordOf;
+  const guarded = forwardStore(inner, {
     read: (sku) =>
       inner.read(sku).then((level) => {
         hooks.observed(sku, level);
@@ -1206,7 +1209,7 @@ function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): Inven
     // version conflict in every store), so the answer is the same without it: a new mutation
     // takes two round trips instead of three, a duplicate two instead of one.
     hasProcessed: () => NOT_PROCESSED,
-    ...(inner.recordOf === undefined ? {} : { recordOf: (id: string, nowMs: number) => inner.recordOf!(id, nowMs).catch(failure('idempotency record')) }),
+    ...(recordOf === undefined ? {} : { recordOf: (id: string, nowMs: number) => recordOf.call(inner, id, nowMs).catch(failure('idempotency record')) }),
     commit: (request, nowMs) =>
       inner.commit(request, nowMs).then((result) => {
         if (result.ok) hooks.committed(request, result.level);
@@ -1231,7 +1234,6 @@ function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): Inven
       }
       return ACKED;
     },
-    outboxCursor: () => inner.outboxCursor(),
     parkDeadLetter: async (letter) => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -1248,7 +1250,8 @@ function guardSharedStore(inner: InventoryStore, hooks: SharedStoreHooks): Inven
     listDeadLetters: () => inner.listDeadLetters().catch(failure('dead-letter list')),
     removeDeadLetter: (id) => inner.removeDeadLetter(id).catch(failure('dead-letter removal')),
     skus: () => inner.skus().catch(failure('SKU list')),
-  };
+  });
+  return Object.assign(guarded, { flushAcks: sendAck });
 }
 
 function resultBody(outcome: MutationOutcome): MutationResultBody {

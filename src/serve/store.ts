@@ -13,6 +13,7 @@
  *   one after `claimIdleMs`). Starting an instance never clears the store; `POST /reset` does,
  *   for every instance sharing it.
  */
+import { forwardStore } from '../engine/forward-store.js';
 import { InMemoryInventoryStore } from '../engine/memory-store.js';
 import type { Clock, InventoryStore, Timers } from '../engine/ports.js';
 import type { Scenario } from '../scenarios/schema.js';
@@ -124,17 +125,10 @@ export function sharedStoreFactory(store: AnyStore, name: string, claimIdleMs: n
 function renewingAtMostEvery(store: SharedOutboxStore, everyMs: number): InventoryStore & SharedOutbox {
   let lastMs = Number.NEGATIVE_INFINITY;
   return {
-    read: (sku) => store.read(sku),
-    hasProcessed: (id, nowMs) => store.hasProcessed(id, nowMs),
+    ...forwardStore(store),
+    // forwardStore forwards the port; the shared outbox's methods are forwarded here (recordOf,
+    // optional on the port, is required by the outbox).
     recordOf: (id, nowMs) => store.recordOf(id, nowMs),
-    commit: (request, nowMs) => store.commit(request, nowMs),
-    readOutbox: (afterSeq, limit) => store.readOutbox(afterSeq, limit),
-    ackOutbox: (seq) => store.ackOutbox(seq),
-    outboxCursor: () => store.outboxCursor(),
-    parkDeadLetter: (letter) => store.parkDeadLetter(letter),
-    listDeadLetters: () => store.listDeadLetters(),
-    removeDeadLetter: (id) => store.removeDeadLetter(id),
-    skus: () => store.skus(),
     claimOutbox: (consumer, limit, minIdleMs) => store.claimOutbox(consumer, limit, minIdleMs),
     ackOutboxEntries: (seqs) => store.ackOutboxEntries(seqs),
     renewOutboxClaims: (consumer, seqs) => {
