@@ -21,7 +21,7 @@
  * they happen) into a latched fault: the dispatcher stops, and `pump`, `idle`, `redrive` and
  * `submit` reject or throw with it from then on, so it cannot be lost.
  */
-import { listedQuantity, type ListingPolicy } from './listing-policy.js';
+import { isIdentityPolicy, listedQuantity, type ListingPolicy } from './listing-policy.js';
 import type { LatencyObserver } from './latency-observer.js';
 import type {
   AlertSink,
@@ -235,7 +235,7 @@ export class PropagationDispatcher {
     this.opts = options;
     this.policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
     const lp = options.listingPolicy ?? {};
-    this.identityPolicy = lp.allocation === undefined && lp.bufferUnits === undefined && lp.outOfStockThreshold === undefined && lp.maxListed === undefined;
+    this.identityPolicy = isIdentityPolicy(lp);
     this.storePolicy = options.storeRetryPolicy ?? DEFAULT_STORE_RETRY_POLICY;
     const problems = validateRetryPolicy(this.policy);
     if (problems.length > 0) throw new RangeError(`retryPolicy: ${problems.join('; ')}`);

@@ -27,6 +27,15 @@ export interface ListingPolicy {
   maxListed?: number;
 }
 
+/**
+ * True when the policy changes nothing: the listed quantity is the level. Decided here, once,
+ * for the dispatcher and the simulator alike: any field set makes a policy, so a field added to
+ * `ListingPolicy` is never silently ignored by a caller that lists the fields it knows.
+ */
+export function isIdentityPolicy(policy: ListingPolicy): boolean {
+  return Object.values(policy).every((value) => value === undefined);
+}
+
 function isNonNegativeInteger(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

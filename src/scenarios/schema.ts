@@ -155,14 +155,14 @@ const faults = z
 
 const allocation = z.union([z.strictObject({ percent: num(0, 100) }), z.strictObject({ fixed: units })]);
 
-const listingPolicy = z
-  .strictObject({
-    bufferUnits: units.optional(),
-    outOfStockThreshold: units.optional(),
-    allocation: z.record(ident, allocation).optional(),
-    maxListed: units.optional(),
-  })
-  .default({});
+/** A strategy's listing policy: the engine's `ListingPolicy` (src/engine/listing-policy.ts). */
+export const listingPolicyShape = z.strictObject({
+  bufferUnits: units.optional(),
+  outOfStockThreshold: units.optional(),
+  allocation: z.record(ident, allocation).optional(),
+  maxListed: units.optional(),
+});
+const listingPolicy = listingPolicyShape.default({});
 
 export const PITFALLS = [
   'no-idempotency',

@@ -6,7 +6,7 @@
  * (`strategies: { mine: { module: ./mine.ts, options: … } }`, see src/sim/plugin.ts); they
  * register through the same registry and see the same ports.
  */
-import type { ListingPolicy } from '../engine/listing-policy.js';
+import { isIdentityPolicy, type ListingPolicy } from '../engine/listing-policy.js';
 import type { Rng } from '../model/random.js';
 import type { StrategySpec } from '../scenarios/schema.js';
 
@@ -125,14 +125,20 @@ export function registeredStrategy(id: string): StrategyDefinition<StrategySpec>
 export function listingPolicies(spec: Pick<StrategySpec, 'listingPolicy' | 'partitionStock'>): { policy: ListingPolicy; dispatchPolicy: ListingPolicy; identity: boolean } {
   const policy = frozenPolicy(spec.listingPolicy, true);
   const dispatchPolicy = spec.partitionStock ? frozenPolicy(spec.listingPolicy, false) : policy;
-  return { policy, dispatchPolicy, identity: Object.keys(dispatchPolicy).length === 0 };
+  return { policy, dispatchPolicy, identity: isIdentityPolicy(dispatchPolicy) };
 }
 
+// The scenario's listing-policy fields and the engine's are the same set: a field only one side
+// knows would be copied and ignored, or never set. A compile error instead.
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const _listingPolicyFieldsMatch: SameKeys<StrategySpec['listingPolicy'], ListingPolicy> = true;
+
+/** Every field the scenario set, as is (no list of fields to forget one in); allocation optional. */
 function frozenPolicy(input: StrategySpec['listingPolicy'], withAllocation: boolean): ListingPolicy {
-  const policy: { -readonly [K in keyof ListingPolicy]: ListingPolicy[K] } = {};
-  if (input.bufferUnits !== undefined) policy.bufferUnits = input.bufferUnits;
-  if (input.outOfStockThreshold !== undefined) policy.outOfStockThreshold = input.outOfStockThreshold;
-  if (input.maxListed !== undefined) policy.maxListed = input.maxListed;
-  if (withAllocation && input.allocation !== undefined) policy.allocation = Object.freeze({ ...input.allocation });
-  return Object.freeze(policy);
+  const policy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined || (key === 'allocation' && !withAllocation)) continue;
+    policy[key] = typeof value === 'object' && value !== null ? Object.freeze({ ...value }) : value;
+  }
+  return Object.freeze(policy) as ListingPolicy;
 }
