@@ -26,6 +26,8 @@ export interface DispatchPorts {
   readonly trace: TraceRecorder;
   /** The jitter stream of a dispatcher generation. */
   jitter(generation: number): Rng;
+  /** Watches work no caller awaits: a rejection fails the run (it is a bug, never an outcome). */
+  background(work: Promise<unknown>): void;
 }
 
 export class Dispatch {
@@ -67,12 +69,12 @@ export class Dispatch {
       onParked: (letter) => this.onParked(letter),
     });
     this.down = false;
-    void this.current.pump();
+    this.ports.background(this.current.pump());
   }
 
   /** Pumps the outbox now, unless the dispatcher is down. */
   pump(): void {
-    if (!this.down) void this.current.pump();
+    if (!this.down) this.ports.background(this.current.pump());
   }
 
   crash(downMs: number): void {

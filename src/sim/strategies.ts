@@ -22,9 +22,9 @@ export interface StrategyPorts {
   phase(): number;
   /** Hands the outbox's new commits to the channels now (no-op while the dispatcher is down). */
   pump(): void;
-  /** Drains the outbox, then pushes every listing again from the source of truth. */
+  /** Drains the outbox, then pushes every listing again from the source of truth. Never rejects. */
   fullSync(): Promise<void>;
-  /** Compares every listing with the source of truth and corrects the ones that drifted. */
+  /** Compares every listing with the source of truth and corrects drifted ones. Never rejects. */
   reconcile(): Promise<void>;
   /** Whether the dispatcher is down now (a crash). */
   dispatcherDown(): boolean;

@@ -34,6 +34,8 @@ export interface WorkerPorts {
   onCommitted(): void;
   /** The engine's final answer to a message (orders and restocks). */
   onOutcome(message: number, outcome: MutationOutcome): void;
+  /** Watches work no caller awaits: a rejection fails the run. */
+  background(work: Promise<unknown>): void;
 }
 
 export class Workers {
@@ -114,7 +116,7 @@ export class Workers {
     }
     const gen: Generation = Object.assign(live, { inflight: new Set<number>(), versionConflicts: () => processors.reduce((a, p) => a + p.stats.versionConflicts, 0) });
     this.generation = gen;
-    handlers.forEach((handle) => void this.work(gen, handle));
+    for (const handle of handlers) ports.background(this.work(gen, handle));
   }
 
   /** Every worker dies now; they come back after `downMs`. */

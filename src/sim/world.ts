@@ -120,6 +120,8 @@ class World implements ChannelHost {
   private demandOn = true;
   /** Commits made by the no-idempotency pitfall, each under an id of its own. */
   private unkeyedCommits = 0;
+  /** The first failure of background work (see `background`). */
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly scenario: Scenario,
@@ -240,6 +242,7 @@ class World implements ChannelHost {
       onOutcome: (message, outcome) => {
         if (message >= 0) this.sales.settle(message, outcome);
       },
+      background: (work) => this.background(work),
     });
     this.dispatch = new Dispatch(this.store, this.pitfall.dispatcherStore?.(this.store) ?? this.store, this.channels, keys, this.ledger, { retryPolicy: this.cfg.retryPolicy, policy: this.dispatchPolicy }, {
       clock: kernel.clock,
@@ -249,6 +252,7 @@ class World implements ChannelHost {
       observer: this.observer,
       trace: this.trace,
       jitter: (generation) => this.streams.stream(`dispatcher.jitter.gen${generation}`),
+      background: (work) => this.background(work),
     });
   }
 
@@ -300,6 +304,23 @@ class World implements ChannelHost {
     return { mutationId: `r${m}`, sku: this.keys.keyNames[this.restocks.keyOf(m)]!, quantityDelta: this.restocks.deltaOf(m), sourceChannel: 'warehouse', orderId: `restock-${m}` };
   }
 
+  /**
+   * Work no caller awaits (a pump, a redrive, a sync, a worker's loop). The engine handles its
+   * own failures, so a rejection here is a bug: the run fails with it at the next event, never
+   * an unhandled rejection, never silence. Resolves either way (for strategies' ports).
+   */
+  private background(work: Promise<unknown>): Promise<void> {
+    return work.then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.kernel.schedule(0, () => {
+          throw error;
+        });
+      },
+    );
+  }
+
   /** A commit happened: what the strategy does about it. */
   private onEngineCommit(): void {
     if (this.dispatch.down) return;
@@ -323,8 +344,8 @@ class World implements ChannelHost {
       random: (name) => this.streams.stream(`strategy:${this.strategyName}:${name}`),
       phase: () => phase.next(),
       pump: () => this.dispatch.pump(),
-      fullSync: () => (this.pitfall.fullSync ?? (() => this.dispatch.fullSync()))(),
-      reconcile: () => (this.pitfall.reconcile ?? (() => this.dispatch.reconcile()))(),
+      fullSync: () => this.background((this.pitfall.fullSync ?? (() => this.dispatch.fullSync()))()),
+      reconcile: () => this.background((this.pitfall.reconcile ?? (() => this.dispatch.reconcile()))()),
       dispatcherDown: () => this.dispatch.down,
     };
   }
@@ -333,7 +354,7 @@ class World implements ChannelHost {
     const redriveS = this.scenario.engine.redriveDlqEveryS;
     if (redriveS !== undefined) {
       const tick = (): void => {
-        void this.dispatch.redrive();
+        this.background(this.dispatch.redrive());
         this.kernel.schedule(redriveS * 1000, tick);
       };
       this.kernel.schedule(redriveS * 1000, tick);
@@ -380,6 +401,7 @@ class World implements ChannelHost {
     const freshnessIntegrals = this.freshness.closeMeasuredPeriod();
     const measuredApi = this.channels.map((ch) => ({ ...ch.stats }));
     const convergenceMs = await this.heal();
+    if (this.failure !== undefined) throw this.failure.error;
     this.ledger.checkOutcomes(this.orders.pending());
     const p99Default = (p99: number): number => Math.max(1, p99 / 1000);
     return buildResult({
@@ -420,7 +442,7 @@ class World implements ChannelHost {
     let nextRedrive = healStart;
     while (this.kernel.nowMs() < boundMs) {
       if (this.kernel.nowMs() >= nextRedrive) {
-        void this.dispatch.redrive();
+        this.background(this.dispatch.redrive());
         nextRedrive += HEAL_REDRIVE_MS;
       }
       await this.kernel.run({ untilMs: Math.min(boundMs, this.kernel.nowMs() + HEAL_CHECK_MS) });
