@@ -44,7 +44,8 @@ export class Workers {
   conflictRejected = 0;
   private readonly queue: number[] = [];
   private queueHead = 0;
-  private readonly waiters: ((message: number) => void)[] = [];
+  /** Live workers waiting for a message, oldest first. A crash removes its generation's. */
+  private waiters: { readonly gen: Generation; readonly resolve: (message: number) => void }[] = [];
   private generation: Generation | undefined;
   private versionConflictsRetired = 0;
 
@@ -75,8 +76,15 @@ export class Workers {
 
   enqueue(message: number): void {
     const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter(message);
+    if (waiter !== undefined) waiter.resolve(message);
     else this.queue.push(message);
+  }
+
+  /** A message a worker took but could not start (its process died first): first in line again. */
+  private requeueFirst(message: number): void {
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter.resolve(message);
+    else this.queue.splice(this.queueHead, 0, message);
   }
 
   start(): void {
@@ -124,6 +132,9 @@ export class Workers {
     const gen = this.generation;
     if (gen === undefined || !gen.alive) return;
     gen.alive = false;
+    // A dead process takes no more messages: were its workers left waiting, the broker would
+    // hand them messages nobody handles (and, with no message after, never anyone).
+    this.waiters = this.waiters.filter((w) => w.gen !== gen);
     this.versionConflictsRetired += gen.versionConflicts();
     this.ports.trace.record(TRACE.crash, 0, 0, 0, 0, 0, this.ports.clock.nowMs());
     this.ports.schedule(downMs, () => this.restart(gen));
@@ -143,7 +154,7 @@ export class Workers {
     this.start();
   }
 
-  private take(): Promise<number> {
+  private take(gen: Generation): Promise<number> {
     if (this.queueHead < this.queue.length) {
       const message = this.queue[this.queueHead++]!;
       if (this.queueHead > COMPACT_QUEUE_AFTER && this.queueHead * 2 > this.queue.length) {
@@ -152,14 +163,14 @@ export class Workers {
       }
       return Promise.resolve(message);
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.waiters.push({ gen, resolve }));
   }
 
   private async work(gen: Generation, handle: MutationHandler): Promise<void> {
     while (gen.alive) {
-      const message = await this.take();
+      const message = await this.take(gen);
       if (!gen.alive) {
-        this.queue.splice(this.queueHead, 0, message);
+        this.requeueFirst(message);
         return;
       }
       gen.inflight.add(message);
