@@ -7,6 +7,9 @@
 import { getScenario, loadScenarioFile, type ScenarioFile } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { simulate } from '../sim/world.js';
+import type { RunFailure } from './shrink.js';
+import { swarmOutcome } from './swarm-outcome.js';
+import { drawVariation } from './swarm-variation.js';
 import { toRunRecord, type RunRecord } from './metrics.js';
 import { applyOverride, type ParamOverride } from './params.js';
 
@@ -16,9 +19,22 @@ export interface RunTask {
   readonly strategy: string;
   readonly seed: number;
   readonly override?: ParamOverride;
+  /** Run the seed's swarm variation of the scenario (src/analysis/swarm-variation.ts). */
+  readonly swarm?: true;
 }
 
-export type Executor = (task: RunTask) => Promise<RunRecord>;
+/** One swarm seed: how it failed (null: it did not), and the orders it placed. */
+export interface SwarmRecord {
+  readonly scenario: string;
+  readonly strategy: string;
+  readonly seed: number;
+  readonly failure: RunFailure | null;
+  readonly ordersPlaced: number;
+  readonly traceHash: string;
+}
+
+export type TaskRecord = RunRecord | SwarmRecord;
+export type Executor = (task: RunTask) => Promise<TaskRecord>;
 
 /** Resolves tasks' scenarios with caching and runs them. */
 export function createExecutor(): Executor {
@@ -38,5 +54,10 @@ export function createExecutor(): Executor {
     scenarios.set(key, scenario);
     return scenario;
   };
-  return async (task) => toRunRecord(await simulate(resolve(task), { strategy: task.strategy, seed: task.seed }));
+  return async (task) => {
+    const scenario = resolve(task);
+    if (task.swarm !== true) return toRunRecord(await simulate(scenario, { strategy: task.strategy, seed: task.seed }));
+    const outcome = await swarmOutcome(drawVariation(scenario, task.seed).scenario, task.strategy, task.seed);
+    return { scenario: task.scenario, strategy: task.strategy, seed: task.seed, ...outcome };
+  };
 }

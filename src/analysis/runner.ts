@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { yieldToEventLoop } from '../adapters/drain.js';
 import { InputError } from '../engine/errors.js';
 import { fromWireError, type WireError } from './errors.js';
-import { createExecutor, type RunTask } from './execute.js';
+import { createExecutor, type RunTask, type SwarmRecord, type TaskRecord } from './execute.js';
 import type { RunRecord } from './metrics.js';
 
 export interface RunnerOptions {
@@ -28,18 +28,29 @@ export function defaultWorkers(): number {
 }
 
 export async function runTasks(tasks: readonly RunTask[], options: RunnerOptions): Promise<RunRecord[]> {
+  if (tasks.some((t) => t.swarm === true)) throw new Error('runTasks: swarm tasks go through runSwarmTasks');
+  return runAny<RunRecord>(tasks, options);
+}
+
+/** Swarm tasks (each seed's variation of the scenario), in task order; a crash is a record, not an error. */
+export async function runSwarmTasks(tasks: readonly RunTask[], options: RunnerOptions): Promise<SwarmRecord[]> {
+  if (tasks.some((t) => t.swarm !== true)) throw new Error('runSwarmTasks: every task must be a swarm task');
+  return runAny<SwarmRecord>(tasks, options);
+}
+
+async function runAny<R extends TaskRecord>(tasks: readonly RunTask[], options: RunnerOptions): Promise<R[]> {
   if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > MAX_WORKERS) {
     throw InputError.of('--workers', `must be an integer from 1 to ${MAX_WORKERS}, got ${options.workers}`);
   }
   const poolSize = Math.min(options.workers, tasks.length);
-  return poolSize <= 1 ? runInProcess(tasks, options) : runOnPool(tasks, poolSize, options);
+  return poolSize <= 1 ? runInProcess<R>(tasks, options) : runOnPool<R>(tasks, poolSize, options);
 }
 
-async function runInProcess(tasks: readonly RunTask[], options: RunnerOptions): Promise<RunRecord[]> {
+async function runInProcess<R extends TaskRecord>(tasks: readonly RunTask[], options: RunnerOptions): Promise<R[]> {
   const execute = createExecutor();
-  const records: RunRecord[] = [];
+  const records: R[] = [];
   for (const task of tasks) {
-    records.push(await execute(task));
+    records.push((await execute(task)) as R);
     options.onProgress?.(records.length, tasks.length);
     // A run settles through microtasks alone; a host turn between runs lets timers fire
     // (periodic progress lines, src/cli/progress.ts) without touching any result.
@@ -59,22 +70,22 @@ export function workerScript(): URL {
   return script;
 }
 
-type WorkerReply = { index: number; record: RunRecord } | { index: number; error: WireError };
+type WorkerReply = { index: number; record: TaskRecord } | { index: number; error: WireError };
 
-function runOnPool(tasks: readonly RunTask[], poolSize: number, options: RunnerOptions): Promise<RunRecord[]> {
+function runOnPool<R extends TaskRecord>(tasks: readonly RunTask[], poolSize: number, options: RunnerOptions): Promise<R[]> {
   const script = workerScript();
-  const records: (RunRecord | undefined)[] = new Array<RunRecord | undefined>(tasks.length);
+  const records: (R | undefined)[] = new Array<R | undefined>(tasks.length);
   const workers: Worker[] = [];
   let next = 0;
   let done = 0;
   let settled = false;
-  return new Promise<RunRecord[]>((resolve, reject) => {
+  return new Promise<R[]>((resolve, reject) => {
     const finish = (error: Error | null): void => {
       if (settled) return;
       settled = true;
       void Promise.all(workers.map((w) => w.terminate())).then(() => {
         if (error !== null) reject(error);
-        else resolve(records as RunRecord[]);
+        else resolve(records as R[]);
       }, reject);
     };
     const feed = (worker: Worker): void => {
@@ -88,7 +99,7 @@ function runOnPool(tasks: readonly RunTask[], poolSize: number, options: RunnerO
       worker.on('message', (reply: WorkerReply) => {
         if (settled) return;
         if ('error' in reply) return finish(fromWireError(reply.error));
-        records[reply.index] = reply.record;
+        records[reply.index] = reply.record as R;
         done++;
         options.onProgress?.(done, tasks.length);
         if (done === tasks.length) return finish(null);

@@ -18,6 +18,7 @@ import { listBuilder, listCommand, type ListArgs } from './commands/list.js';
 import { mergeBuilder, mergeCommand, type MergeArgs } from './commands/merge.js';
 import { startBuilder, startCommand, type StartArgs } from './commands/start.js';
 import { sweepBuilder, sweepCommand, type SweepArgs } from './commands/sweep.js';
+import { swarmBuilder, swarmCommand, type SwarmArgs } from './commands/swarm.js';
 import { runBuilder, runCommand, type RunArgs } from './commands/run.js';
 import { k6Builder, k6Command, type K6Args } from './commands/k6.js';
 import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js';
@@ -70,6 +71,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     })
     .command<SweepArgs>('sweep <file>', 'vary one scenario parameter over a list of values', sweepBuilder, async (args) => {
       code = await sweepCommand(args, io);
+    })
+    .command<SwarmArgs>('swarm <file>', 'swarm testing: each seed draws its faults; failures shrunk to small scenario files', swarmBuilder, async (args) => {
+      code = await swarmCommand(args, io);
     })
     .command<MergeArgs>('merge <files..>', 'combine `compare --shard i/n` outputs into the unsharded result', mergeBuilder, (args) => {
       code = mergeCommand(args, io);

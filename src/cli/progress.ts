@@ -29,9 +29,14 @@ export function progressEveryMsFromEnv(text: string | undefined): number | undef
 
 /** Runs the tasks (see runTasks) with progress on `io.err`; the records are runTasks' own. */
 export async function runWithProgress(io: Io, label: string, tasks: readonly RunTask[], workers: number): Promise<RunRecord[]> {
-  const progress = startProgress(io, label, tasks.length);
+  return withProgress(io, label, tasks.length, (onProgress) => runTasks(tasks, { workers, onProgress }));
+}
+
+/** Runs `work`, drawing progress over `total` runs as it reports them. */
+export async function withProgress<T>(io: Io, label: string, total: number, work: (onProgress: (done: number) => void) => Promise<T>): Promise<T> {
+  const progress = startProgress(io, label, total);
   try {
-    return await runTasks(tasks, { workers, onProgress: progress.update });
+    return await work(progress.update);
   } finally {
     progress.stop();
   }

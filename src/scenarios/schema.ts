@@ -204,6 +204,31 @@ const strategy = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * Swarm ranges: each fault family is on or off per seed (half the seeds each), and when on its
+ * size is drawn up to these. The defaults cover every fault the simulator has.
+ */
+export const swarmBlock = z.strictObject({
+  serverErrorRateMax: prob.default(0.1),
+  throttleRateMax: prob.default(0.1),
+  timeoutRateMax: prob.default(0.05),
+  webhookDuplicateRateMax: prob.default(0.3),
+  webhookReorderWindowMsMax: waitMs.default(10_000),
+  latencySpikeMultiplierMax: num(1, 1000).default(20),
+  outagesMax: int(0, 10).default(2),
+  outageDurationSMax: above(0, B.MAX_WAIT_S).default(1800),
+  processorCrashesMax: int(0, 10).default(3),
+  dispatcherCrashesMax: int(0, 10).default(2),
+  crashDownSMax: above(0, B.MAX_WAIT_S).default(120),
+  burstsMax: int(0, 10).default(2),
+  burstOrdersMax: int(1, 100_000).default(200),
+  /** Fewest channels a variation keeps (of the scenario's). */
+  channelsMin: int(1, B.MAX_CHANNELS).default(2),
+  /** A safety buffer drawn per seed for strategies that set no listing policy (0: never). */
+  bufferUnitsMax: int(0, 1000).default(3),
+});
+export type SwarmRanges = z.output<typeof swarmBlock>;
+
 /** The seed article's configuration template, accepted verbatim. */
 export const inventorySyncTemplate = z.looseObject({
   propagation: z
@@ -309,6 +334,8 @@ export const scenarioShape = z.strictObject({
   /** The strategy the scenario's question is about: summaries compare every other one against it. */
   reference: ident.optional(),
   assert: z.union([assertBlock, list(assertBlock)]).optional(),
+  /** The ranges `invsim swarm` draws each seed's variation from (src/analysis/swarm-variation.ts). */
+  swarm: swarmBlock.optional(),
 });
 
 export type ScenarioInput = z.input<typeof scenarioShape>;
