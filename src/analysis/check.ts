@@ -3,11 +3,12 @@
  * An assertion holds when it holds on every seed; a failure is reported as data (the assertion,
  * the seeds it failed on with the observed values) plus the command that replays the first one.
  */
-import type { Assertion, Bound } from '../scenarios/assertions.js';
-import { AnalysisInputError } from './errors.js';
+import { holds } from './holds.js';
+import type { Assertion } from '../scenarios/assertions.js';
 import type { RunTask } from './execute.js';
 import type { ObservedValue, RunRecord } from './metrics.js';
 
+export { holds } from './holds.js';
 export { assertBlocks, defaultAssertedStrategies, scenarioAssertions, type Assertion, type Bound } from '../scenarios/assertions.js';
 
 export interface SeedValue {
@@ -32,37 +33,6 @@ export interface CheckReport {
   readonly outcomes: readonly AssertionOutcome[];
 }
 
-const COMPARISON = /^\s*(<=|>=|<|>|==|!=)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/i;
-
-function asNumber(value: ObservedValue): number | null {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
-}
-
-/** Whether an observed value satisfies a bound: a number is equality, a boolean is equality, a string compares. */
-export function holds(expected: Bound, observed: ObservedValue): boolean {
-  if (typeof expected === 'boolean') return observed === expected;
-  const value = asNumber(observed);
-  if (value === null) return false;
-  if (typeof expected === 'number') return value === expected;
-  const match = COMPARISON.exec(expected);
-  if (match === null) throw new AnalysisInputError(`cannot read the bound "${expected}" (write it like "< 500" or ">= 0.9")`);
-  const limit = Number(match[2]);
-  switch (match[1]) {
-    case '<':
-      return value < limit;
-    case '<=':
-      return value <= limit;
-    case '>':
-      return value > limit;
-    case '>=':
-      return value >= limit;
-    case '==':
-      return value === limit;
-    default:
-      return value !== limit;
-  }
-}
 
 /** `integrityViolations: 0`, `latencyMsP99: "< 500"`: the assertion as written in the scenario file. */
 export function describeAssertion(a: Pick<Assertion, 'metric' | 'expected'>): string {

@@ -6,7 +6,7 @@
  */
 import type { SimulationResult } from '../model/result.js';
 import { scenarioAssertions } from '../scenarios/assertions.js';
-import { holds } from './check.js';
+import { holds } from './holds.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { simulate } from '../sim/world.js';
 import { observe } from './metrics.js';
