@@ -38,7 +38,7 @@ export function drawVariation(base: Scenario, seed: number): Variation {
   f.timeoutAppliedShare = round(rng.next(), 3);
   f.webhookDuplicateRate = on() ? rate(ranges.webhookDuplicateRateMax) : 0;
   f.webhookReorderWindowMs = on() ? Math.round(rng.next() * ranges.webhookReorderWindowMsMax) : 0;
-  const count = (max: number): number => (on() ? rng.int(1, max + 1) : 0);
+  const count = (max: number): number => (on() && max > 0 ? rng.int(1, max + 1) : 0);
   f.latencySpikes = Array.from({ length: ranges.latencySpikeMultiplierMax > 1 ? count(1) : 0 }, () => {
     const startS = within(0, durationS * 0.9);
     return { startS, durationS: within(1, Math.min(durationS - startS, 3600)), multiplier: within(1, ranges.latencySpikeMultiplierMax) };
