@@ -75,7 +75,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command<SwarmArgs>('swarm <file>', 'swarm testing: each seed draws its faults; failures shrunk to small scenario files', swarmBuilder, async (args) => {
       code = await swarmCommand(args, io);
     })
-    .command<MergeArgs>('merge <files..>', 'combine `compare --shard i/n` outputs into the unsharded result', mergeBuilder, (args) => {
+    .command<MergeArgs>('merge <files..>', 'combine `compare|sweep|swarm --shard i/n` outputs into the unsharded result', mergeBuilder, (args) => {
       code = mergeCommand(args, io);
     })
     .command<ListArgs>('list [file]', 'scenarios, their strategies, and the channel presets', listBuilder, (args) => {

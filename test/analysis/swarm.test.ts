@@ -167,6 +167,9 @@ describe('invsim swarm', () => {
       [['--max-shrink-runs', '0'], /--max-shrink-runs must be an integer from 1/],
       [['--strategies', 'nope'], /no strategy nope/],
       [['--seeds', '0'], /--seeds must be an integer from 1/],
+      [['--shard', '0/2'], /--shard 0\/2: the index i must be from 1 to n/],
+      [['--shard', '1/2', '--shard-count', '2'], /--shard-count goes with --shard k8s/],
+      [['--emit-k8s-job', '0'], /--emit-k8s-job must be an integer from 1/],
     ] as const) {
       const r = await runCli(['swarm', FILE, '--scenario', 'flash-sale', '--workers', '1', ...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -120,7 +120,9 @@ describe('invsim compare', async () => {
     const cases: [string[], RegExp][] = [
       [['--strategies', 'event-driven,nope'], /no strategy nope/],
       [['--strategies', 'allocation,allocation'], /names allocation twice/],
-      [['--shard', '3/2'], /--shard must look like i\/n/],
+      [['--shard', '3/2'], /--shard 3\/2: the index i must be from 1 to n \(2\)/],
+      [['--shard', 'half'], /--shard must look like i\/n \(1-based, e.g. 2\/4\) or be k8s/],
+      [['--shard', '1/2', '--report', 'r.html'], /mutually exclusive/],
       [['--workers', '0'], /--workers must be an integer/],
     ];
     for (const [extra, message] of cases) {

@@ -24,10 +24,14 @@ export async function runCli(argv: readonly string[]): Promise<CliRun> {
   return { code, out, err };
 }
 
-/** Asynchronous on purpose: a synchronous spawn blocks the test worker's event loop and vitest's RPC with it. */
-export function spawnCli(argv: readonly string[]): Promise<CliRun> {
+/**
+ * Asynchronous on purpose: a synchronous spawn blocks the test worker's event loop and vitest's RPC with it.
+ * `env` is added to this process' environment (a variable set to undefined is removed).
+ */
+export function spawnCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<CliRun> {
+  const childEnv = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...argv], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: childEnv }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') return reject(error);
       resolve({ code: error === null ? 0 : (error.code as number), out: stdout, err: stderr });
     });

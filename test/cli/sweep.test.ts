@@ -1,6 +1,7 @@
 // Proves `invsim sweep`: each value of the parameter gets its own aggregated comparison (the
 // parameter really changes the runs), a path that does not exist or a value the schema refuses
-// exits 2 naming it before anything runs, and --csv prints one row per (value, strategy, metric).
+// exits 2 naming it before anything runs (a shard too), --shard refuses bad slices and the
+// outputs a shard cannot give, and --csv prints one row per (value, strategy, metric).
 import { describe, expect, it } from 'vitest';
 import { COMPARE_METRICS } from '../../src/analysis/metrics.js';
 import type { SweepResult } from '../../src/analysis/sweep.js';
@@ -51,5 +52,24 @@ describe('invsim sweep', () => {
     expect(badValue.out).toBe('');
     const both = await runCli([...SWEEP, '--param', 'demand.ordersPerDay', '--values', '100', '--json', '--csv']);
     expect(both.code).toBe(2);
+  });
+
+  it('exits 2 on a bad --shard, and on --shard with --csv or --report (a shard prints its shard document)', async () => {
+    const base = [...SWEEP, '--param', 'demand.ordersPerDay', '--values', '100'];
+    for (const [extra, message] of [
+      [['--shard', '4/3'], /--shard 4\/3: the index i must be from 1 to n \(3\)/],
+      [['--shard', '1/2', '--csv'], /mutually exclusive/],
+      [['--shard', '1/2', '--report', 'r.html'], /mutually exclusive/],
+      [['--shard-count', '2'], /--shard-count goes with --shard k8s/],
+    ] as const) {
+      const r = await runCli([...base, ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.out).toBe('');
+    }
+    // A bad value fails a shard as it fails the whole sweep: every value is checked first.
+    const badValue = await runCli([...SWEEP, '--param', 'demand.ordersPerDay', '--values', '100,-5', '--shard', '1/2']);
+    expect(badValue.code).toBe(2);
+    expect(badValue.err).toContain('scenarios.flash-sale.demand.ordersPerDay');
   });
 });
