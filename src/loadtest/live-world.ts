@@ -20,6 +20,12 @@
  * And the service does not crash its own processor or dispatcher on a schedule (a live crash test
  * kills the process instead, see test/serve-stores/crash.test.ts), so the live world has none of
  * the scenario's `processorCrashes` and `dispatcherCrashes`.
+ *
+ * One thing the live world cannot be given: a restock at once. The simulator commits a restock at
+ * its moment, before anything else happening then; the k6 script reads every SKU's level and
+ * adjusts those below the target, 50 requests at a time, which takes real milliseconds, i.e.
+ * `speedup` times as many scenario milliseconds. Where a burst's orders fall in that span, they
+ * meet the stock before the restock live and after it in the simulator (`restockBurstOverlaps`).
  */
 import type { OrderNotification } from '../model/presets.js';
 import type { Scenario } from '../scenarios/schema.js';
@@ -76,6 +82,74 @@ export function liveWorldScenario(scenario: Scenario): Scenario {
     channels: channels as Scenario['channels'],
     faults: { ...scenario.faults, webhookDuplicateRate: 0, webhookReorderWindowMs: 0, processorCrashes: [], dispatcherCrashes: [] },
   };
+}
+
+/** A burst some of whose orders fall between a restock's moment and the moment the live restock may have landed. */
+export interface RestockBurstOverlap {
+  /** The burst's k6 scenario name (`burst_<n>`, its index among the scenario's bursts). */
+  readonly burst: string;
+  readonly burstAtS: number;
+  readonly burstSpreadMs: number;
+  readonly orders: number;
+  /** The restock's moment (scenario seconds). */
+  readonly restockAtS: number;
+  /** The share of the burst's orders (spread uniformly) that arrive within the restock's span. */
+  readonly share: number;
+}
+
+/**
+ * The bursts whose orders arrive, in part or in whole, within `restockSpanMs` (scenario ms) after
+ * a restock's moment: the simulator commits the restock before those orders, a live restock that
+ * took that long after them. Restocks come every `everyS` from `everyS` on, while the load runs
+ * (the simulator's restock job and the script's `restock` scenario alike). A burst at a restock's
+ * very moment with no spread meets the stock before the restock's commit on both sides.
+ */
+export function restockBurstOverlaps(scenario: Scenario, restockSpanMs: number): RestockBurstOverlap[] {
+  const restock = scenario.catalog.restock;
+  if (restock === undefined || !(restockSpanMs > 0)) return [];
+  const everyMs = restock.everyS * 1000;
+  const durationMs = scenario.durationS * 1000;
+  const found: RestockBurstOverlap[] = [];
+  scenario.demand.bursts.forEach((b, n) => {
+    const fromMs = b.atS * 1000;
+    const toMs = fromMs + b.spreadMs;
+    // The restocks at `at` whose span (at, at + span) holds some of [from, to], or `from` itself.
+    const first = Math.max(1, Math.floor((fromMs - restockSpanMs) / everyMs));
+    for (let k = first; k * everyMs <= toMs && k * everyMs < durationMs; k++) {
+      const atMs = k * everyMs;
+      const untilMs = atMs + restockSpanMs;
+      const share = b.spreadMs > 0 ? Math.max(0, Math.min(toMs, untilMs) - Math.max(fromMs, atMs)) / b.spreadMs : fromMs > atMs && fromMs < untilMs ? 1 : 0;
+      if (share > 0) found.push({ burst: `burst_${n}`, burstAtS: b.atS, burstSpreadMs: b.spreadMs, orders: b.orders, restockAtS: atMs / 1000, share: round9(share) });
+    }
+  });
+  return found;
+}
+
+/** A restock whose moment falls in a channel's outage. */
+export interface RestockInOutage {
+  readonly channel: string;
+  readonly restockAtS: number;
+  readonly outageFromS: number;
+  readonly outageToS: number;
+}
+
+/**
+ * The restocks that come while a channel is down: their updates to it wait out the rest of the
+ * outage, the longest propagation latencies of the run. A live restock commits them later than its
+ * moment (by up to its span), so they wait that much less.
+ */
+export function restocksInOutages(scenario: Scenario): RestockInOutage[] {
+  const restock = scenario.catalog.restock;
+  if (restock === undefined) return [];
+  const found: RestockInOutage[] = [];
+  for (const o of scenario.faults.outages) {
+    if (o.channel === undefined) continue;
+    const toS = o.startS + o.durationS;
+    for (let k = Math.max(1, Math.ceil(o.startS / restock.everyS)); k * restock.everyS < Math.min(toS, scenario.durationS); k++) {
+      found.push({ channel: o.channel, restockAtS: k * restock.everyS, outageFromS: o.startS, outageToS: toS });
+    }
+  }
+  return found;
 }
 
 function round9(x: number): number {

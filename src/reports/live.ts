@@ -12,7 +12,8 @@
  * compare as they are; counts that grow with volume are per 1,000 orders. A measure that cannot
  * be compared says why (`reason`) and gets no verdict: a service that took orders its listings did
  * not show (no `--storefront`), an audit that does not say its time base, a freshness window that
- * does not cover the scenario, a strategy the service does not run.
+ * does not cover the scenario, a strategy the service does not run, a burst the live restock met
+ * in the other order (oversells and lost sales: see `restockBurstOverlaps`).
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import type { CheckReport } from '../analysis/check.js';
@@ -22,6 +23,7 @@ import { estimate, roundStat, tQuantile975, type Estimate } from '../analysis/st
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../model/result.js';
 import { engineConfig } from '../scenarios/compile.js';
+import { restockBurstOverlaps, restocksInOutages } from '../loadtest/live-world.js';
 import type { StrategySpec } from '../scenarios/schema.js';
 import { durationUnit, groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';
@@ -217,15 +219,16 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
         ? `the audit's freshness window covers ${roundStat(audit.freshnessWindowS)} of the scenario's ${scenario.durationS} s (read before the run ended?)`
         : null;
   const first = (...reasons: (string | null)[]): string | null => reasons.find((r) => r !== null) ?? null;
+  const burstOrder = restockBurstGap(scenario, input.k6, input.speedup);
   const measures: LiveMeasure[] = [
-    measure({ id: 'oversellsPer1000', label: 'Oversells', unit: 'per 1,000 orders taken', live: per1000(audit.oversells, taken), perSeed: predicted.map((r) => per1000(r.oversells, r.orders.placed)), notComparable: first(strategyGap, tookUnlisted) }),
+    measure({ id: 'oversellsPer1000', label: 'Oversells', unit: 'per 1,000 orders taken', live: per1000(audit.oversells, taken), perSeed: predicted.map((r) => per1000(r.oversells, r.orders.placed)), notComparable: first(strategyGap, tookUnlisted, burstOrder) }),
     measure({
       id: 'lostSalesPer1000',
       label: 'Lost sales',
       unit: 'per 1,000 customers',
       live: audit.storefront === true ? per1000(audit.lostSales, arrivals) : null,
       perSeed: predicted.map((r) => per1000(r.lostSales, r.orders.arrivals)),
-      notComparable: first(strategyGap, audit.storefront === true ? null : 'only a service whose channels act as storefronts (invsim serve --storefront) turns customers away'),
+      notComparable: first(strategyGap, audit.storefront === true ? null : 'only a service whose channels act as storefronts (invsim serve --storefront) turns customers away', burstOrder),
     }),
     measure({ id: 'integrityViolations', label: 'Integrity violations', unit: 'count', live: audit.integrityViolations, perSeed: predicted.map((r) => r.integrityViolations), notComparable: null }),
     measure({ id: 'latencyMsP99', label: 'Propagation latency p99', unit: 'ms, scenario time', live: audit.latencyMsP99, perSeed: predicted.map((r) => r.latencyMs.p99), notComparable: first(strategyGap, timeGap) }),
@@ -278,6 +281,32 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
   };
 }
 
+/**
+ * A burst that arrives while the live restock was still on its way (`restockBurstOverlaps`): the
+ * simulator's burst meets the restocked stock, the live one met the stock before it. Which of the
+ * two it meets decides what the burst's orders on sold-out SKUs are: lost sales on a channel
+ * still listing 0 while the source was restocked (simulator), or customers turned away from a
+ * source with nothing (live); and whether a listing that still shows units oversells. So neither
+ * count compares. Null when no burst overlaps, or the live restock's duration is unknown.
+ */
+function restockBurstGap(scenario: Scenario, k6: LiveK6, speedup: number | null): string | null {
+  if (k6.restockDurationMsMax === null || speedup === null) return null;
+  const spanMs = k6.restockDurationMsMax * speedup;
+  const overlaps = restockBurstOverlaps(scenario, spanMs).filter((o) => o.share > BURST_SHARE_MET_BEFORE_RESTOCK_MAX);
+  if (overlaps.length === 0) return null;
+  const bursts = overlaps.map(
+    (o) => `${o.burst} (${fmtNumber(o.orders)} orders from ${fmtNumber(o.burstAtS)} s over ${fmtMs(o.burstSpreadMs)}; ${fmtPercent(o.share, 0)} of them within the span) meets the restock at ${fmtNumber(o.restockAtS)} s`,
+  );
+  return (
+    `${listWords(bursts)}: the simulator commits the restock at its moment, before the burst's orders; the live restock took up to ${fmtMs(spanMs)} of scenario time ` +
+    `(k6 reads every SKU's level, then adjusts those below the target), so the burst met the stock before it. Whether a burst's order on a sold-out SKU is a lost sale ` +
+    `(restocked source, a channel still listing 0) or is turned away (nothing in the source), and whether a listing still showing units oversells, depends on that order`
+  );
+}
+
+/** A burst with more of its orders than this within a live restock's span met another stock than the simulator's. */
+const BURST_SHARE_MET_BEFORE_RESTOCK_MAX = 0.05;
+
 /** A restock that takes more scenario time than this is no longer the simulator's instant one. */
 const RESTOCK_INSTANT_MS = 1_000;
 
@@ -297,6 +326,11 @@ function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>
     found.push(
       `a restock took up to ${oneDecimal(k6.restockDurationMsMax / 1000)} real s live, ${scenarioS} s of scenario time at speedup ${speedup} (k6 adjusts SKU by SKU; the simulator restocks every SKU at once), so restocked listings reach the channels later: lost sales and freshness suffer; a lower --speedup shortens it`,
     );
+    for (const r of restocksInOutages(input.scenario)) {
+      found.push(
+        `the restock at ${fmtNumber(r.restockAtS)} s comes during ${r.channel}'s outage (${fmtNumber(r.outageFromS)} s to ${fmtNumber(r.outageToS)} s): its updates to ${r.channel} wait out the outage, the longest propagation latencies of the run, and live they were committed up to ${scenarioS} s after the restock's moment, so they waited up to ${scenarioS} s less: the live latency p99 may read up to that much below the prediction`,
+      );
+    }
   }
   if (audit.settled === false) found.push('the audit was read while work was still in flight (settled: false): its end-to-end checks were skipped and its counts may still move');
   return found;

@@ -143,6 +143,7 @@ export async function liveCheck(argv: readonly string[]): Promise<void> {
     );
   }
   for (const c of r.channels) process.stdout.write(`  p99 ${c.channel}: live ${c.liveP99Ms} predicted ${c.predictedP99Ms?.mean} [${c.predictedP99Ms?.pi95.join(', ')}]\n`);
+  for (const d of r.diagnostics) process.stdout.write(`diagnostic: ${d}\n`);
   process.stdout.write(`k6 exit codes ${run.instances.map((i) => i.exitCode).join(', ')}; thresholds ${r.live.k6.thresholds.map((t) => `${t.metric} ${t.expression} ${t.ok ? 'ok' : 'FAILED'}`).join('; ')}\n`);
   process.stdout.write(`audit: orders ${JSON.stringify(run.audit.orders)} oversells ${run.audit.oversells} violations ${run.audit.integrityViolations} dlq ${JSON.stringify(run.audit.dlq)} settled ${run.audit.settled}\n`);
   process.stdout.write(`audit: lost sales by channel ${JSON.stringify(run.audit.lostSalesByChannel)}, oversells by channel ${JSON.stringify(run.audit.oversellsByChannel)}\n`);

@@ -3,7 +3,7 @@
 // figures are read as given (the export's inverted threshold booleans included), counts that scale
 // with volume are compared per 1,000 orders, the prediction is the simulation of the live world
 // of the same scenario and strategy, a measure that cannot be compared says why and gets no
-// verdict, the headline counts departures, the CSV writes true/false, each number on the page
+// verdict (a burst the live restock met in the other order among the reasons), the headline counts departures, the CSV writes true/false, each number on the page
 // equals the JSON beside it, split tests' summaries add up, a flat audit of another service is
 // accepted, a wrong file is refused with every problem named, and a live assertion failure exits
 // 1. The command is parsed with its own yargs builder, as main.ts does.
@@ -241,6 +241,34 @@ describe('k6 summaries', () => {
     expect(r.diagnostics[0]).toMatch(/^k6 dropped 3 iterations for want of a free VU/);
     // 4 real seconds at speedup 30 (the audit's) are 120 scenario seconds.
     expect(r.diagnostics[1]).toMatch(/a restock took up to 4 real s live, 120 s of scenario time at speedup 30/);
+  });
+
+  it("does not compare oversells and lost sales where a burst met the stock before the live restock, as pitfalls' burst at its 7 200 s restock; names a restock during an outage", async () => {
+    const audit = JSON.parse(readFileSync(AUDIT, 'utf8')) as { scenario: string };
+    audit.scenario = 'pitfalls';
+    const auditPath = join(dir, 'pitfalls-restock-audit.json');
+    writeFileSync(auditPath, JSON.stringify(audit));
+    const judged = async (restockMs: number): Promise<LiveResult> => {
+      const path = join(dir, `restock-${restockMs}.json`);
+      const restock = { avg: restockMs, min: restockMs, med: restockMs, max: restockMs, 'p(90)': restockMs, 'p(95)': restockMs, thresholds: { 'max>=0': false } };
+      writeFileSync(path, JSON.stringify({ ...exported, metrics: { ...exported.metrics, 'iteration_duration{scenario:restock}': restock } }));
+      return JSON.parse((await liveReport(['--k6-summary', path, '--audit', auditPath, '--scenario', 'pitfalls', '--seeds', '2', '--json'])).out) as LiveResult;
+    };
+    // 100 real ms at the audit's speedup 30: 3 s of scenario time, longer than the burst's 1 s.
+    const slow = await judged(100);
+    for (const id of ['oversellsPer1000', 'lostSalesPer1000']) {
+      const m = slow.measures.find((x) => x.id === id)!;
+      expect(m.comparable, id).toBe(false);
+      expect(m.reason).toMatch(/^burst_0 \(120 orders from 7,200 s over 1\.0 s; 100% of them within the span\) meets the restock at 7,200 s: the simulator commits the restock at its moment, before the burst's orders; the live restock took up to 3\.0 s of scenario time/);
+    }
+    const byBurst = (r: LiveResult): string[] => r.measures.filter((m) => /burst_0/.test(m.reason ?? '')).map((m) => m.id);
+    expect(byBurst(slow)).toEqual(['oversellsPer1000', 'lostSalesPer1000']);
+    // The restock at woo's outage: its updates waited out the outage up to 3 s less than simulated.
+    expect(slow.diagnostics).toContainEqual(expect.stringMatching(/^the restock at 10,800 s comes during woo's outage \(10,800 s to 11,700 s\): .* committed up to 3 s after the restock's moment, so they waited up to 3 s less: the live latency p99 may read up to that much below the prediction$/));
+    // 1 real ms: 30 scenario ms, 3% of the burst's orders; close enough to the simulator's instant restock.
+    const quick = await judged(1);
+    expect(byBurst(quick)).toEqual([]);
+    expect(quick.measures.find((m) => m.id === 'lostSalesPer1000')!.comparable).toBe(true);
   });
 
   it('combines the summaries of a split test: counts add up, a threshold holds only if it held everywhere', () => {
