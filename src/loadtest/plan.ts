@@ -123,7 +123,7 @@ export function speedupLimits(scenario: Scenario, targetCapacityPerS: number = D
   limits.push({
     constraint: 'timer-resolution',
     maxSpeedup: floor2((RESOLUTION_SHARE_OF_P99 * tightest.p99Ms) / LIVE_RESOLUTION_MS),
-    reason: `a real millisecond of timer resolution is N scenario ms; at most ${RESOLUTION_SHARE_OF_P99 * 100}% of ${tightest.id}'s p99 API latency of ${tightest.p99Ms} ms`,
+    reason: `a real millisecond of timer resolution is N scenario ms; at most ${RESOLUTION_SHARE_OF_P99 * 100}% of ${tightest.id}'s p99 API latency of ${Math.round(tightest.p99Ms * 1000) / 1000} ms`,
   });
   const peakPerS = peakOrdersPerS(scenario);
   if (peakPerS > 0) {
