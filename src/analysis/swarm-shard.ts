@@ -24,33 +24,11 @@ import { AnalysisInputError } from './errors.js';
 import type { SwarmRecord } from './execute.js';
 import { checkPieces, collectRuns, inShard, shardSchema, validateShardDocument, type Piece, type Shard, type ShardInput } from './shard.js';
 import type { RunFailure } from './shrink.js';
-import { runSwarm, type ShrunkFinding, type SwarmFinding, type SwarmReport, type SwarmRequest } from './swarm.js';
+import { runSwarm, shrinkSelection, type ShrunkFinding, type SwarmFinding, type SwarmReport, type SwarmRequest } from './swarm.js';
+
+export { shrinkSelection, type SelectionInput } from './swarm.js';
 
 export const SWARM_SHARD_KIND = 'invsim-swarm-shard';
-
-/** A failed run as far as shrinking cares: null failure means it passed. */
-export interface SelectionInput {
-  readonly strategy: string;
-  readonly failure: RunFailure | null;
-}
-
-/**
- * runSwarm's rule (swarm.ts): of the runs in task order, the failed ones that are the first of
- * their (strategy, sorted failure kinds) signature, the first `limit` of those. One flag per run.
- */
-export function shrinkSelection(runs: readonly SelectionInput[], limit: number): boolean[] {
-  const seen = new Set<string>();
-  let selected = 0;
-  return runs.map((run) => {
-    if (run.failure === null) return false;
-    const signature = `${run.strategy}\u0000${[...run.failure.kinds].sort().join(',')}`;
-    const first = !seen.has(signature);
-    seen.add(signature);
-    if (!first || selected >= limit) return false;
-    selected++;
-    return true;
-  });
-}
 
 /**
  * Runs the tasks of one shard. runSwarm takes a rectangle of strategies × seeds, so the slice is

@@ -71,15 +71,12 @@ export async function runSwarm(request: SwarmRequest): Promise<SwarmReport> {
   const tasks = request.strategies.flatMap((strategy) => request.seeds.map((seed) => ({ file: request.file, scenario: scenario.name, strategy, seed, swarm: true as const })));
   const records = await runSwarmTasks(tasks, { workers: request.workers, ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }) });
   const findings: SwarmFinding[] = [];
-  const seen = new Set<string>();
-  for (const record of records) {
+  const selected = shrinkSelection(records, request.shrinkFindings);
+  for (const [k, record] of records.entries()) {
     if (record.failure === null) continue;
-    const signature = `${record.strategy}\u0000${[...record.failure.kinds].sort().join(',')}`;
-    const first = !seen.has(signature);
-    seen.add(signature);
     const variation = drawVariation(scenario, record.seed);
     const finding: SwarmFinding = { strategy: record.strategy, seed: record.seed, failure: record.failure, variation: variation.changes, ordersPlaced: record.ordersPlaced };
-    if (!first || findings.filter((f) => f.shrunk !== undefined).length >= request.shrinkFindings) {
+    if (selected[k] !== true) {
       findings.push(finding);
       continue;
     }
@@ -91,6 +88,31 @@ export async function runSwarm(request: SwarmRequest): Promise<SwarmReport> {
     findings.push({ ...finding, shrunk });
   }
   return { scenario: scenario.name, strategies: request.strategies, seeds: request.seeds, runs: records.length, failed: records.filter((r) => r.failure !== null).length, records, findings };
+}
+
+/** A failed run as far as shrinking cares: null failure means it passed. */
+export interface SelectionInput {
+  readonly strategy: string;
+  readonly failure: RunFailure | null;
+}
+
+/**
+ * Which runs are shrunk: of the runs in task order, the failed ones that are the first of their
+ * (strategy, sorted failure kinds) signature, the first `limit` of those. One flag per run. The
+ * one rule for a whole swarm and for merging shards (swarm-shard.ts).
+ */
+export function shrinkSelection(runs: readonly SelectionInput[], limit: number): boolean[] {
+  const seen = new Set<string>();
+  let selected = 0;
+  return runs.map((run) => {
+    if (run.failure === null) return false;
+    const signature = `${run.strategy}\u0000${[...run.failure.kinds].sort().join(',')}`;
+    const first = !seen.has(signature);
+    seen.add(signature);
+    if (!first || selected >= limit) return false;
+    selected++;
+    return true;
+  });
 }
 
 async function shrinkFinding(varied: Scenario, strategy: string, seed: number, failure: RunFailure, options: { maxAttempts: number; onAttempt: (n: number) => void }): Promise<ShrunkFinding> {

@@ -138,24 +138,7 @@ export async function sweepCommand(args: SweepArgs, io: Io): Promise<number> {
   const result = aggregateSweep(plan, plans, records);
   emitSweep(result, args, io);
   if (args.report !== undefined) {
-    const command = commandLine([
-      'invsim',
-      'sweep',
-      args.file,
-      '--scenario',
-      args.scenario,
-      '--param',
-      args.param,
-      '--values',
-      args.values,
-      ...(args.strategy === undefined ? [] : ['--strategy', args.strategy]),
-      '--seeds',
-      args.seeds,
-      '--seed-start',
-      args.seedStart,
-      '--report',
-      args.report,
-    ]);
+    const command = commandLine(['invsim', ...sweepWords(args), '--report', args.report]);
     const scenarios = plans.map((p) => (p.override === undefined ? scenario : applyOverride(scenario, p.override, args.file)));
     const paths = writeReport(args.report, await makeSweepReport({ file: args.file, scenario, result, records, scenarios, command }));
     io.err(`wrote ${paths.html}, ${paths.json} and ${paths.csv}\n`);
