@@ -23,7 +23,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['model'], // channel models, presets, random streams, the result's shape
   ['scenarios'], // schema, loading, validation; compile.ts turns a scenario into engine, channel and fault configs
   ['adapters', 'stores', 'connectors'], // the real world behind the ports: wall clock, timers, files, Redis, PostgreSQL, marketplaces
-  ['sim', 'serve', 'loadtest', 'twins'], // the engine simulated, run as a service in real time, loaded by k6; the marketplaces' twins
+  ['sim', 'serve', 'loadtest'], // the engine simulated, run as a service in real time, loaded by k6
+  ['twins'], // the marketplaces' twins: channel models behind the real protocols, customers from the load plan
   ['analysis'], // runs the simulations: multi-seed runs, compare, sweep, check
   ['reports'], // HTML reports, built from results
   ['cli'], // the commands

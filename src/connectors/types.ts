@@ -65,3 +65,13 @@ export interface Connector {
 }
 
 export type ConnectorFactory = (config: ConnectorConfig) => Connector;
+
+/**
+ * The channels file `invsim twins` writes and `invsim serve --channels FILE` reads: where each
+ * of the scenario's channels is reached and with which credentials.
+ */
+export interface ChannelManifest {
+  /** What the twins run (informational; the service checks the channel ids against its scenario). */
+  readonly twins?: { readonly scenario: string; readonly seed: number; readonly speedup: number; readonly controlUrl: string };
+  readonly channels: readonly Omit<ConnectorConfig, 'timeoutMs'>[];
+}
