@@ -38,3 +38,14 @@ export async function livePrediction(scenario: Scenario, strategy: string, seeds
   for (const seed of seeds) predicted.push(await simulate(world, { strategy, seed }));
   return predicted;
 }
+
+/**
+ * What the simulation predicts for the channel twins: the scenario's own world (the twins run its
+ * notification models, limits and faults; their customers buy only what a listing shows), one run
+ * per seed, in seed order.
+ */
+export async function twinsPrediction(scenario: Scenario, strategy: string, seeds: readonly number[]): Promise<SimulationResult[]> {
+  const predicted: SimulationResult[] = [];
+  for (const seed of seeds) predicted.push(await simulate(scenario, { strategy, seed }));
+  return predicted;
+}

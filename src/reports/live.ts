@@ -126,11 +126,11 @@ function liveOrdersTaken(a: LiveAudit): number {
   return (a.ordersDistinct ?? a.applied + a.rejected) - (a.notListed ?? 0);
 }
 
-function per1000(n: number | null, d: number): number | null {
+export function per1000(n: number | null, d: number): number | null {
   return n !== null && d > 0 ? roundStat((n / d) * 1000) : null;
 }
 
-interface MeasureSpec {
+export interface MeasureSpec {
   readonly id: string;
   readonly label: string;
   readonly unit: string;
@@ -142,7 +142,7 @@ interface MeasureSpec {
   readonly max?: number;
 }
 
-function measure(spec: MeasureSpec): LiveMeasure {
+export function measure(spec: MeasureSpec): LiveMeasure {
   const values = spec.perSeed.filter((v): v is number => v !== null);
   const predicted = prediction(values, { min: 0, max: spec.max ?? Number.POSITIVE_INFINITY });
   const missing = spec.live === null ? 'the live run did not report it' : predicted === null ? 'the prediction has no value' : null;

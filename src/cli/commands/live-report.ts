@@ -18,11 +18,15 @@ import { fmtMs, fmtNumber, fmtSeeds } from '../../reports/format.js';
 import { textTable } from '../format.js';
 import type { Io } from '../io.js';
 import { liveReport } from '../reports.js';
+import { twinsPrediction } from '../../analysis/report-inputs.js';
+import { readJsonInput } from '../../reports/make.js';
+import { parseTwinsAudit, twinsComparison, type TwinsComparison } from '../../reports/twins.js';
 import { resolveStrategies } from './common.js';
 
 export interface LiveReportArgs {
-  k6Summary: string[];
-  audit: string;
+  k6Summary: string[] | undefined;
+  audit: string | undefined;
+  twinsAudit?: string | undefined;
   scenario: string;
   file: string;
   strategy: string | undefined;
@@ -40,10 +44,13 @@ export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
     .option('k6-summary', {
       type: 'string',
       array: true,
-      demandOption: true,
       describe: "k6's JSON summary of the run: the file `k6 run --summary-export FILE` writes, or handleSummary's data; one per instance of a split test (repeat the flag)",
     })
-    .option('audit', { type: 'string', demandOption: true, describe: "the service's GET /audit body, saved as JSON after the run" })
+    .option('audit', { type: 'string', describe: "the service's GET /audit body, saved as JSON after the run (with --k6-summary)" })
+    .option('twins-audit', {
+      type: 'string',
+      describe: "instead of --k6-summary and --audit: the channel twins' GET /twins/audit body (what invsim twins --drive --json prints), a black-box measurement of any sync service",
+    })
     .option('scenario', { type: 'string', demandOption: true, describe: 'the scenario the k6 script was generated from' })
     .option('file', { type: 'string', default: 'scenarios.yaml', describe: 'scenario file (YAML)' })
     .option('strategy', {
@@ -57,7 +64,29 @@ export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print the comparison as one JSON document on stdout' })
     .example('$0 live-report --k6-summary loadtest/out/flash-sale.summary.json --audit audit.json --scenario flash-sale --report reports/out/live-flash-sale.html', 'live beside predicted, as an HTML report')
     .example('$0 live-report --k6-summary s1.json --k6-summary s2.json --k6-summary s3.json --audit a.json --scenario black-friday', 'a test split over three k6 instances')
-    .example('$0 live-report --k6-summary s.json --audit a.json --scenario baseline --seeds 10 --json', 'the comparison as JSON') as unknown as Argv<LiveReportArgs>;
+    .example('$0 live-report --k6-summary s.json --audit a.json --scenario baseline --seeds 10 --json', 'the comparison as JSON')
+    .example('$0 live-report --twins-audit twins-audit.json --scenario baseline', 'what the channel twins measured beside the prediction') as unknown as Argv<LiveReportArgs>;
+}
+
+function formatTwins(r: TwinsComparison): string {
+  const fmt = (id: string, x: number | null): string =>
+    x === null ? '-' : id === 'saleToListingMsP99' ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
+  const rows = r.measures.map((m) => [
+    `${m.label} (${m.unit})`,
+    fmt(m.id, m.live),
+    m.predicted === null ? '-' : fmt(m.id, m.predicted.mean),
+    m.predicted === null ? '-' : `${fmt(m.id, m.predicted.pi95[0])} to ${fmt(m.id, m.predicted.pi95[1])}`,
+    m.withinPrediction === null ? 'not compared' : m.withinPrediction ? 'within' : 'OUTSIDE',
+  ]);
+  const a = r.audit;
+  return [
+    `live-report: channel twins on ${r.scenario}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}`,
+    `  ${fmtNumber(a.customers)} customers, ${fmtNumber(a.taken)} orders taken, ${fmtNumber(a.oversells)} oversold, ${fmtNumber(a.lostSales)} lost; listings ${a.settled ? 'settled to the truth' : 'NOT settled to the truth'}`,
+    '',
+    textTable(['measure', 'twins', 'predicted', '95% prediction interval (one run)', 'verdict'], rows),
+    ...r.measures.filter((m) => m.reason !== null).map((m) => `  not compared: ${m.label.toLowerCase()}: ${m.reason ?? ''}`),
+    '',
+  ].join('\n');
 }
 
 function formatLive(r: LiveResult): string {
@@ -95,12 +124,23 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
   const chosen = args.strategy === undefined ? liveStrategy(declared) : { scenario: declared, strategy: resolveStrategies(args.strategy, declared, '--strategy')[0]! };
   const { scenario, strategy } = chosen;
   const seeds = seedRange(args.seeds, args.seedStart);
+  if (args.twinsAudit !== undefined) {
+    if (args.k6Summary !== undefined || args.audit !== undefined) throw InputError.of('--twins-audit', 'compares the twins\' audit alone: leave out --k6-summary and --audit');
+    if (args.report !== undefined) throw InputError.of('--report', 'the HTML report is for a k6 run; with --twins-audit the comparison is printed (--json for JSON)');
+    const comparison = twinsComparison({ scenario, strategy, audit: parseTwinsAudit(readJsonInput(args.twinsAudit, 'twins audit').json, args.twinsAudit), predicted: await twinsPrediction(scenario, strategy, seeds) });
+    io.out(args.json ? toJson(comparison) : formatTwins(comparison));
+    return EXIT.ok;
+  }
+  if (args.k6Summary === undefined || args.k6Summary.length === 0) throw InputError.of('--k6-summary', 'is required (or give --twins-audit)');
+  if (args.audit === undefined) throw InputError.of('--audit', 'is required with --k6-summary');
+  const k6Summary = args.k6Summary;
+  const audit = args.audit;
   const command = commandLine([
     'invsim',
     'live-report',
-    ...args.k6Summary.flatMap((path) => ['--k6-summary', path]),
+    ...k6Summary.flatMap((path) => ['--k6-summary', path]),
     '--audit',
-    args.audit,
+    audit,
     '--scenario',
     scenario.name,
     '--file',
@@ -121,8 +161,8 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
     scenario,
     strategy,
     seeds,
-    k6SummaryPaths: args.k6Summary,
-    auditPath: args.audit,
+    k6SummaryPaths: k6Summary,
+    auditPath: audit,
     command,
     ...(args.speedup === undefined ? {} : { speedup: args.speedup }),
   });
