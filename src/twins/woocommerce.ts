@@ -68,6 +68,16 @@ function wooError(status: number, code: string, message: string): Reply {
   return { status, body: { code, message, data: { status } } };
 }
 
+/** Query parameters, a repeated one by its last value (PHP's $_GET; the npm client repeats them). */
+function lastValues(query: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    const last: unknown = Array.isArray(v) ? v[v.length - 1] : v;
+    out[k] = typeof last === 'string' ? last : undefined;
+  }
+  return out;
+}
+
 function wpDate(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 19);
 }
@@ -102,7 +112,9 @@ export const createWooCommerceTwin: TwinProtocolFactory = (ctx: TwinProtocolCont
     const raw = req.raw.url ?? '';
     const q = raw.indexOf('?');
     const path = q < 0 ? raw : raw.slice(0, q);
-    const params = [...new URLSearchParams(q < 0 ? '' : raw.slice(q + 1))];
+    // A key given twice counts once, its last value, as in PHP's $_GET: the npm client's oauth-1.0a
+    // merges the URL's own parameters into the OAuth ones it returns, so axios sends them twice.
+    const params = [...new Map(new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)))];
     const get = (name: string): string | undefined => params.find(([k]) => k === name)?.[1];
     const bad = (message: string): Reply => wooError(401, 'woocommerce_rest_authentication_error', message);
     const check = (key: string, secret: string): Reply | undefined => {
@@ -291,7 +303,7 @@ export const createWooCommerceTwin: TwinProtocolFactory = (ctx: TwinProtocolCont
           if (failure !== undefined) return send(reply, failure);
           return undefined;
         });
-        scope.get('/products', async (req, reply) => send(reply, await through(1, true, () => listProducts(req.query as Record<string, string | undefined>))));
+        scope.get('/products', async (req, reply) => send(reply, await through(1, true, () => listProducts(lastValues(req.query)))));
         scope.get('/products/:id', async (req, reply) => {
           const index = indexOfId((req.params as { id: string }).id);
           return send(reply, await through(1, true, () => (index === undefined ? wooError(404, 'woocommerce_rest_product_invalid_id', 'Invalid ID.') : { status: 200, body: product(index) })));
