@@ -41,6 +41,8 @@ export function oauthSignature(options: {
   readonly baseUrl: string;
   readonly params: readonly (readonly [string, string])[];
   readonly consumerSecret: string;
+  /** HMAC-SHA256 unless told; Woo accepts HMAC-SHA1 too. */
+  readonly algorithm?: 'sha256' | 'sha1';
 }): string {
   const pairs = options.params
     .filter(([k]) => k !== 'oauth_signature')
@@ -48,7 +50,7 @@ export function oauthSignature(options: {
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   const paramString = pairs.map(([k, v]) => `${k}=${v}`).join('&');
   const base = `${options.method.toUpperCase()}&${rfc3986(options.baseUrl)}&${rfc3986(paramString)}`;
-  return createHmac('sha256', `${rfc3986(options.consumerSecret)}&`).update(base).digest('base64');
+  return createHmac(options.algorithm ?? 'sha256', `${rfc3986(options.consumerSecret)}&`).update(base).digest('base64');
 }
 
 /** Woo's webhook signature: base64 HMAC-SHA256 of the raw body with the webhook secret. */
@@ -145,31 +147,26 @@ export const createWooCommerceConnector: ConnectorFactory = (config: ConnectorCo
     return { ok: false, result: { ok: false, error: 'rejected', message } };
   }
 
-  /** Looks SKUs up, at most 100 per call (`sku` takes a comma-separated list). */
-  async function resolve(skus: readonly string[]): Promise<void> {
+  /** Looks SKUs up, at most 100 per call (`sku` takes a comma-separated list); the failed call's result, if one fails. */
+  async function resolve(skus: readonly string[]): Promise<(ChannelResult & { ok: false }) | undefined> {
     for (let i = 0; i < skus.length; i += PER_PAGE_MAX) {
       const chunk = skus.slice(i, i + PER_PAGE_MAX);
       const r = await request('GET', '/products', { query: [['sku', chunk.join(',')], ['per_page', String(PER_PAGE_MAX)]] });
-      if (!r.ok) throw new Error(`woocommerce ${config.channel}: resolving SKUs failed: ${r.result.error} ${r.result.message ?? ''}`);
-      if (!Array.isArray(r.body)) throw new Error(`woocommerce ${config.channel}: GET /products answered no list`);
+      if (!r.ok) return r.result;
+      if (!Array.isArray(r.body)) return { ok: false, error: 'server_error', message: 'GET /products answered no list' };
       for (const p of r.body) if (isProduct(p)) productIds.set(p.sku, p.id);
     }
-  }
-
-  async function idOf(sku: string): Promise<number | undefined> {
-    if (!productIds.has(sku)) await resolve([sku]);
-    return productIds.get(sku);
+    return undefined;
   }
 
   const client: ChannelClient = {
     id: config.channel,
     async pushListing(update: ChannelUpdate): Promise<ChannelResult> {
-      let id: number | undefined;
-      try {
-        id = await idOf(update.sku);
-      } catch (error) {
-        return { ok: false, error: 'unavailable', message: String(error) };
+      if (!productIds.has(update.sku)) {
+        const failed = await resolve([update.sku]);
+        if (failed !== undefined) return failed;
       }
+      const id = productIds.get(update.sku);
       if (id === undefined) return { ok: false, error: 'rejected', message: `no product with SKU ${update.sku}` };
       const r = await request('PUT', `/products/${id}`, { body: { stock_quantity: update.quantity } });
       if (!r.ok) return r.result;
@@ -191,11 +188,8 @@ export const createWooCommerceConnector: ConnectorFactory = (config: ConnectorCo
        * absolute, so the dispatcher re-pushing a batch answered `rejected` sets the same values.
        */
       async push(updates: readonly ChannelUpdate[]): Promise<ChannelResult> {
-        try {
-          await resolve(updates.map((u) => u.sku).filter((sku) => !productIds.has(sku)));
-        } catch (error) {
-          return { ok: false, error: 'unavailable', message: String(error) };
-        }
+        const failed = await resolve(updates.map((u) => u.sku).filter((sku) => !productIds.has(sku)));
+        if (failed !== undefined) return failed;
         const missing = updates.filter((u) => !productIds.has(u.sku)).map((u) => u.sku);
         if (missing.length > 0) return { ok: false, error: 'rejected', message: `no product with SKU ${missing.join(', ')}` };
         const update = updates.map((u) => ({ id: productIds.get(u.sku)!, stock_quantity: u.quantity }));
@@ -246,7 +240,8 @@ export const createWooCommerceConnector: ConnectorFactory = (config: ConnectorCo
       if (!r.ok) throw new Error(`woocommerce ${config.channel}: POST /webhooks failed: ${r.result.error} ${r.result.message ?? ''}`);
     },
     async prepare(skus: readonly string[]): Promise<void> {
-      await resolve(skus.filter((sku) => !productIds.has(sku)));
+      const failed = await resolve(skus.filter((sku) => !productIds.has(sku)));
+      if (failed !== undefined) throw new Error(`woocommerce ${config.channel}: resolving SKUs failed: ${failed.error} ${failed.message ?? ''}`);
     },
   };
 };

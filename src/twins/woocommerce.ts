@@ -138,9 +138,9 @@ export const createWooCommerceTwin: TwinProtocolFactory = (ctx: TwinProtocolCont
     if (!tokenMatches(oauthKey!, credentials.accessToken)) return bad('Consumer key is invalid.');
     const method = get('oauth_signature_method');
     if (method !== 'HMAC-SHA256' && method !== 'HMAC-SHA1') return bad('Invalid signature - signature method is invalid.');
-    if (method === 'HMAC-SHA1') return bad('Invalid signature - the twin verifies HMAC-SHA256 only.');
     const baseUrl = `http://${req.headers.host ?? ''}${path}`;
-    const expected = oauthSignature({ method: req.method, baseUrl, params, consumerSecret: credentials.secret });
+    const algorithm = method === 'HMAC-SHA1' ? 'sha1' : 'sha256';
+    const expected = oauthSignature({ method: req.method, baseUrl, params, consumerSecret: credentials.secret, algorithm });
     // Woo restores '+' that a form decoder turned into a space.
     if (!tokenMatches(signature!.replace(/ /g, '+'), expected)) return bad('Invalid signature - provided signature does not match.');
     const timestamp = Number(get('oauth_timestamp'));

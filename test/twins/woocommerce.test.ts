@@ -55,7 +55,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startTwin(overrides: Record<string, unknown> = {}, webhookUrl?: string): Promise<Twin> {
+async function startTwin(overrides: Record<string, unknown> = {}, webhookUrl?: string, faults: ChannelFaults = NO_FAULTS): Promise<Twin> {
   const time = new RealTimeSource({ speedup: 100 });
   const changes: string[] = [];
   const observer: TwinObserver = {
@@ -74,7 +74,7 @@ async function startTwin(overrides: Record<string, unknown> = {}, webhookUrl?: s
     preset,
     time,
     rng: new RandomStreams(1).stream('channel:woo'),
-    faults: NO_FAULTS,
+    faults,
     observer,
     catalog: SKUS.map((sku) => ({ sku, quantity: 5 })),
   });
@@ -223,9 +223,38 @@ describe('woocommerce connector against the twin', () => {
     expect(throttled.ok ? 0 : (throttled.retryAfterMs ?? 0)).toBeGreaterThan(0);
     expect(twin.channel.quantityOf('SKU-01')).toBe(1);
   });
+
+  it('maps an outage to unavailable (503) and an injected 5xx to server_error (500)', async () => {
+    const outage = await startTwin({}, undefined, { ...NO_FAULTS, active: () => true, inOutage: () => true });
+    const down = createWooCommerceConnector(config(outage.url));
+    const fetched = await fetch(`${outage.url}/wp-json/wc/v3/products/1?consumer_key=${KEY}&consumer_secret=${SECRET}`);
+    expect(fetched.status).toBe(503);
+    expect(await fetched.json()).toMatchObject({ code: 'service_unavailable', data: { status: 503 } });
+    expect(await down.client.batch!.push([{ sku: 'SKU-01', quantity: 1, version: 1 }])).toMatchObject({ ok: false, error: 'unavailable' });
+    const failing = await startTwin({}, undefined, { ...NO_FAULTS, active: () => true, serverErrorRate: 1 });
+    const broken = createWooCommerceConnector(config(failing.url));
+    expect(await broken.client.batch!.push([{ sku: 'SKU-01', quantity: 1, version: 1 }])).toMatchObject({ ok: false, error: 'server_error' }); // the SKU lookup answered 500
+    const direct = await fetch(`${failing.url}/wp-json/wc/v3/products/1?consumer_key=${KEY}&consumer_secret=${SECRET}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"stock_quantity":1}' });
+    expect(direct.status).toBe(500);
+    expect(failing.channel.quantityOf('SKU-01')).toBe(5);
+  });
 });
 
 describe('woocommerce order.created webhooks', () => {
+  it('disables a webhook after 5 failed deliveries in a row', async () => {
+    const receiver = await startReceiver(500);
+    const twin = await startTwin();
+    await client(twin.url).post('webhooks', { name: 'w', topic: 'order.created', delivery_url: receiver.url, secret: 'whsec', status: 'active' });
+    for (let n = 1; n <= 6; n += 1) {
+      twin.protocol.orderPlaced({ orderId: `woo-${n}`, number: n, channel: 'woo', sku: 'SKU-01', units: 1, placedAtMs: twin.time.nowMs() });
+      await until(() => twin.protocol.webhookStats()?.pending === 0, 'the delivery');
+    }
+    expect(receiver.received.length).toBe(5);
+    const listed = await client(twin.url).get('webhooks');
+    expect(listed.data).toMatchObject([{ id: 1, status: 'disabled' }]);
+  });
+
+
   it('delivers a signed order.created that the connector verifies; a tampered body is 401', async () => {
     const receiver = await startReceiver(200);
     const twin = await startTwin();
