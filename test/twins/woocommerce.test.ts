@@ -279,6 +279,8 @@ describe('woocommerce order.created webhooks', () => {
     expect(connector.webhook!.receive(got.headers, tampered)).toMatchObject({ ok: false, status: 401 });
     expect(connector.webhook!.receive({ ...got.headers, 'x-wc-webhook-signature': undefined }, got.body)).toMatchObject({ ok: false, status: 401 });
     expect(connector.webhook!.receive({}, Buffer.from('webhook_id=1'))).toEqual({ ok: true, orders: [] });
+    // The receiver records the request before it answers; the twin counts the delivery done once answered.
+    await until(() => twin.protocol.webhookStats()?.pending === 0, 'the delivery to finish');
     expect(twin.protocol.webhookStats()).toEqual({ attempts: 1, failed: 0, abandoned: 0, pending: 0 });
   });
 
