@@ -238,6 +238,14 @@ describe('woocommerce connector against the twin', () => {
     expect(direct.status).toBe(500);
     expect(failing.channel.quantityOf('SKU-01')).toBe(5);
   });
+
+  it('maps a held call answered 504, and no answer within timeoutMs, to timeout', async () => {
+    const twin = await startTwin({}, undefined, { ...NO_FAULTS, active: () => true, timeoutRate: 1, timeoutMs: 5_000 });
+    const connector = createWooCommerceConnector(config(twin.url));
+    expect(await connector.client.pushListing({ sku: 'SKU-01', quantity: 1, version: 1 })).toMatchObject({ ok: false, error: 'timeout' });
+    const impatient = createWooCommerceConnector({ ...config(twin.url), timeoutMs: 5 });
+    expect(await impatient.client.pushListing({ sku: 'SKU-01', quantity: 1, version: 1 })).toMatchObject({ ok: false, error: 'timeout', message: 'no answer within 5 ms' });
+  });
 });
 
 describe('woocommerce order.created webhooks', () => {
