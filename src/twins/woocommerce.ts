@@ -280,6 +280,7 @@ export const createWooCommerceTwin: TwinProtocolFactory = (ctx: TwinProtocolCont
       status,
       topic: String(b['topic']),
       deliveryUrl: url.toString(),
+      // Woo generates a secret when none is given; the twin's own secret is one the tester knows.
       secret: typeof b['secret'] === 'string' && b['secret'] !== '' ? b['secret'] : credentials.secret,
       createdMs: time.nowMs(),
       failures: 0,

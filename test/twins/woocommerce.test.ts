@@ -10,7 +10,7 @@ import WooCommerceRestApiModule from '@woocommerce/woocommerce-rest-api';
 import fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
-import { createWooCommerceConnector } from '../../src/connectors/woocommerce.js';
+import { createWooCommerceConnector, oauthSignature, rfc3986 } from '../../src/connectors/woocommerce.js';
 import type { ChannelFaults } from '../../src/model/channel.js';
 import { RandomStreams } from '../../src/model/random.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
@@ -188,6 +188,32 @@ describe('woocommerce twin with the real npm client (OAuth 1.0a over http)', () 
     expect(basic.status).toBe(200);
     const qs = await fetch(`${twin.url}/wp-json/wc/v3/products/4?consumer_key=${KEY}&consumer_secret=nope`);
     expect(qs.status).toBe(401);
+  });
+});
+
+describe('woocommerce twin OAuth replay protection', () => {
+  function signedUrl(base: string, timestampS: number): string {
+    const baseUrl = `${base}/wp-json/wc/v3/products/1`;
+    const params: [string, string][] = [
+      ['oauth_consumer_key', KEY],
+      ['oauth_nonce', 'fixednonce'],
+      ['oauth_signature_method', 'HMAC-SHA256'],
+      ['oauth_timestamp', String(timestampS)],
+      ['oauth_version', '1.0'],
+    ];
+    const signature = oauthSignature({ method: 'GET', baseUrl, params, consumerSecret: SECRET });
+    return `${baseUrl}?${[...params, ['oauth_signature', signature]].map(([k, v]) => `${rfc3986(k!)}=${rfc3986(v!)}`).join('&')}`;
+  }
+
+  it('refuses a reused nonce and a timestamp outside 15 minutes', async () => {
+    const twin = await startTwin();
+    const nowS = Math.floor(Date.now() / 1000);
+    expect((await fetch(signedUrl(twin.url, nowS))).status).toBe(200);
+    const replay = await fetch(signedUrl(twin.url, nowS));
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toMatchObject({ message: 'Invalid nonce - nonce has already been used.' });
+    const stale = await fetch(signedUrl(twin.url, nowS - 16 * 60));
+    expect(await stale.json()).toMatchObject({ code: 'woocommerce_rest_authentication_error', message: 'Invalid timestamp.' });
   });
 });
 
