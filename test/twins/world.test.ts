@@ -13,7 +13,32 @@ import { InputError } from '../../src/engine/errors.js';
 import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
 import type { TwinDialect, TwinOrder, TwinProtocolFactory } from '../../src/twins/protocol.js';
+import { driveCustomers, twinLoadPlan, type DriveSummary } from '../../src/twins/drive.js';
 import { twinCatalog, twinCredentials, TwinWorld, type TwinAuditBody } from '../../src/twins/world.js';
+
+/** Two scenario minutes of steady demand, a burst, a surge and restocks: two real seconds at speedup 60. */
+function busyScenario(): Scenario {
+  return getScenario(
+    parseScenarioText(`
+scenarios:
+  busy:
+    durationS: 120
+    catalog: { skus: 3, initialStockMin: 3, initialStockMax: 6, restock: { everyS: 40, upToUnits: 5 } }
+    channels:
+      - { id: shop, preset: shopify-graphql, demandWeight: 2 }
+      - { id: woo, preset: woocommerce }
+    demand:
+      ordersPerDay: 86400
+      unitsPerOrderMax: 2
+      bursts: [{ atS: 30, orders: 20, hotSkus: 1, spreadMs: 500 }]
+      surge: { hotSkus: 1, ordersPerHour: 3600, durationS: 20, startS: 31 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies:
+      event-driven: { kind: event-driven }
+`),
+    'busy',
+  );
+}
 
 function scenario(channels: string, stock = { min: 1, max: 1 }): Scenario {
   return getScenario(
@@ -218,5 +243,39 @@ describe('TwinWorld', () => {
     world = undefined;
     expect(w.time.pendingTimers).toBe(0);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it("drives the k6 plan's customers at the twins: the same orders for the same seed, restocks told to the hook", async () => {
+    const runs: { summary: DriveSummary; audit: TwinAuditBody; restocks: string[] }[] = [];
+    for (let run = 0; run < 2; run++) {
+      const r = recorder();
+      const w = await TwinWorld.start({ scenario: busyScenario(), port: 0, faults: false, speedup: 60, seed: 3, factories: r.factories });
+      world = w;
+      const restocks: string[] = [];
+      const summary = await driveCustomers({ target: w, onRestock: (sku, units) => void restocks.push(`${sku}+${units}`) });
+      runs.push({ summary, audit: w.auditReport(), restocks });
+      expect(r.orders.length).toBe(summary.taken);
+      await w.close();
+      world = undefined;
+    }
+    const [a, b] = runs;
+    const counts = (x: DriveSummary): unknown => ({ orders: x.orders, taken: x.taken, turnedAway: x.turnedAway, restocks: x.restocks, restockedUnits: x.restockedUnits });
+    expect(counts(a!.summary)).toEqual(counts(b!.summary));
+    // About 120 steady orders, 20 in the burst, about 20 in the surge.
+    expect(a!.summary.orders).toBeGreaterThan(100);
+    expect(a!.summary.orders).toBeLessThan(260);
+    expect(a!.summary.restocks).toBeGreaterThan(0);
+    expect(a!.restocks).toEqual(b!.restocks);
+    expect(a!.restocks.length).toBe(a!.summary.restocks);
+    // Nobody propagates anything here: the twins oversell, and the audit sees the same run twice.
+    expect(a!.audit.oversells).toBeGreaterThan(0);
+    expect(a!.audit.orders).toEqual(b!.audit.orders);
+    expect(a!.audit.orders.attempts).toBe(a!.summary.orders);
+    expect(a!.audit.truth).toEqual(b!.audit.truth);
+  }, 20_000);
+
+  it('passes on the load plan refusing a speedup the scenario cannot honour', () => {
+    expect(() => twinLoadPlan(busyScenario(), { speedup: 1_000, seed: 1 })).toThrow(InputError);
+    expect(() => twinLoadPlan(busyScenario(), { speedup: 1_000, seed: 1 })).toThrow(/--speedup/);
   });
 });
