@@ -21,6 +21,7 @@ import { afterRealMs } from '../adapters/realtime.js';
 import { planScript, type K6ScriptConfig } from '../loadtest/plan.js';
 import { RandomStreams, type Rng } from '../model/random.js';
 import type { Scenario } from '../scenarios/schema.js';
+import type { AdjustmentBody } from '../serve/schemas.js';
 import type { BuyResult } from './world.js';
 
 /** What the customers need of the world (TwinWorld has it). */
@@ -63,6 +64,8 @@ export interface DriveOptions {
   readonly targetCapacityPerS?: number;
   /** Tells the system under test of a restock (e.g. invsim serve's adjustment endpoint). */
   readonly onRestock?: (sku: string, units: number) => Promise<void> | void;
+  /** Told of each failed onRestock (counted in restockHookFailures either way). */
+  readonly onRestockError?: (sku: string, error: unknown) => void;
   readonly onProgress?: (progress: DriveProgress) => void;
   /** Real ms between progress calls (default 1 000). */
   readonly progressEveryMs?: number;
@@ -131,7 +134,10 @@ export async function driveCustomers(options: DriveOptions): Promise<DriveSummar
       if (options.onRestock === undefined) continue;
       while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
       const p = (async () => options.onRestock!(sku, units))()
-        .catch(() => void counts.restockHookFailures++)
+        .catch((error: unknown) => {
+          counts.restockHookFailures++;
+          options.onRestockError?.(sku, error);
+        })
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
@@ -299,4 +305,26 @@ function uniformWithin(rng: Rng, startMs: number, spreadMs: number, n: number, d
     },
   };
   return src;
+}
+
+/**
+ * A restock hook that tells an invsim-contract service (`invsim serve`) through its adjustment
+ * endpoint: `POST {url}/inventory/{sku}/adjustments` with the AdjustmentBody of
+ * src/serve/schemas.ts, `{mutationId, quantityDelta}` (the SKU is in the path; the schema
+ * refuses other keys). A `url` holding `{sku}` is used as it is, the SKU put in its place. The
+ * mutation ids are unique per run (`runId`) and restock, so a retried delivery is a duplicate.
+ */
+export function adjustmentPoster(url: string, options: { readonly runId: string; readonly adminToken?: string; readonly timeoutMs?: number }): (sku: string, units: number) => Promise<void> {
+  const base = url.replace(/\/+$/, '');
+  let n = 0;
+  return async (sku, units) => {
+    n++;
+    const target = base.includes('{sku}') ? base.replaceAll('{sku}', encodeURIComponent(sku)) : `${base}/inventory/${encodeURIComponent(sku)}/adjustments`;
+    const body: AdjustmentBody = { mutationId: `${options.runId}-restock-${n}-${sku}`, quantityDelta: units };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.adminToken !== undefined) headers['authorization'] = `Bearer ${options.adminToken}`;
+    const res = await fetch(target, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`POST ${target} answered ${res.status}`);
+  };
 }
