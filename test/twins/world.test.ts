@@ -13,7 +13,10 @@ import { InputError } from '../../src/engine/errors.js';
 import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
 import type { TwinDialect, TwinOrder, TwinProtocolFactory } from '../../src/twins/protocol.js';
-import { driveCustomers, twinLoadPlan, type DriveSummary } from '../../src/twins/drive.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Adjustment } from '../../src/serve/schemas.js';
+import { adjustmentPoster, driveCustomers, twinLoadPlan, type DriveSummary } from '../../src/twins/drive.js';
 import { twinCatalog, twinCredentials, TwinWorld, type TwinAuditBody } from '../../src/twins/world.js';
 
 /** Two scenario minutes of steady demand, a burst, a surge and restocks: two real seconds at speedup 60. */
@@ -277,5 +280,34 @@ describe('TwinWorld', () => {
   it('passes on the load plan refusing a speedup the scenario cannot honour', () => {
     expect(() => twinLoadPlan(busyScenario(), { speedup: 1_000, seed: 1 })).toThrow(InputError);
     expect(() => twinLoadPlan(busyScenario(), { speedup: 1_000, seed: 1 })).toThrow(/--speedup/);
+  });
+
+  it("tells a service of a restock through invsim's adjustment contract", async () => {
+    const seen: { url: string; auth: string | undefined; body: Record<string, unknown> }[] = [];
+    let status = 200;
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      req.on('end', () => {
+        seen.push({ url: req.url ?? '', auth: req.headers.authorization, body: JSON.parse(text) as Record<string, unknown> });
+        res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await adjustmentPoster(`${url}/`, { runId: 'r1', adminToken: 'tok' })('SKU 1', 3);
+      await adjustmentPoster(`${url}/custom/{sku}`, { runId: 'r2' })('SKU-2', 1);
+      expect(seen).toEqual([
+        { url: '/inventory/SKU%201/adjustments', auth: 'Bearer tok', body: { mutationId: 'r1-restock-1-SKU 1', quantityDelta: 3 } },
+        { url: '/custom/SKU-2', auth: undefined, body: { mutationId: 'r2-restock-1-SKU-2', quantityDelta: 1 } },
+      ]);
+      // Exactly the contract's keys: its schema refuses any other.
+      expect(Object.keys(seen[0]!.body).sort()).toEqual(Object.keys(Adjustment.properties).sort());
+      status = 401;
+      await expect(adjustmentPoster(url, { runId: 'r3' })('SKU-1', 1)).rejects.toThrow(/answered 401/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

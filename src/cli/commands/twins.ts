@@ -48,7 +48,7 @@ export function twinsBuilder(y: Argv): Argv<TwinsArgs> {
     .option('manifest', { type: 'string', default: 'twins.yaml', describe: 'where to write the channels manifest (YAML) for the service under test' })
     .option('drive', { type: 'boolean', default: false, describe: "run the scenario's customers at the twins, then print the audit and exit" })
     .option('restock-url', { type: 'string', describe: "with --drive: the service's base URL, told of each restock by POST URL/inventory/{sku}/adjustments (token: $INVSIM_ADMIN_TOKEN)" })
-    .option('settle-s', { type: 'number', default: 10, describe: 'with --drive: real seconds to wait after the last customer for propagation before the audit' })
+    .option('settle-s', { type: 'number', default: 10, describe: 'with --drive: real seconds to wait at most after the last customer for every listing to reach the truth before the audit' })
     .option('json', { type: 'boolean', default: false, describe: 'with --drive: print the audit as JSON on stdout' })
     .example('$0 twins scenarios.yaml --scenario baseline --speedup 10', 'serve the twins; configure the service from twins.yaml')
     .example('$0 twins scenarios.yaml --scenario baseline --speedup 10 --drive --restock-url http://127.0.0.1:8080 --json', 'customers, then the audit') as unknown as Argv<TwinsArgs>;
@@ -109,9 +109,16 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
     const token = env['INVSIM_ADMIN_TOKEN'];
     const onRestock = args.restockUrl === undefined ? undefined : adjustmentPoster(args.restockUrl, { runId: `twins${Date.now().toString(36)}`, ...(token === undefined || token === '' ? {} : { adminToken: token }) });
     let reported = false;
+    // A signal during the run stops the customers; the audit of what happened is still printed.
+    const stop = new AbortController();
+    void untilSignal(context.signals ?? process, stop.signal).then((name) => {
+      io.err(`invsim twins: ${name}: stopping the customers\n`);
+      stop.abort();
+    });
     const summary = await driveCustomers({
       target: world,
       plan,
+      signal: stop.signal,
       ...(onRestock === undefined ? {} : { onRestock }),
       onRestockError: (sku, error) => {
         if (reported) return;
@@ -121,7 +128,8 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
       onProgress: (p) => io.err(`invsim twins: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.durationMs / 1000)} s, ${p.orders} orders (${p.taken} taken), ${p.restocks} restocks\n`),
       progressEveryMs: 5_000,
     });
-    await new Promise((resolve) => setTimeout(resolve, args.settleS * 1000));
+    await settle(world, args.settleS * 1000, stop.signal);
+    stop.abort();
     const audit = world.auditReport();
     if (args.json) io.out(`${JSON.stringify({ drive: summary, audit }, null, 2)}\n`);
     else io.out(auditTable(audit));
@@ -152,17 +160,32 @@ function auditTable(a: TwinAuditBody): string {
   );
 }
 
-function untilSignal(signals: SignalSource): Promise<string> {
+/** Waits until every listing equals the truth with no sale pending, at most `timeoutMs` real ms. */
+async function settle(world: TwinWorld, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!signal.aborted && performance.now() < deadline) {
+    const a = world.audit.report(world.time.nowMs());
+    if (a.settled && a.propagation.pending === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(1, deadline - performance.now()))));
+  }
+}
+
+/** The first SIGINT or SIGTERM; with `cancel`, the listeners go when it aborts (and the promise never resolves). */
+function untilSignal(signals: SignalSource, cancel?: AbortSignal): Promise<string> {
   return new Promise((resolve) => {
-    const on = (name: string) => () => {
+    const off = (): void => {
       signals.removeListener('SIGTERM', onTerm);
       signals.removeListener('SIGINT', onInt);
+    };
+    const on = (name: string) => () => {
+      off();
       resolve(name);
     };
     const onTerm = on('SIGTERM');
     const onInt = on('SIGINT');
     signals.once('SIGTERM', onTerm);
     signals.once('SIGINT', onInt);
+    cancel?.addEventListener('abort', off, { once: true });
   });
 }
 
