@@ -16,7 +16,9 @@
  *   other channel B lists ≤ v. B already at ≤ v at the sale has nothing to propagate. B's own
  *   customers lower B's listing without the service, so a later sale of u units on B lowers the
  *   target to v − u; a restock of the SKU changes the truth the sale was measured against, so the
- *   sales still pending on it end there as `superseded` (no black-box end to measure).
+ *   sales still pending on it end there as `superseded` (no black-box end to measure). An
+ *   oversold order on B still lowers B's listing (the twin took it), and may end B's pending
+ *   sales there: B's listing did come down to the truth.
  * - freshness: a listing is stale while it differs from the truth. A black box knows no listing
  *   policy (a safety buffer lists below the truth on purpose), so "differs" is strict here, and
  *   `divergentListings` splits the difference into over (listing > truth: oversell exposure) and

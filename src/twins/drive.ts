@@ -93,6 +93,8 @@ export function twinLoadPlan(scenario: Scenario, options: { speedup: number; see
 }
 
 const DEFAULT_MAX_ORDERS = 10_000_000;
+/** Longest single wait (real ms), so an abort is noticed soon even between sparse orders. */
+const MAX_WAIT_MS = 250;
 /** Events placed between yields to the event loop, so the twins' servers answer during a burst. */
 const EVENTS_PER_YIELD = 64;
 
@@ -151,7 +153,7 @@ export async function driveCustomers(options: DriveOptions): Promise<DriveSummar
     const dueMs = source.nextMs!;
     const waitMs = dueMs - elapsed();
     if (waitMs > 0) {
-      await sleepRealMs(Math.min(waitMs, Math.max(1, nextProgressMs - elapsed())));
+      await sleepRealMs(Math.min(waitMs, MAX_WAIT_MS, Math.max(1, nextProgressMs - elapsed())));
       sinceYield = 0;
     } else if (++sinceYield >= EVENTS_PER_YIELD) {
       await new Promise<void>((resolve) => setImmediate(resolve));
