@@ -13,7 +13,7 @@
 import type { Argv } from 'yargs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { adjustmentPoster, driveCustomers, twinLoadPlan } from '../../twins/drive.js';
-import { isHttpUrl, TwinWorld, type TwinAuditBody } from '../../twins/world.js';
+import { isHttpUrl, TwinWorld, type TwinAuditBody, type TwinWorldOptions } from '../../twins/world.js';
 import { table } from '../format.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -57,6 +57,10 @@ export function twinsBuilder(y: Argv): Argv<TwinsArgs> {
 export interface TwinsContext {
   readonly env?: NodeJS.ProcessEnv;
   readonly signals?: SignalSource;
+  /** Dialect twins in place of TWIN_FACTORIES (tests). */
+  readonly factories?: TwinWorldOptions['factories'];
+  /** Called once every twin listens (tests). */
+  readonly onListening?: (world: TwinWorld) => void;
 }
 
 /** `channel=URL` pairs, each channel once. */
@@ -93,7 +97,10 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
   // The plan first: a speedup the scenario cannot honour is refused before anything listens.
   const plan = args.drive ? twinLoadPlan(scenario, { speedup: args.speedup, seed: args.seed }) : undefined;
 
-  const world = await TwinWorld.start({ scenario, seed: args.seed, speedup: args.speedup, faults: args.faults, host: args.host, port: args.port, webhookUrls, log: (m) => io.err(`invsim twins: ${m}\n`) });
+  const world = await TwinWorld.start({ scenario, seed: args.seed, speedup: args.speedup, faults: args.faults, host: args.host, port: args.port, webhookUrls,
+    ...(context.factories === undefined ? {} : { factories: context.factories }),
+    log: (m) => io.err(`invsim twins: ${m}\n`),
+  });
   try {
     await world.writeManifest(args.manifest);
     io.err(
@@ -101,6 +108,7 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
         `  control ${world.controlUrl}: GET /twins/audit, /metrics, /twins/manifest, /twins/catalog, /healthz; POST /twins/restocks\n` +
         world.twins.map((t) => `  ${t.id} (${t.preset}): ${t.dialect} at ${t.url}; storefront POST ${t.url}/storefront/orders\n`).join(''),
     );
+    context.onListening?.(world);
     if (plan === undefined) {
       const signal = await untilSignal(context.signals ?? process);
       io.err(`invsim twins: ${signal}: stopping\n`);
