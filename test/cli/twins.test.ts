@@ -15,9 +15,10 @@ import type { TwinAuditBody } from '../../src/twins/world.js';
 import { spawnCli } from './helpers.js';
 
 /** Dialects that take orders and serve nothing: enough for the command's own work. */
-const STANDINS: Record<TwinDialect, TwinProtocolFactory> = Object.fromEntries(
-  (['shopify', 'woocommerce', 'amazon', 'ebay'] as const).map((d) => [d, () => ({ dialect: d, register: () => undefined, orderPlaced: () => undefined, webhookStats: () => undefined, close: async () => undefined })]),
-) as Record<TwinDialect, TwinProtocolFactory>;
+const standin =
+  (dialect: TwinDialect): TwinProtocolFactory =>
+  () => ({ dialect, register: () => undefined, orderPlaced: () => undefined, webhookStats: () => undefined, close: async () => undefined });
+const STANDINS: Record<TwinDialect, TwinProtocolFactory> = { shopify: standin('shopify'), woocommerce: standin('woocommerce'), amazon: standin('amazon'), ebay: standin('ebay') };
 
 function busyFile(dir: string): string {
   const file = join(dir, 'busy.yaml');
