@@ -129,6 +129,8 @@ export class TwinWorld {
   controlUrl = '';
   private readonly byId = new Map<string, { twin: RunningTwin; orders: number }>();
   private readonly servers: FastifyInstance[] = [];
+  /** Every protocol made, listening or not, so a start that fails halfway still stops them. */
+  private readonly protocols: TwinProtocol[] = [];
   private readonly registry = new Registry();
   private readonly startedRealMs = performance.now();
   private closing: Promise<void> | undefined;
@@ -192,15 +194,17 @@ export class TwinWorld {
         });
         const credentials = options.credentials?.[spec.id] ?? twinCredentials(seed, spec.id, dialect);
         const protocol = factories[dialect]({ channel, credentials, time: world.time, webhookUrl: options.webhookUrls?.[spec.id], log });
+        world.protocols.push(protocol);
         const app = newApp();
         world.servers.push(app);
         world.storefront(app, spec.id);
         // The dialect's routes in a scope of their own: its parsers and hooks stay its own.
         await app.register(async (scope) => protocol.register(scope));
-        const twin: RunningTwin = { id: spec.id, preset: spec.preset, dialect, url: '', credentials, channel, protocol };
+        // Orders are looked up at request time, so the twin is complete (with its URL) before any arrives.
+        const url = await listen(app, host, channelPorts[i]!, `channelPorts[${i}]`);
+        const twin: RunningTwin = { id: spec.id, preset: spec.preset, dialect, url, credentials, channel, protocol };
         world.byId.set(spec.id, { twin, orders: 0 });
         world.twins.push(twin);
-        (twin as { url: string }).url = await listen(app, host, channelPorts[i]!, `channelPorts[${i}]`);
       }
       const control = newApp();
       world.servers.push(control);
@@ -270,7 +274,7 @@ export class TwinWorld {
   /** Stops the deliveries, then the servers (requests in flight get CLOSE_GRACE_MS), then every timer. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled(this.twins.map((t) => t.protocol.close()));
+      await Promise.allSettled(this.protocols.map((p) => p.close()));
       await Promise.allSettled(this.servers.map((app) => closeApp(app)));
       this.time.dispose();
     })();
