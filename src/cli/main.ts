@@ -24,6 +24,7 @@ import { k6Builder, k6Command, type K6Args } from './commands/k6.js';
 import { serveBuilder, serveCommand, type ServeArgs } from './commands/serve.js';
 import { migrateBuilder, migrateCommand, type MigrateArgs } from './commands/migrate.js';
 import { liveReportBuilder, liveReportCommand, type LiveReportArgs } from './commands/live-report.js';
+import { twinsBuilder, twinsCommand, type TwinsArgs } from './commands/twins.js';
 import { EXIT, UsageError } from './errors.js';
 import type { Io } from './io.js';
 import { PROGRESS_ENV, progressEveryMsFromEnv } from './progress.js';
@@ -32,7 +33,7 @@ export type { Io } from './io.js';
 
 /** Arguments that are lists by design. */
 // Options declared `array: true` are lists on purpose.
-const VARIADIC = new Set(['_', 'files', 'k6-summary', 'k6Summary']);
+const VARIADIC = new Set(['_', 'files', 'k6-summary', 'k6Summary', 'webhook']);
 
 const progressEveryMs = progressEveryMsFromEnv(process.env[PROGRESS_ENV]);
 
@@ -86,6 +87,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     })
     .command<ServeArgs>('serve <file>', "the reference service k6 scripts aim at: the real engine and one scenario's channels in real time", serveBuilder, async (args) => {
       code = await serveCommand(args, io);
+    })
+    .command<TwinsArgs>('twins <file>', "one scenario's channels as marketplace twins (Shopify, WooCommerce, SP-API, eBay) with customers and a black-box audit", twinsBuilder, async (args) => {
+      code = await twinsCommand(args, io);
     })
     .command<K6Args>('k6 <file>', 'a scenario as a k6 script (TypeScript typed with @types/k6, and its ES2019 bundle)', k6Builder, async (args) => {
       code = await k6Command(args, io);
