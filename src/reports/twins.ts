@@ -56,9 +56,11 @@ export interface TwinsAuditFigures {
   readonly apiCallsByChannel: Readonly<Record<string, number>>;
 }
 
-/** Reads a `GET /twins/audit` body; a wrong file is an AnalysisInputError listing every problem with its path. */
+/** Reads a `GET /twins/audit` body, or what `invsim twins --drive --json` prints; a wrong file is an AnalysisInputError listing every problem with its path. */
 export function parseTwinsAudit(json: unknown, source: string): TwinsAuditFigures {
-  const parsed = twinsAudit.safeParse(json);
+  // `invsim twins --drive --json` prints { drive, audit (when the load ended), afterSettle }.
+  const wrapped = z.looseObject({ audit: z.looseObject({}), afterSettle: z.looseObject({ settled: z.boolean() }).optional() }).safeParse(json);
+  const parsed = twinsAudit.safeParse(wrapped.success ? wrapped.data.audit : json);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('\n');
     throw new AnalysisInputError(`${source} is not a channel twins audit (GET /twins/audit):\n${lines}`);
@@ -75,7 +77,7 @@ export function parseTwinsAudit(json: unknown, source: string): TwinsAuditFigure
     meanConfidence: a.freshness.meanConfidence,
     invisibleFraction: a.freshness.invisibleFraction,
     saleToListingMsP99: a.propagation.latencyMs.p99,
-    settled: a.settled,
+    settled: wrapped.success && wrapped.data.afterSettle !== undefined ? wrapped.data.afterSettle.settled : a.settled,
     apiCallsByChannel: Object.fromEntries(a.channels.map((c) => [c.id, c.api.calls])),
   };
 }

@@ -141,5 +141,6 @@ describe('invsim twins', () => {
     expect(doc.audit.orders.attempts).toBe(doc.drive.orders);
     expect(doc.audit).toMatchObject({ scenario: 'busy', seed: 1, speedup: 60 });
     expect(doc.audit.channels.map((c) => c.id)).toEqual(['shop', 'woo']);
+    expect(typeof doc.afterSettle.settled).toBe("boolean");
   }, 20_000);
 });
