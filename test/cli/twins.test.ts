@@ -136,11 +136,11 @@ describe('invsim twins', () => {
     const code = await twinsCommand(args(busyFile(dir), manifest, { drive: true, json: true, faults: false }), { out: (t) => void (out += t), err: () => undefined }, { factories: STANDINS, signals: new EventEmitter() });
     expect(code).toBe(0);
     expect(existsSync(manifest)).toBe(true);
-    const doc = JSON.parse(out) as { drive: { orders: number }; audit: TwinAuditBody };
+    const doc = JSON.parse(out) as { drive: { orders: number }; audit: TwinAuditBody; afterSettle: TwinAuditBody };
     expect(doc.drive.orders).toBeGreaterThan(20);
     expect(doc.audit.orders.attempts).toBe(doc.drive.orders);
     expect(doc.audit).toMatchObject({ scenario: 'busy', seed: 1, speedup: 60 });
     expect(doc.audit.channels.map((c) => c.id)).toEqual(['shop', 'woo']);
-    expect(typeof doc.afterSettle.settled).toBe("boolean");
+    expect(typeof doc.afterSettle.settled).toBe('boolean');
   }, 20_000);
 });
