@@ -78,7 +78,7 @@ function parseBulk(body: unknown): BulkRequest[] | string {
 /** filter=creationdate:[from..to] (either bound may be empty). */
 function parseCreationDate(filter: string | undefined): { fromMs: number; toMs: number } | string {
   if (filter === undefined || filter === '') return { fromMs: -Infinity, toMs: Infinity };
-  const m = /^creationdate:\[([^.\]]*)\.\.([^\]]*)\]$/.exec(filter.trim());
+  const m = /^creationdate:\[(.*?)\.\.(.*)\]$/.exec(filter.trim());
   if (m === null) return 'filter must be creationdate:[from..to]';
   const from = m[1] === '' || m[1] === undefined ? -Infinity : Date.parse(m[1]);
   const to = m[2] === '' || m[2] === undefined ? Infinity : Date.parse(m[2]);
