@@ -48,6 +48,8 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
   const listingRate = channel.preset.rateLimits.find((r) => r.kind === 'token-bucket');
   const listingRateHeader = listingRate?.kind === 'token-bucket' ? String(listingRate.ratePerS) : '5';
 
+  // SP-API answers a missing or bad token alike: 403 {code: Unauthorized, message: "Access to requested
+  // resource is denied.", details: ""} (as reported in amzn/selling-partner-api-models#943 and #826).
   const authorized = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const token = request.headers['x-amz-access-token'];
     if (typeof token !== 'string' || token === '') {
@@ -55,7 +57,7 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
       return false;
     }
     if (!tokenMatches(token, credentials.accessToken)) {
-      void errors(reply, 403, 'Unauthorized', 'The access token you provided is revoked, malformed or invalid.');
+      void errors(reply, 403, 'Unauthorized', 'Access to requested resource is denied.');
       return false;
     }
     return true;

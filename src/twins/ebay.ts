@@ -43,6 +43,7 @@ export function ebayOrderId(n: number): string {
 function refusal(r: CallRefusal): { status: number; error: EbayError; retryAfterS?: number } {
   switch (r.kind) {
     case 'throttled':
+      // Status 429 is eBay's; the errorId and the listing-quota errorId below are assumptions (not checked against eBay's error index).
       return { status: 429, error: ebayError(2001, 'Too many requests. The request limit has been reached for the resource.', 'REQUEST', 'ACCESS'), retryAfterS: Math.ceil(r.retryAfterMs / 1000) };
     case 'listing_quota':
       // eBay caps revisions per listing per day; the call is a business refusal for that item.
