@@ -22,6 +22,12 @@ export interface ConnectorConfig {
   readonly account: string;
   /** Requests to wait for at most, in real ms (default 10 000). */
   readonly timeoutMs?: number;
+  /**
+   * Polling dialects (Amazon, eBay): real ms between order polls. Default: the preset's
+   * `orderNotification.intervalS` in ms (amazon-listings 120 000, ebay 300 000), uncompressed;
+   * callers running against twins at a speedup pass the compressed interval.
+   */
+  readonly pollIntervalMs?: number;
 }
 
 /** One line of an order as the marketplace reports it. */
