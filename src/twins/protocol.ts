@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RealTimeSource } from '../adapters/realtime.js';
+import type { Rng } from '../model/random.js';
 import type { TwinChannel } from './channel.js';
 
 /** The dialects the twins speak; each preset maps to one (see DIALECT_OF_PRESET). */
@@ -46,6 +47,8 @@ export interface TwinProtocolContext {
   readonly webhookUrl: string | undefined;
   /** Operational messages (stderr). */
   readonly log: (message: string) => void;
+  /** The dialect's own random stream (webhook delays, duplicates); absent: derived from the channel id. */
+  readonly rng?: Rng;
 }
 
 export interface WebhookStats {
