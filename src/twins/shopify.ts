@@ -5,7 +5,8 @@
  * Shapes follow the Admin GraphQL reference (2025-01): `inventorySetQuantities` and
  * `inventoryAdjustQuantities` return `inventoryAdjustmentGroup { changes { name delta
  * quantityAfterChange item } }` and `userErrors { field message code }`, a stale compare answers
- * code COMPARE_QUANTITY_STALE; every response carries `extensions.cost.throttleStatus
+ * code COMPARE_QUANTITY_STALE (InventorySetQuantitiesUserErrorCode, 2024-07..2026-01; from
+ * 2026-04 the compare moves to changeFromQuantity / CHANGE_FROM_QUANTITY_STALE, not modelled); every response carries `extensions.cost.throttleStatus
  * { maximumAvailable currentlyAvailable restoreRate }` and a throttled call answers 200 with
  * `errors[0].extensions.code = "THROTTLED"` ("Shopify API rate limits" > GraphQL Admin API).
  * Webhooks: X-Shopify-Topic / Hmac-Sha256 (base64 HMAC of the raw body with the app secret) /
