@@ -47,7 +47,7 @@ export interface TwinProtocolContext {
   readonly webhookUrl: string | undefined;
   /** Operational messages (stderr). */
   readonly log: (message: string) => void;
-  /** The twin's own seeded stream (webhook delays); absent: the dialect derives one from the channel id. */
+  /** The dialect's own random stream (webhook delays, duplicates); absent: derived from the channel id. */
   readonly rng?: Rng;
 }
 
