@@ -193,7 +193,9 @@ export class TwinWorld {
           catalog: world.catalog,
         });
         const credentials = options.credentials?.[spec.id] ?? twinCredentials(seed, spec.id, dialect);
-        const protocol = factories[dialect]({ channel, credentials, time: world.time, webhookUrl: options.webhookUrls?.[spec.id], log });
+        // The notification draws (delays, duplicates) from the simulator's stream name for them.
+        const rng = streams.stream(`webhooks:${spec.id}`);
+        const protocol = factories[dialect]({ channel, credentials, time: world.time, webhookUrl: options.webhookUrls?.[spec.id], log, rng });
         world.protocols.push(protocol);
         const app = newApp();
         world.servers.push(app);
