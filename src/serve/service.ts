@@ -14,6 +14,10 @@ import { hostname } from 'node:os';
 import { consoleAlertSink } from '../adapters/system.js';
 import type { Alert, AlertSink } from '../engine/ports.js';
 import type { Scenario } from '../scenarios/schema.js';
+import type { ChannelManifest } from '../connectors/types.js';
+import { InputError } from '../engine/errors.js';
+import { skuNames } from '../loadtest/plan.js';
+import { buildExternalChannels, type ConnectorFactories, type ExternalChannel } from './external-channels.js';
 import { Generation, StoreFailureError } from './generation.js';
 import { ServiceMetrics } from './metrics.js';
 import type { AdjustmentBody, AuditBody, InventoryViewBody, MutationResultBody, OrderWebhookBody } from './schemas.js';
@@ -45,6 +49,10 @@ export interface InventoryServiceOptions {
   readonly maxQueueLength?: number;
   /** Where alerts go (default: stderr, at most one line per kind every 10 s). */
   readonly alerts?: AlertSink;
+  /** External-channel mode (`--channels FILE`): every scenario channel reached through its connector. */
+  readonly channels?: ChannelManifest;
+  /** The connectors by dialect (default CONNECTOR_FACTORIES; tests pass fakes). */
+  readonly connectorFactories?: ConnectorFactories;
 }
 
 const ALERT_LOG_INTERVAL_MS = 10_000;
@@ -70,6 +78,8 @@ export class InventoryService {
   private generation: Generation | undefined;
   private resetting: Promise<void> | undefined;
   private closed = false;
+  /** External-channel mode: one connector per scenario channel, in the scenario's order; built once, they outlive resets. */
+  readonly external: readonly ExternalChannel[] | undefined;
 
   private constructor(options: InventoryServiceOptions) {
     const speedup = options.speedup ?? 1;
@@ -85,6 +95,16 @@ export class InventoryService {
     this.channelIds = options.scenario.channels.map((c) => c.id);
     this.metrics = new ServiceMetrics(() => this.generation, this.channelIds);
     this.alertSink = this.countingAlerts(options.alerts ?? throttledAlerts(consoleAlertSink, ALERT_LOG_INTERVAL_MS));
+    // A storefront is the channel model turning a customer away; external channels decide that themselves.
+    if (options.channels !== undefined && options.storefront === true) throw InputError.of('--channels', 'cannot be combined with --storefront: the external channels take or refuse orders themselves');
+    this.external =
+      options.channels === undefined
+        ? undefined
+        : buildExternalChannels({
+            scenarioChannels: this.channelIds,
+            manifest: options.channels,
+            ...(options.connectorFactories === undefined ? {} : { factories: options.connectorFactories }),
+          });
   }
 
   /** Starts the first generation on the store as it is (a shared store is not cleared). */
@@ -191,8 +211,13 @@ export class InventoryService {
     return this.generation;
   }
 
-  private newGeneration(): Promise<Generation> {
+  private async newGeneration(): Promise<Generation> {
     const o = this.options;
+    // The marketplace's own ids for the catalogue must be known before the first push (Shopify inventory items).
+    if (this.external !== undefined) {
+      const skus = skuNames(o.scenario);
+      await Promise.all(this.external.map((e) => e.connector.prepare?.(skus)));
+    }
     return Generation.start({
       scenario: o.scenario,
       storeFactory: this.storeFactory,
@@ -209,6 +234,7 @@ export class InventoryService {
       maxQueueLength: o.maxQueueLength ?? 10_000,
       alerts: this.alertSink,
       events: this.metrics.events,
+      ...(this.external === undefined ? {} : { externalClients: this.external.map((e) => e.connector.client) }),
     });
   }
 

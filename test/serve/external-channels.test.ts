@@ -1,10 +1,16 @@
 // Proves external-channel mode pairs the scenario's channels with the channels file: each channel
 // gets the connector its dialect names (fake factories record the config they were given), in
-// the scenario's order, and a missing or an extra channel is an InputError naming that channel.
+// the scenario's order, and a missing or an extra channel is an InputError naming that channel;
+// then, through the service with recording fake connectors, that stock and the listing updates
+// after an order reach every connector client, an order redelivered is a duplicate, and /audit
+// says the channel-model measures are not measured.
 import { describe, expect, it } from 'vitest';
 import type { ChannelManifest, Connector, ConnectorConfig, ConnectorFactory } from '../../src/connectors/types.js';
 import { InputError } from '../../src/engine/errors.js';
+import type { ChannelUpdate } from '../../src/engine/ports.js';
 import { buildExternalChannels, type ConnectorFactories } from '../../src/serve/external-channels.js';
+import { InventoryService } from '../../src/serve/service.js';
+import { shippedScenario } from './helpers.js';
 
 function fakeFactories(seen: ConnectorConfig[]): ConnectorFactories {
   const make: ConnectorFactory = (config) => {
@@ -46,5 +52,78 @@ describe('external channels', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toContain('channel "amazon" of the scenario is not in the channels file');
     expect((error as InputError).message).toContain('channels[1]: channel "ebay" is not in the scenario');
+  });
+});
+
+describe('the service with external channels', () => {
+  // A recording client per channel; listings are what the channel acknowledged (the reconciler trusts their version).
+  function recording(): { factories: ConnectorFactories; pushes: Map<string, ChannelUpdate[]>; prepared: Map<string, readonly string[]> } {
+    const pushes = new Map<string, ChannelUpdate[]>();
+    const prepared = new Map<string, readonly string[]>();
+    const make: ConnectorFactory = (config) => {
+      const seen: ChannelUpdate[] = [];
+      pushes.set(config.channel, seen);
+      return {
+        client: {
+          id: config.channel,
+          pushListing: (update) => {
+            seen.push(update);
+            return Promise.resolve({ ok: true });
+          },
+          readListing: (sku) => {
+            const last = seen.filter((u) => u.sku === sku).at(-1);
+            return Promise.resolve(last === undefined ? undefined : { sku, quantity: last.quantity, version: last.version });
+          },
+        },
+        prepare: (skus) => {
+          prepared.set(config.channel, skus);
+          return Promise.resolve();
+        },
+      };
+    };
+    return { factories: { shopify: make, woocommerce: make, amazon: make, ebay: make }, pushes, prepared };
+  }
+
+  it('pushes stock and order updates through the connectors, commits an order once, and says /audit is external', async () => {
+    const scenario = shippedScenario('flash-sale');
+    const ids = scenario.channels.map((c) => c.id);
+    const { factories, pushes, prepared } = recording();
+    const service = await InventoryService.create({
+      scenario,
+      faults: false,
+      channels: { channels: ids.map((id) => entry(id, 'shopify')) },
+      connectorFactories: factories,
+      alerts: { raise: () => undefined },
+      warn: () => undefined,
+    });
+    try {
+      for (const id of ids) expect(prepared.get(id)?.length).toBe(scenario.catalog.skus);
+      const sku = prepared.get(ids[0]!)![0]!;
+      expect((await service.adjust(sku, { mutationId: 'stock-1', quantityDelta: 10 })).status).toBe('applied');
+      expect(await service.settle(5_000)).toBe(true);
+      for (const id of ids) expect(pushes.get(id)?.filter((u) => u.sku === sku).at(-1)?.quantity).toBe(10);
+      const order = { mutationId: 'o-1:0', orderId: 'o-1', sku, quantity: 3 };
+      expect((await service.receiveOrder(ids[0]!, order)).status).toBe('applied');
+      expect((await service.receiveOrder(ids[0]!, order)).status).toBe('duplicate');
+      expect(await service.settle(5_000)).toBe(true);
+      for (const id of ids) expect(pushes.get(id)?.filter((u) => u.sku === sku).at(-1)?.quantity).toBe(7);
+      const body = await service.audit();
+      expect(body.channelMode).toBe('external');
+      expect(body.notMeasured?.reason).toContain('the channels are external');
+      expect(body.integrityViolations).toBe(0);
+      expect(body.orders.applied).toBe(1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses a channels file that misses a scenario channel, and --storefront with --channels', async () => {
+    const scenario = shippedScenario('flash-sale');
+    const [first, ...rest] = scenario.channels.map((c) => c.id);
+    const { factories } = recording();
+    const partial = { channels: rest.map((id) => entry(id, 'amazon')) };
+    await expect(InventoryService.create({ scenario, channels: partial, connectorFactories: factories })).rejects.toThrow(`channel "${first}" of the scenario is not in the channels file`);
+    const full = { channels: [first!, ...rest].map((id) => entry(id, 'amazon')) };
+    await expect(InventoryService.create({ scenario, channels: full, connectorFactories: factories, storefront: true })).rejects.toThrow('--storefront');
   });
 });
