@@ -109,7 +109,14 @@ export class InventoryService {
 
   /** Starts the first generation on the store as it is (a shared store is not cleared). */
   static async create(options: InventoryServiceOptions): Promise<InventoryService> {
-    const service = new InventoryService(options);
+    let service: InventoryService;
+    try {
+      service = new InventoryService(options);
+    } catch (error) {
+      // A channels file that does not match the scenario: the service owns the store and closes it.
+      await (options.store ?? memoryStoreFactory).close?.();
+      throw error;
+    }
     try {
       service.generation = await service.newGeneration();
     } catch (error) {
