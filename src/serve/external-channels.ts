@@ -8,6 +8,7 @@
 import { CONNECTOR_FACTORIES } from '../connectors/index.js';
 import type { ChannelManifest, Connector, ConnectorDialect, ConnectorFactory } from '../connectors/types.js';
 import { InputError } from '../engine/errors.js';
+import type { Scenario } from '../scenarios/schema.js';
 
 export type ConnectorFactories = Readonly<Record<ConnectorDialect, ConnectorFactory>>;
 
@@ -54,3 +55,13 @@ export function buildExternalChannels(options: {
 
 /** The reason /audit gives for the channel-model measures it does not report in this mode. */
 export const EXTERNAL_MEASURES_REASON = 'the channels are external; measure them at the channels (invsim twins /twins/audit)';
+
+/**
+ * The catalogue's SKU names, as the load plan names them (src/loadtest/plan.ts skuNames, which
+ * this layer may not import): the connectors map them to the marketplace's ids at reset.
+ */
+export function catalogSkus(scenario: Scenario): string[] {
+  const cat = scenario.catalog;
+  const width = String(cat.skus).length;
+  return Array.from({ length: cat.skus }, (_, i) => `${cat.skuPrefix}${String(i + 1).padStart(width, '0')}`);
+}

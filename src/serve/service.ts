@@ -14,10 +14,9 @@ import { hostname } from 'node:os';
 import { consoleAlertSink } from '../adapters/system.js';
 import type { Alert, AlertSink } from '../engine/ports.js';
 import type { Scenario } from '../scenarios/schema.js';
-import type { ChannelManifest } from '../connectors/types.js';
+import type { ChannelManifest, IncomingOrder, WebhookIntake } from '../connectors/types.js';
 import { InputError } from '../engine/errors.js';
-import { skuNames } from '../loadtest/plan.js';
-import { buildExternalChannels, type ConnectorFactories, type ExternalChannel } from './external-channels.js';
+import { buildExternalChannels, catalogSkus, type ConnectorFactories, type ExternalChannel } from './external-channels.js';
 import { Generation, StoreFailureError } from './generation.js';
 import { ServiceMetrics } from './metrics.js';
 import type { AdjustmentBody, AuditBody, InventoryViewBody, MutationResultBody, OrderWebhookBody } from './schemas.js';
@@ -119,6 +118,7 @@ export class InventoryService {
     }
     try {
       service.generation = await service.newGeneration();
+      service.resumePolling();
     } catch (error) {
       await service.storeFactory.close?.();
       throw error;
@@ -133,6 +133,90 @@ export class InventoryService {
 
   receiveOrder(channel: string, order: OrderWebhookBody): Promise<MutationResultBody> {
     return this.current().receiveOrder(channel, order);
+  }
+
+  /** External mode: the webhook intake of a channel whose connector has one. */
+  webhookIntake(channel: string): WebhookIntake | undefined {
+    return this.external?.find((e) => e.channel === channel)?.connector.webhook;
+  }
+
+  /** External mode: the channel's dialect. */
+  dialectOf(channel: string): string | undefined {
+    return this.external?.find((e) => e.channel === channel)?.dialect;
+  }
+
+  /**
+   * An order as a marketplace reports it, one engine mutation per line. The mutation id is the
+   * order id and the line's index: a redelivered order (a webhook retried, a poll overlapping the
+   * last) carries the same ids and is answered duplicate, keyed by channel as every order is.
+   */
+  async receiveIncoming(channel: string, order: IncomingOrder): Promise<MutationResultBody[]> {
+    const results: MutationResultBody[] = [];
+    for (const [index, line] of order.lines.entries()) {
+      results.push(await this.receiveOrder(channel, { mutationId: `${order.orderId}:${index}`, orderId: order.orderId, sku: line.sku, quantity: line.quantity }));
+    }
+    return results;
+  }
+
+  /** Subscribes each webhook dialect's callback (`publicUrl` + its route) at the marketplace. */
+  async subscribeWebhooks(publicUrl: string): Promise<void> {
+    const base = publicUrl.replace(/\/+$/, '');
+    await Promise.all(
+      (this.external ?? []).map((e) => (e.connector.webhook === undefined ? undefined : e.connector.subscribe?.(`${base}/webhooks/${e.dialect}/${encodeURIComponent(e.channel)}`))),
+    );
+  }
+
+  /** Polls failed since the start, by channel (warned, never fatal). */
+  readonly pollErrors: Record<string, number> = {};
+  private pollTimers: NodeJS.Timeout[] = [];
+
+  /**
+   * One loop per polling channel: a poll, its orders fed in, the next poll `intervalMs` after
+   * this one ended (never two at once on a channel). A failed poll or order is counted and
+   * warned; the loop goes on, as the marketplace is polled again next time.
+   */
+  private startPolling(epoch: number): void {
+    for (const e of this.external ?? []) {
+      const poller = e.connector.poller;
+      if (poller === undefined) continue;
+      const intervalMs = Math.max(1, poller.intervalMs);
+      const tick = async (): Promise<void> => {
+        try {
+          const orders = await poller.poll();
+          for (const order of orders) await this.receiveIncoming(e.channel, order);
+        } catch (error) {
+          this.pollErrors[e.channel] = (this.pollErrors[e.channel] ?? 0) + 1;
+          this.warn(`polling ${e.channel} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        // A poll still in flight across a reset must not start a second loop beside the new one.
+        if (epoch === this.pollEpoch) this.schedulePoll(tick, intervalMs);
+      };
+      this.schedulePoll(tick, intervalMs);
+    }
+  }
+
+  /** Odd while polling; +1 at every start and stop, so the loops of an earlier start end. */
+  private pollEpoch = 0;
+
+  private schedulePoll(tick: () => Promise<void>, intervalMs: number): void {
+    if (this.pollEpoch % 2 === 0) return;
+    const timer = setTimeout(() => {
+      this.pollTimers = this.pollTimers.filter((t) => t !== timer);
+      void tick();
+    }, intervalMs);
+    this.pollTimers.push(timer);
+  }
+
+  private stopPolling(): void {
+    if (this.pollEpoch % 2 === 1) this.pollEpoch++;
+    for (const timer of this.pollTimers) clearTimeout(timer);
+    this.pollTimers = [];
+  }
+
+  private resumePolling(): void {
+    if (this.pollEpoch % 2 === 1) return;
+    this.pollEpoch++;
+    this.startPolling(this.pollEpoch);
   }
 
   adjust(sku: string, body: AdjustmentBody): Promise<MutationResultBody> {
@@ -179,6 +263,7 @@ export class InventoryService {
     this.resetting = (async () => {
       const old = this.generation;
       this.generation = undefined;
+      this.stopPolling();
       await old?.stop();
       for (const key of Object.keys(this.alertCounts)) delete this.alertCounts[key];
       this.metrics.reset();
@@ -189,7 +274,10 @@ export class InventoryService {
         throw new StoreFailureError(`could not clear the store: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       } finally {
         // Whatever happened to the store, the service keeps serving (a failed clear is retried by another reset).
-        if (!this.closed) this.generation = await this.newGeneration();
+        if (!this.closed) {
+          this.generation = await this.newGeneration();
+          this.resumePolling();
+        }
       }
     })();
     try {
@@ -206,6 +294,7 @@ export class InventoryService {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopPolling();
     await this.resetting?.catch(() => undefined);
     const g = this.generation;
     this.generation = undefined;
@@ -222,7 +311,7 @@ export class InventoryService {
     const o = this.options;
     // The marketplace's own ids for the catalogue must be known before the first push (Shopify inventory items).
     if (this.external !== undefined) {
-      const skus = skuNames(o.scenario);
+      const skus = catalogSkus(o.scenario);
       await Promise.all(this.external.map((e) => e.connector.prepare?.(skus)));
     }
     return Generation.start({
