@@ -3,14 +3,17 @@
 // the scenario's order, and a missing or an extra channel is an InputError naming that channel;
 // then, through the service with recording fake connectors, that stock and the listing updates
 // after an order reach every connector client, an order redelivered is a duplicate, and /audit
-// says the channel-model measures are not measured.
-import { describe, expect, it } from 'vitest';
-import type { ChannelManifest, Connector, ConnectorConfig, ConnectorFactory } from '../../src/connectors/types.js';
+// says the channel-model measures are not measured; and over HTTP, that an order arriving by a
+// dialect webhook (verified by the connector's intake: 401 when it refuses) and one by polling
+// each commit once, a redelivery of either being a duplicate, and a failed poll only warns.
+import { describe, expect, it, vi } from 'vitest';
+import type { ChannelManifest, Connector, ConnectorConfig, ConnectorFactory, IncomingOrder } from '../../src/connectors/types.js';
 import { InputError } from '../../src/engine/errors.js';
 import type { ChannelUpdate } from '../../src/engine/ports.js';
 import { buildExternalChannels, type ConnectorFactories } from '../../src/serve/external-channels.js';
+import { startServer } from '../../src/serve/index.js';
 import { InventoryService } from '../../src/serve/service.js';
-import { shippedScenario } from './helpers.js';
+import { adjust, audit, SECRETS, shippedScenario } from './helpers.js';
 
 function fakeFactories(seen: ConnectorConfig[]): ConnectorFactories {
   const make: ConnectorFactory = (config) => {
@@ -125,5 +128,88 @@ describe('the service with external channels', () => {
     await expect(InventoryService.create({ scenario, channels: partial, connectorFactories: factories })).rejects.toThrow(`channel "${first}" of the scenario is not in the channels file`);
     const full = { channels: [first!, ...rest].map((id) => entry(id, 'amazon')) };
     await expect(InventoryService.create({ scenario, channels: full, connectorFactories: factories, storefront: true })).rejects.toThrow('--storefront');
+  });
+});
+
+describe('orders from external channels', () => {
+  // Webhook channels accept a delivery whose x-test-token header is "good"; polling channels
+  // hand out what the test queued, or throw when told to.
+  function fakes(): { factories: ConnectorFactories; queue: IncomingOrder[]; failNext: { value: boolean }; polls: { count: number } } {
+    const queue: IncomingOrder[] = [];
+    const failNext = { value: false };
+    const polls = { count: 0 };
+    const client = (id: string) => ({ id, pushListing: () => Promise.resolve({ ok: true as const }), readListing: () => Promise.resolve(undefined) });
+    const webhook: ConnectorFactory = (config) => ({
+      client: client(config.channel),
+      webhook: {
+        receive: (headers, raw) =>
+          headers['x-test-token'] !== 'good' ? { ok: false, status: 401, reason: 'bad token' } : { ok: true, orders: [JSON.parse(raw.toString('utf8')) as IncomingOrder] },
+      },
+    });
+    const poller: ConnectorFactory = (config) => ({
+      client: client(config.channel),
+      poller: {
+        intervalMs: 10,
+        poll: () => {
+          polls.count++;
+          if (failNext.value) {
+            failNext.value = false;
+            return Promise.reject(new Error('503 from the orders API'));
+          }
+          return Promise.resolve(queue.splice(0));
+        },
+      },
+    });
+    return { factories: { shopify: webhook, woocommerce: webhook, amazon: poller, ebay: poller }, queue, failNext, polls };
+  }
+
+  it('commits a webhook order once (a redelivery is a duplicate) and a polled one, and survives a failed poll', async () => {
+    const scenario = shippedScenario('flash-sale');
+    const ids = scenario.channels.map((c) => c.id);
+    const [hooked, polled] = [ids[0]!, ids[1]!];
+    const f = fakes();
+    const warnings: string[] = [];
+    const server = await startServer({
+      scenario,
+      host: '127.0.0.1',
+      port: 0,
+      secrets: SECRETS,
+      faults: false,
+      alerts: { raise: () => undefined },
+      warn: (line) => void warnings.push(line),
+      channels: { channels: ids.map((id) => entry(id, id === hooked ? 'shopify' : 'amazon')) },
+      connectorFactories: f.factories,
+    });
+    try {
+      const sku = `${scenario.catalog.skuPrefix}${'1'.padStart(String(scenario.catalog.skus).length, '0')}`;
+      expect((await adjust(server.url, sku, 'stock-1', 20)).status).toBe('applied');
+      const order = JSON.stringify({ orderId: 'web-1', lines: [{ sku, quantity: 2 }] });
+      const post = (token: string, path = `/webhooks/shopify/${hooked}`) =>
+        fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-token': token }, body: order });
+      expect((await post('bad')).status).toBe(401);
+      expect((await post('good', '/webhooks/shopify/nope')).status).toBe(404);
+      expect((await post('good', `/webhooks/woocommerce/${hooked}`)).status).toBe(404);
+      const first = await post('good');
+      expect(first.status).toBe(200);
+      expect(((await first.json()) as { results: { status: string }[] }).results.map((r) => r.status)).toEqual(['applied']);
+      const again = (await (await post('good')).json()) as { results: { status: string }[] };
+      expect(again.results.map((r) => r.status)).toEqual(['duplicate']);
+
+      f.failNext.value = true;
+      const pollsBefore = f.polls.count;
+      await vi.waitFor(() => expect(f.polls.count).toBeGreaterThan(pollsBefore + 1), { timeout: 2_000 });
+      expect(warnings.some((w) => w.includes(`polling ${polled} failed`))).toBe(true);
+      f.queue.push({ orderId: 'amz-1', lines: [{ sku, quantity: 3 }] });
+      await vi.waitFor(async () => expect((await audit(server.url)).orders.applied).toBe(2), { timeout: 2_000 });
+      // The same order polled again (an overlapping cursor) is a duplicate, not a second sale.
+      f.queue.push({ orderId: 'amz-1', lines: [{ sku, quantity: 3 }] });
+      await vi.waitFor(async () => expect((await audit(server.url)).orders.duplicates).toBe(2), { timeout: 2_000 });
+      const body = await audit(server.url);
+      expect(body.orders.applied).toBe(2);
+      expect(body.integrityViolations).toBe(0);
+      expect(body.channelMode).toBe('external');
+    } finally {
+      await server.close();
+    }
   });
 });
