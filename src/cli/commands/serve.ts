@@ -40,6 +40,7 @@ export interface ServeArgs {
   maxConnections: number;
   signatureToleranceS: number;
   channels: string | undefined;
+  publicUrl: string | undefined;
 }
 
 /** Well-known values for --insecure-dev: printed in the warning, never for a shared deployment. */
@@ -78,6 +79,11 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
     .option('channels', {
       type: 'string',
       describe: "channels file (YAML, as `invsim twins` writes it): the scenario's channels are external, reached through their connectors (Shopify, WooCommerce, SP-API, eBay) instead of the in-process channel models; not with --storefront",
+    })
+    .option('public-url', {
+      type: 'string',
+      describe: 'with --channels: the URL the webhook channels reach this service at (their order webhooks are subscribed to <url>/webhooks/<dialect>/<channel>)',
+      defaultDescription: 'http://<host>:<port>',
     })
     .option('faults', { type: 'boolean', default: true, describe: "inject the scenario's channel faults (--no-faults: none)" })
     .option('insecure-dev', {
@@ -150,6 +156,7 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   const limits = httpLimits(args);
   // The storefront is the channel model turning a customer away; external channels decide that themselves.
   if (args.channels !== undefined && args.storefront) throw new UsageError('--channels cannot be combined with --storefront: the external channels take or refuse orders themselves');
+  if (args.publicUrl !== undefined && (args.channels === undefined || !URL.canParse(args.publicUrl))) throw new UsageError('--public-url must be an http(s) URL, given with --channels');
   const manifest: ChannelManifest | undefined = args.channels === undefined ? undefined : await loadChannelManifest(args.channels);
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
   checkNumber('--signature-tolerance-s', args.signatureToleranceS, (v) => Number.isInteger(v) && v >= 1 && v <= 86_400, 'an integer number of seconds within 1..86400');
@@ -188,6 +195,15 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
       throw new UsageError(`cannot listen on ${args.host}:${args.port}: ${code} (${(error as Error).message})`);
     }
     throw error;
+  }
+  if (manifest !== undefined) {
+    try {
+      await server.service.subscribeWebhooks(args.publicUrl ?? server.url);
+    } catch (error) {
+      // Without its subscriptions a webhook channel would never send an order: stop rather than serve half.
+      await server.close({ drainTimeoutMs: 0 });
+      throw new UsageError(`--channels: subscribing the order webhooks failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   const channels = scenario.channels.map((c) => `${c.id} (${c.preset})`).join(', ');
   io.err(
