@@ -37,9 +37,10 @@
 import { PropagationDispatcher } from '../engine/dispatcher.js';
 import { forwardStore } from '../engine/forward-store.js';
 import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
+import { EXTERNAL_MEASURES_REASON } from './external-channels.js';
 import { LatencyObserver, type LatencySnapshot } from '../engine/latency-observer.js';
 import type { InventoryMutation, MutationOutcome, RejectionReason } from '../engine/mutation.js';
-import type { AlertSink, ChannelUpdate, Clock, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
+import type { AlertSink, ChannelClient, ChannelUpdate, Clock, CommitRequest, DeadLetter, InventoryStore, StockLevel } from '../engine/ports.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import { Reconciler, type ListingSource } from '../engine/reconciler.js';
 import { RealTimeSource } from '../adapters/realtime.js';
@@ -55,6 +56,9 @@ import { ADMIN_SOURCE, idempotencyKey, KeyReusedError, payloadDigest } from './k
 import { OrderedTimeSource } from './ordered-time.js';
 import type { AuditBody, ChannelListingBody, LatencySnapshotBody, MutationResultBody } from './schemas.js';
 import type { StoreFactory } from './store.js';
+
+/** The audit's measures that come from the channel models, which external channels make meaningless. */
+const EXTERNAL_NOT_MEASURED = ['oversells', 'oversellsByChannel', 'lostSalesByChannel', 'freshness', 'channels', 'orders.notListed', 'orders.lostSales'] as const;
 
 export class ServiceLimitError extends Error {
   override readonly name = 'ServiceLimitError';
@@ -96,6 +100,13 @@ export interface GenerationOptions {
   readonly storefront: boolean;
   /** Operational warnings (store trouble), one line each; the caller throttles. */
   readonly warn: (message: string) => void;
+  /**
+   * External-channel mode (`invsim serve --channels`): the dispatcher pushes through these
+   * clients, one per scenario channel in the scenario's order, instead of the channel models.
+   * The models stay as the audit's bookkeeping, but their measures (oversells, freshness) no
+   * longer describe the channels, so /audit marks them not measured.
+   */
+  readonly externalClients?: readonly ChannelClient[];
 }
 
 /**
@@ -327,7 +338,7 @@ export class Generation implements ChannelHost {
     });
     this.dispatcher = new PropagationDispatcher({
       store: this.store,
-      channels: this.channels,
+      channels: options.externalClients ?? this.channels,
       clock: engineClock,
       timers: time.timers,
       random: streams.stream('dispatcher.jitter'),
@@ -689,6 +700,9 @@ export class Generation implements ChannelHost {
       freshness: { ...this.freshness(), integrated: this.integratedFreshness() },
       channels: apiByChannel,
       alerts: {},
+      ...(this.opts.externalClients === undefined
+        ? {}
+        : { channelMode: 'external' as const, notMeasured: { measures: [...EXTERNAL_NOT_MEASURED], reason: EXTERNAL_MEASURES_REASON } }),
     };
   }
 

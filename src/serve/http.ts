@@ -89,6 +89,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route's body must carry a valid X-Invsim-Signature. */
     signed?: boolean;
+    /** The route reads the raw bytes itself (a marketplace dialect's webhook, signed its own way). */
+    rawBody?: boolean;
   }
 }
 
@@ -136,7 +138,7 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
       });
       if (!check.ok) return problem(reply, 401, 'invalid_signature', signatureProblem(check, options.signatureToleranceS ?? DEFAULT_SIGNATURE_TOLERANCE_S));
     }
-    if (raw === undefined) return undefined;
+    if (raw === undefined || request.routeOptions.config.rawBody === true) return undefined;
     let text: string;
     try {
       text = UTF8.decode(raw);
@@ -199,6 +201,31 @@ export function buildHttpServer(service: InventoryService, options: HttpOptions)
     },
     async (request) => service.receiveOrder(request.params.channel, request.body),
   );
+
+  // External-channel mode: the marketplaces' own order webhooks, verified and parsed by the
+  // channel's connector over the raw bytes (Shopify's X-Shopify-Hmac-Sha256, Woo's X-WC-Webhook-Signature).
+  for (const dialect of ['shopify', 'woocommerce'] as const) {
+    app.post<{ Params: { channel: string } }>(
+      `/webhooks/${dialect}/:channel`,
+      {
+        config: { rawBody: true },
+        schema: { params: ChannelParams },
+        onRequest: async (request, reply) => {
+          if (service.webhookIntake(request.params.channel) !== undefined && service.dialectOf(request.params.channel) === dialect) return undefined;
+          return problem(reply, 404, 'unknown_channel', `no ${dialect} webhook channel ${request.params.channel} (the external channels are: ${service.channelIds.join(', ')})`);
+        },
+      },
+      async (request, reply) => {
+        const intake = service.webhookIntake(request.params.channel)!;
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const parsed = intake.receive(request.headers, raw);
+        if (!parsed.ok) return problem(reply, parsed.status, parsed.status === 401 ? 'invalid_signature' : 'invalid_request', parsed.reason);
+        const results = [];
+        for (const order of parsed.orders) results.push(...(await service.receiveIncoming(request.params.channel, order)));
+        return { results };
+      },
+    );
+  }
 
   app.post<{ Params: { sku: string }; Body: AdjustmentBody }>(
     '/inventory/:sku/adjustments',

@@ -260,6 +260,18 @@ export const Audit = {
       },
     },
     alerts: counts,
+    channelMode: {
+      type: 'string',
+      enum: ['external'],
+      description: 'Present with `invsim serve --channels`: the channels are external (reached through connectors), not the in-process channel models.',
+    },
+    notMeasured: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['measures', 'reason'],
+      description: 'External-channel mode: the measures above that come from the channel models and so do not describe the channels, and why.',
+      properties: { measures: { type: 'array', items: { type: 'string' } }, reason: { type: 'string' } },
+    },
   },
 } as const;
 
@@ -455,6 +467,9 @@ export interface AuditBody {
   };
   readonly channels: Readonly<Record<string, { readonly calls: number; readonly throttled: number; readonly failed: number; readonly itemsSent: number }>>;
   readonly alerts: Readonly<Record<string, number>>;
+  /** Present in external-channel mode (`--channels`) only. */
+  readonly channelMode?: 'external';
+  readonly notMeasured?: { readonly measures: readonly string[]; readonly reason: string };
 }
 
 export interface ProblemBody {

@@ -14,6 +14,9 @@ import { hostname } from 'node:os';
 import { consoleAlertSink } from '../adapters/system.js';
 import type { Alert, AlertSink } from '../engine/ports.js';
 import type { Scenario } from '../scenarios/schema.js';
+import type { ChannelManifest, IncomingOrder, WebhookIntake } from '../connectors/types.js';
+import { InputError } from '../engine/errors.js';
+import { buildExternalChannels, catalogSkus, type ConnectorFactories, type ExternalChannel } from './external-channels.js';
 import { Generation, StoreFailureError } from './generation.js';
 import { ServiceMetrics } from './metrics.js';
 import type { AdjustmentBody, AuditBody, InventoryViewBody, MutationResultBody, OrderWebhookBody } from './schemas.js';
@@ -45,6 +48,10 @@ export interface InventoryServiceOptions {
   readonly maxQueueLength?: number;
   /** Where alerts go (default: stderr, at most one line per kind every 10 s). */
   readonly alerts?: AlertSink;
+  /** External-channel mode (`--channels FILE`): every scenario channel reached through its connector. */
+  readonly channels?: ChannelManifest;
+  /** The connectors by dialect (default CONNECTOR_FACTORIES; tests pass fakes). */
+  readonly connectorFactories?: ConnectorFactories;
 }
 
 const ALERT_LOG_INTERVAL_MS = 10_000;
@@ -70,6 +77,8 @@ export class InventoryService {
   private generation: Generation | undefined;
   private resetting: Promise<void> | undefined;
   private closed = false;
+  /** External-channel mode: one connector per scenario channel, in the scenario's order; built once, they outlive resets. */
+  readonly external: readonly ExternalChannel[] | undefined;
 
   private constructor(options: InventoryServiceOptions) {
     const speedup = options.speedup ?? 1;
@@ -85,13 +94,31 @@ export class InventoryService {
     this.channelIds = options.scenario.channels.map((c) => c.id);
     this.metrics = new ServiceMetrics(() => this.generation, this.channelIds);
     this.alertSink = this.countingAlerts(options.alerts ?? throttledAlerts(consoleAlertSink, ALERT_LOG_INTERVAL_MS));
+    // A storefront is the channel model turning a customer away; external channels decide that themselves.
+    if (options.channels !== undefined && options.storefront === true) throw InputError.of('--channels', 'cannot be combined with --storefront: the external channels take or refuse orders themselves');
+    this.external =
+      options.channels === undefined
+        ? undefined
+        : buildExternalChannels({
+            scenarioChannels: this.channelIds,
+            manifest: options.channels,
+            ...(options.connectorFactories === undefined ? {} : { factories: options.connectorFactories }),
+          });
   }
 
   /** Starts the first generation on the store as it is (a shared store is not cleared). */
   static async create(options: InventoryServiceOptions): Promise<InventoryService> {
-    const service = new InventoryService(options);
+    let service: InventoryService;
+    try {
+      service = new InventoryService(options);
+    } catch (error) {
+      // A channels file that does not match the scenario: the service owns the store and closes it.
+      await (options.store ?? memoryStoreFactory).close?.();
+      throw error;
+    }
     try {
       service.generation = await service.newGeneration();
+      service.resumePolling();
     } catch (error) {
       await service.storeFactory.close?.();
       throw error;
@@ -106,6 +133,90 @@ export class InventoryService {
 
   receiveOrder(channel: string, order: OrderWebhookBody): Promise<MutationResultBody> {
     return this.current().receiveOrder(channel, order);
+  }
+
+  /** External mode: the webhook intake of a channel whose connector has one. */
+  webhookIntake(channel: string): WebhookIntake | undefined {
+    return this.external?.find((e) => e.channel === channel)?.connector.webhook;
+  }
+
+  /** External mode: the channel's dialect. */
+  dialectOf(channel: string): string | undefined {
+    return this.external?.find((e) => e.channel === channel)?.dialect;
+  }
+
+  /**
+   * An order as a marketplace reports it, one engine mutation per line. The mutation id is the
+   * order id and the line's index: a redelivered order (a webhook retried, a poll overlapping the
+   * last) carries the same ids and is answered duplicate, keyed by channel as every order is.
+   */
+  async receiveIncoming(channel: string, order: IncomingOrder): Promise<MutationResultBody[]> {
+    const results: MutationResultBody[] = [];
+    for (const [index, line] of order.lines.entries()) {
+      results.push(await this.receiveOrder(channel, { mutationId: `${order.orderId}:${index}`, orderId: order.orderId, sku: line.sku, quantity: line.quantity }));
+    }
+    return results;
+  }
+
+  /** Subscribes each webhook dialect's callback (`publicUrl` + its route) at the marketplace. */
+  async subscribeWebhooks(publicUrl: string): Promise<void> {
+    const base = publicUrl.replace(/\/+$/, '');
+    await Promise.all(
+      (this.external ?? []).map((e) => (e.connector.webhook === undefined ? undefined : e.connector.subscribe?.(`${base}/webhooks/${e.dialect}/${encodeURIComponent(e.channel)}`))),
+    );
+  }
+
+  /** Polls failed since the start, by channel (warned, never fatal). */
+  readonly pollErrors: Record<string, number> = {};
+  private pollTimers: NodeJS.Timeout[] = [];
+
+  /**
+   * One loop per polling channel: a poll, its orders fed in, the next poll `intervalMs` after
+   * this one ended (never two at once on a channel). A failed poll or order is counted and
+   * warned; the loop goes on, as the marketplace is polled again next time.
+   */
+  private startPolling(epoch: number): void {
+    for (const e of this.external ?? []) {
+      const poller = e.connector.poller;
+      if (poller === undefined) continue;
+      const intervalMs = Math.max(1, poller.intervalMs);
+      const tick = async (): Promise<void> => {
+        try {
+          const orders = await poller.poll();
+          for (const order of orders) await this.receiveIncoming(e.channel, order);
+        } catch (error) {
+          this.pollErrors[e.channel] = (this.pollErrors[e.channel] ?? 0) + 1;
+          this.warn(`polling ${e.channel} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        // A poll still in flight across a reset must not start a second loop beside the new one.
+        if (epoch === this.pollEpoch) this.schedulePoll(tick, intervalMs);
+      };
+      this.schedulePoll(tick, intervalMs);
+    }
+  }
+
+  /** Odd while polling; +1 at every start and stop, so the loops of an earlier start end. */
+  private pollEpoch = 0;
+
+  private schedulePoll(tick: () => Promise<void>, intervalMs: number): void {
+    if (this.pollEpoch % 2 === 0) return;
+    const timer = setTimeout(() => {
+      this.pollTimers = this.pollTimers.filter((t) => t !== timer);
+      void tick();
+    }, intervalMs);
+    this.pollTimers.push(timer);
+  }
+
+  private stopPolling(): void {
+    if (this.pollEpoch % 2 === 1) this.pollEpoch++;
+    for (const timer of this.pollTimers) clearTimeout(timer);
+    this.pollTimers = [];
+  }
+
+  private resumePolling(): void {
+    if (this.pollEpoch % 2 === 1) return;
+    this.pollEpoch++;
+    this.startPolling(this.pollEpoch);
   }
 
   adjust(sku: string, body: AdjustmentBody): Promise<MutationResultBody> {
@@ -152,6 +263,7 @@ export class InventoryService {
     this.resetting = (async () => {
       const old = this.generation;
       this.generation = undefined;
+      this.stopPolling();
       await old?.stop();
       for (const key of Object.keys(this.alertCounts)) delete this.alertCounts[key];
       this.metrics.reset();
@@ -162,7 +274,10 @@ export class InventoryService {
         throw new StoreFailureError(`could not clear the store: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       } finally {
         // Whatever happened to the store, the service keeps serving (a failed clear is retried by another reset).
-        if (!this.closed) this.generation = await this.newGeneration();
+        if (!this.closed) {
+          this.generation = await this.newGeneration();
+          this.resumePolling();
+        }
       }
     })();
     try {
@@ -179,6 +294,7 @@ export class InventoryService {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopPolling();
     await this.resetting?.catch(() => undefined);
     const g = this.generation;
     this.generation = undefined;
@@ -191,8 +307,13 @@ export class InventoryService {
     return this.generation;
   }
 
-  private newGeneration(): Promise<Generation> {
+  private async newGeneration(): Promise<Generation> {
     const o = this.options;
+    // The marketplace's own ids for the catalogue must be known before the first push (Shopify inventory items).
+    if (this.external !== undefined) {
+      const skus = catalogSkus(o.scenario);
+      await Promise.all(this.external.map((e) => e.connector.prepare?.(skus)));
+    }
     return Generation.start({
       scenario: o.scenario,
       storeFactory: this.storeFactory,
@@ -209,6 +330,7 @@ export class InventoryService {
       maxQueueLength: o.maxQueueLength ?? 10_000,
       alerts: this.alertSink,
       events: this.metrics.events,
+      ...(this.external === undefined ? {} : { externalClients: this.external.map((e) => e.connector.client) }),
     });
   }
 

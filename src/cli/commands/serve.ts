@@ -5,6 +5,8 @@
  * the start with exit 2 and a message saying which.
  */
 import type { Argv } from 'yargs';
+import { loadChannelManifest } from '../../connectors/manifest.js';
+import type { ChannelManifest } from '../../connectors/types.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
 import { engineConfig } from '../../scenarios/compile.js';
 import { DEFAULT_SIGNATURE_TOLERANCE_S } from '../../serve/signature.js';
@@ -37,6 +39,8 @@ export interface ServeArgs {
   keepAliveTimeoutS: number;
   maxConnections: number;
   signatureToleranceS: number;
+  channels: string | undefined;
+  publicUrl: string | undefined;
 }
 
 /** Well-known values for --insecure-dev: printed in the warning, never for a shared deployment. */
@@ -71,6 +75,15 @@ export function serveBuilder(y: Argv): Argv<ServeArgs> {
       type: 'boolean',
       default: false,
       describe: "the channel models act as storefronts, as in the simulator: an order its channel's listing cannot show is answered rejected (not_listed), never reaches the engine, and counts as a lost sale when the source of truth had the units",
+    })
+    .option('channels', {
+      type: 'string',
+      describe: "channels file (YAML, as `invsim twins` writes it): the scenario's channels are external, reached through their connectors (Shopify, WooCommerce, SP-API, eBay) instead of the in-process channel models; not with --storefront",
+    })
+    .option('public-url', {
+      type: 'string',
+      describe: 'with --channels: the URL the webhook channels reach this service at (their order webhooks are subscribed to <url>/webhooks/<dialect>/<channel>)',
+      defaultDescription: 'http://<host>:<port>',
     })
     .option('faults', { type: 'boolean', default: true, describe: "inject the scenario's channel faults (--no-faults: none)" })
     .option('insecure-dev', {
@@ -141,6 +154,10 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
   checkNumber('--reconcile-every-s', args.reconcileEveryS, (s) => Number.isFinite(s) && s > 0, 'a number > 0');
   if (args.instance !== undefined && args.instance.trim() === '') throw new UsageError('--instance must not be empty');
   const limits = httpLimits(args);
+  // The storefront is the channel model turning a customer away; external channels decide that themselves.
+  if (args.channels !== undefined && args.storefront) throw new UsageError('--channels cannot be combined with --storefront: the external channels take or refuse orders themselves');
+  if (args.publicUrl !== undefined && (args.channels === undefined || !URL.canParse(args.publicUrl))) throw new UsageError('--public-url must be an http(s) URL, given with --channels');
+  const manifest: ChannelManifest | undefined = args.channels === undefined ? undefined : await loadChannelManifest(args.channels);
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
   checkNumber('--signature-tolerance-s', args.signatureToleranceS, (v) => Number.isInteger(v) && v >= 1 && v <= 86_400, 'an integer number of seconds within 1..86400');
   // Within the tolerance a replay is answered from its idempotency record: that must outlive it.
@@ -170,6 +187,7 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
       ...(args.maxMutations === undefined ? {} : { maxTrackedMutations: args.maxMutations }),
       limits,
       signatureToleranceS: args.signatureToleranceS,
+      ...(manifest === undefined ? {} : { channels: manifest }),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -178,10 +196,19 @@ export async function serveCommand(args: ServeArgs, io: Io, context: ServeContex
     }
     throw error;
   }
+  if (manifest !== undefined) {
+    try {
+      await server.service.subscribeWebhooks(args.publicUrl ?? server.url);
+    } catch (error) {
+      // Without its subscriptions a webhook channel would never send an order: stop rather than serve half.
+      await server.close({ drainTimeoutMs: 0 });
+      throw new UsageError(`--channels: subscribing the order webhooks failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   const channels = scenario.channels.map((c) => `${c.id} (${c.preset})`).join(', ');
   io.err(
     `invsim serve: listening on ${server.url}\n` +
-      `  scenario ${scenario.name}: ${channels}; store ${store.name}${store.shared ? ` (shared; this instance: ${server.service.instanceId})` : ''}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}${args.storefront ? '; storefront' : ''}; seed ${args.seed}\n` +
+      `  scenario ${scenario.name}: ${channels}; store ${store.name}${store.shared ? ` (shared; this instance: ${server.service.instanceId})` : ''}; faults ${args.faults ? 'on' : 'off'}; speedup ${args.speedup}${args.storefront ? '; storefront' : ''}${args.channels === undefined ? '' : `; channels external (${args.channels})`}; seed ${args.seed}\n` +
       `  POST /webhooks/orders/{channel}, GET /inventory/{sku}, GET /metrics, GET /healthz, GET /readyz; admin: POST /inventory/{sku}/adjustments, GET /audit, POST /reset\n`,
   );
   context.onListening?.(server);
