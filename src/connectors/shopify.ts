@@ -8,7 +8,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
-import { tokenMatches } from '../serve/signature.js';
+import { tokenMatches } from './compare.js';
 import type { Connector, ConnectorFactory, IncomingOrder, WebhookParse } from './types.js';
 
 export const SHOPIFY_API_VERSION = '2025-01';

@@ -7,7 +7,7 @@
  * accepted (a secret being rotated). Verified over the bytes received, before any parsing, and
  * compared in constant time. The k6 scripts sign the same way (loadtest/lib/requests.ts).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-invsim-signature';
 export const DEFAULT_SIGNATURE_TOLERANCE_S = 300;
@@ -70,9 +70,4 @@ function hmacHex(secret: string, t: number, body: string | Uint8Array): string {
   return createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
 }
 
-/** Constant-time comparison of a bearer token (hashed first, so lengths never leak). */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+export { tokenMatches } from '../connectors/compare.js';
