@@ -37,6 +37,11 @@ export function buildExternalChannels(options: {
   readonly scenarioChannels: readonly string[];
   readonly manifest: ChannelManifest;
   readonly factories?: ConnectorFactories;
+  /**
+   * Real ms between polls of a polling channel's orders: its preset's interval compressed by the
+   * service's speedup (the connector's default is the uncompressed interval).
+   */
+  readonly pollIntervalMs?: (channel: string) => number | undefined;
 }): ExternalChannel[] {
   const problems = manifestMismatches(options.scenarioChannels, options.manifest);
   if (problems.length > 0) {
@@ -49,7 +54,8 @@ export function buildExternalChannels(options: {
   return options.scenarioChannels.map((id) => {
     // manifestMismatches has checked every scenario channel has its entry.
     const entry = options.manifest.channels.find((e) => e.channel === id)!;
-    return { channel: id, dialect: entry.dialect, connector: factories[entry.dialect]({ ...entry }) };
+    const pollIntervalMs = options.pollIntervalMs?.(id);
+    return { channel: id, dialect: entry.dialect, connector: factories[entry.dialect]({ ...entry, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) }) };
   });
 }
 

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { consoleAlertSink } from '../adapters/system.js';
+import { effectivePreset } from '../scenarios/compile.js';
 import type { Alert, AlertSink } from '../engine/ports.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { ChannelManifest, IncomingOrder, WebhookIntake } from '../connectors/types.js';
@@ -102,6 +103,11 @@ export class InventoryService {
         : buildExternalChannels({
             scenarioChannels: this.channelIds,
             manifest: options.channels,
+            pollIntervalMs: (id) => {
+              const spec = options.scenario.channels.find((c) => c.id === id);
+              const notification = spec === undefined ? undefined : effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined).orderNotification;
+              return notification?.mode === 'polling' ? (notification.intervalS * 1000) / speedup : undefined;
+            },
             ...(options.connectorFactories === undefined ? {} : { factories: options.connectorFactories }),
           });
   }

@@ -205,7 +205,8 @@ export class BlackBoxAudit implements TwinObserver {
   readonly skus: readonly string[];
   readonly maxStalenessMs: number;
   readonly minConfidence: number;
-  readonly startMs: number;
+  /** Start of the measured window (scenario ms): construction, or the last beginWindow. */
+  startMs: number;
   private readonly channelIndex = new Map<string, number>();
   private readonly skuIndex = new Map<string, number>();
   private readonly truth: Float64Array;
@@ -214,8 +215,8 @@ export class BlackBoxAudit implements TwinObserver {
   private readonly staleSinceMs: Float64Array;
   private readonly accountedMs: Float64Array;
   private readonly pending: (PendingSale[] | undefined)[];
-  private readonly counts: ChannelCounts[];
-  private readonly latency: LatencyObserver;
+  private counts: ChannelCounts[];
+  private latency: LatencyObserver;
   private readonly maxPending: number;
   private readonly maxExamples: number;
   private readonly listener: AuditListener;
@@ -468,6 +469,22 @@ export class BlackBoxAudit implements TwinObserver {
   private restale(l: number, truth: number, atMs: number): void {
     if (this.listed[l] === truth) this.staleSinceMs[l] = Number.NaN;
     else if (Number.isNaN(this.staleSinceMs[l]!)) this.staleSinceMs[l] = atMs;
+  }
+
+  /**
+   * Starts the measured window at `nowMs`: counts, API calls, latencies and the freshness
+   * integrals start again from zero, so the audit covers the load (the simulator's run) and not
+   * the time the system under test took to start and take its initial stock. The truth, the
+   * listings and when each went stale are kept: a listing stale before the window stays stale.
+   */
+  beginWindow(nowMs: number): void {
+    if (nowMs < this.lastMs) throw new RangeError(`beginWindow at ${nowMs} ms is before the last event at ${this.lastMs} ms`);
+    this.accountedMs.fill(nowMs);
+    this.counts = this.channels.map(() => zeroCounts());
+    this.latency = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER / 1e9 });
+    for (let l = 0; l < this.pending.length; l++) if (this.pending[l] !== undefined) this.pending[l] = [];
+    this.startMs = nowMs;
+    this.lastMs = nowMs;
   }
 
   private account(l: number, atMs: number): void {

@@ -31,7 +31,9 @@ export interface DriveTarget {
   readonly speedup: number;
   readonly catalog: readonly { readonly sku: string }[];
   readonly twins: readonly { readonly id: string }[];
-  readonly audit: { truthOf(sku: string): number | undefined };
+  readonly audit: { truthOf(sku: string): number | undefined; beginWindow?(nowMs: number): void };
+  /** The twins' clock; with `audit.beginWindow`, the measured window starts when the customers do. */
+  readonly time?: { nowMs(): number };
   buy(channel: string, sku: string, units: number): BuyResult;
   restock(sku: string, units: number): number;
 }
@@ -117,6 +119,8 @@ export async function driveCustomers(options: DriveOptions): Promise<DriveSummar
   const everyMs = options.progressEveryMs ?? 1_000;
   const channels = target.twins.map((t) => t.id);
   const skus = plan.skus;
+  // The measured window is the load's, as a simulated run's is: not the service's start-up.
+  if (target.time !== undefined) target.audit.beginWindow?.(target.time.nowMs());
   const startMs = performance.now();
   const elapsed = (): number => performance.now() - startMs;
   const counts = { orders: 0, taken: 0, turnedAway: 0, restocks: 0, restockedUnits: 0, restockHookFailures: 0, maxLagMs: 0 };

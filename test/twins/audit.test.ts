@@ -200,4 +200,19 @@ describe('BlackBoxAudit', () => {
     const r = x.report(5);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
+  it('measures from beginWindow: counts and freshness start again, a listing stale before stays stale', () => {
+    const x = audit({ s1: 3 });
+    sell(x, 'a', 's1', 1, 100); // b still lists 3 of the 2 that exist: stale from 100 ms
+    x.apiCall('a', 'ok', 1);
+    x.beginWindow(600);
+    const r0 = x.report(600);
+    expect(r0).toMatchObject({ observedMs: 0, orders: { attempts: 0, taken: 0 }, api: { calls: 0 } });
+    const r = x.report(1_100);
+    expect(r.observedMs).toBe(500);
+    // b: stale since 100 ms, so its confidence over 600..1100 falls from 0.5 to 0; a is fresh.
+    expect(r.channels.find((c) => c.id === 'b')!.freshness.meanConfidence).toBeCloseTo(0.25, 6);
+    expect(r.channels.find((c) => c.id === 'a')!.freshness.meanConfidence).toBe(1);
+    expect(() => x.beginWindow(1_000)).not.toThrow();
+    expect(() => x.beginWindow(900)).toThrow(/before the last event/);
+  });
 });

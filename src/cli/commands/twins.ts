@@ -31,6 +31,8 @@ export interface TwinsArgs {
   manifest: string;
   drive: boolean;
   restockUrl: string | undefined;
+  waitFor?: string | undefined;
+  waitForS?: number;
   settleS: number;
   json: boolean;
 }
@@ -47,7 +49,12 @@ export function twinsBuilder(y: Argv): Argv<TwinsArgs> {
     .option('webhook', { type: 'string', array: true, describe: 'channel=URL: where that channel delivers its order webhooks when the service has not subscribed through the API (repeatable)' })
     .option('manifest', { type: 'string', default: 'twins.yaml', describe: 'where to write the channels manifest (YAML) for the service under test' })
     .option('drive', { type: 'boolean', default: false, describe: "run the scenario's customers at the twins, then print the audit and exit" })
-    .option('restock-url', { type: 'string', describe: "with --drive: the service's base URL, told of each restock by POST URL/inventory/{sku}/adjustments (token: $INVSIM_ADMIN_TOKEN)" })
+    .option('restock-url', { type: 'string', describe: "with --drive: the service's base URL, told of the initial stock and of each restock by POST URL/inventory/{sku}/adjustments (token: $INVSIM_ADMIN_TOKEN)" })
+    .option('wait-for', {
+      type: 'string',
+      describe: 'with --drive: an http(s) URL (the service\'s readiness probe) that must answer 2xx before the customers start, so the service can start after the twins have written the manifest',
+    })
+    .option('wait-for-s', { type: 'number', default: 120, describe: 'with --wait-for: real seconds to wait at most' })
     .option('settle-s', { type: 'number', default: 10, describe: 'with --drive: real seconds to wait at most after the last customer for every listing to reach the truth before the audit' })
     .option('json', { type: 'boolean', default: false, describe: 'with --drive: print the audit as JSON on stdout' })
     .example('$0 twins scenarios.yaml --scenario baseline --speedup 10', 'serve the twins; configure the service from twins.yaml')
@@ -87,6 +94,9 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
   check('--settle-s', Number.isFinite(args.settleS) && args.settleS >= 0, 'a number >= 0', args.settleS);
   if (args.manifest.trim() === '') throw new UsageError('--manifest must name a file');
   if (args.restockUrl !== undefined && !isHttpUrl(args.restockUrl.replaceAll('{sku}', 'x'))) throw new UsageError(`--restock-url: not an http(s) URL: ${JSON.stringify(args.restockUrl)}`);
+  if (args.waitFor !== undefined && !isHttpUrl(args.waitFor)) throw new UsageError(`--wait-for: not an http(s) URL: ${JSON.stringify(args.waitFor)}`);
+  check('--wait-for-s', Number.isFinite(args.waitForS ?? 120) && (args.waitForS ?? 120) > 0, 'a number > 0', args.waitForS ?? 120);
+  if (!args.drive && args.waitFor !== undefined) throw new UsageError('--wait-for needs --drive');
   if (!args.drive && (args.restockUrl !== undefined || args.json)) throw new UsageError(`${args.json ? '--json' : '--restock-url'} needs --drive`);
   const webhookUrls = parseWebhooks(args.webhook);
   const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
@@ -123,6 +133,14 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
       io.err(`invsim twins: ${name}: stopping the customers\n`);
       stop.abort();
     });
+    if (args.waitFor !== undefined) await waitFor(args.waitFor, (args.waitForS ?? 120) * 1000, stop.signal, io);
+    if (onRestock !== undefined) {
+      // The service starts empty: it is told of the catalogue's initial stock as of a restock,
+      // then given the time to push it (the twins list it already, so nothing should change).
+      for (const { sku, quantity } of world.catalog) if (quantity > 0) await onRestock(sku, quantity);
+      io.err(`invsim twins: told the service of the initial stock of ${world.catalog.length} SKUs\n`);
+      await settle(world, args.settleS * 1000, stop.signal);
+    }
     const summary = await driveCustomers({
       target: world,
       plan,
@@ -203,4 +221,21 @@ function untilSignal(signals: SignalSource, cancel?: AbortSignal): Promise<strin
 
 function check(option: string, ok: boolean, what: string, value: number): void {
   if (!ok) throw new UsageError(`${option} must be ${what}, got ${value}`);
+}
+
+/** Polls `url` until it answers 2xx; gives up (a usage error naming --wait-for) after `boundMs`. */
+async function waitFor(url: string, boundMs: number, signal: AbortSignal, io: Io): Promise<void> {
+  const until = performance.now() + boundMs;
+  io.err(`invsim twins: waiting for ${url}\n`);
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (signal.aborted || performance.now() >= until) throw new UsageError(`--wait-for: ${url} did not answer 2xx within ${Math.round(boundMs / 1000)} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
