@@ -157,6 +157,9 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
     // The audit when the load ends is the measured window, the simulator's (freshness integrated
     // over the scenario, not over the quiet settle period); the one after settling says whether
     // every listing reached the truth.
+    // The last customer may come a little before the scenario's end: the window is the scenario's.
+    const leftMs = (scenario.durationS * 1000 - (world.time.nowMs() - world.audit.startMs)) / args.speedup;
+    if (leftMs > 0 && !stop.signal.aborted) await new Promise((resolve) => setTimeout(resolve, leftMs));
     const audit = world.auditReport();
     await settle(world, args.settleS * 1000, stop.signal);
     stop.abort();
