@@ -9,7 +9,7 @@ import { seedRange } from '../../analysis/compare.js';
 import { assertWritable } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { InputError } from '../../engine/errors.js';
-import { liveStrategy, type LiveResult } from '../../reports/live.js';
+import { liveStrategy, type LiveMeasure, type LiveResult } from '../../reports/live.js';
 import { commandLine } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
@@ -69,15 +69,7 @@ export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
 }
 
 function formatTwins(r: TwinsComparison): string {
-  const fmt = (id: string, x: number | null): string =>
-    x === null ? '-' : id === 'saleToListingMsP99' ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
-  const rows = r.measures.map((m) => [
-    `${m.label} (${m.unit})`,
-    fmt(m.id, m.live),
-    m.predicted === null ? '-' : fmt(m.id, m.predicted.mean),
-    m.predicted === null ? '-' : `${fmt(m.id, m.predicted.pi95[0])} to ${fmt(m.id, m.predicted.pi95[1])}`,
-    m.withinPrediction === null ? 'not compared' : m.withinPrediction ? 'within' : 'OUTSIDE',
-  ]);
+  const rows = measureRows(r.measures, 'saleToListingMsP99');
   const a = r.audit;
   return [
     `live-report: channel twins on ${r.scenario}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}`,
@@ -89,16 +81,21 @@ function formatTwins(r: TwinsComparison): string {
   ].join('\n');
 }
 
-function formatLive(r: LiveResult): string {
+/** A comparison's table rows: measure, live, predicted mean, its interval, verdict; `msId` is the one in ms. */
+function measureRows(measures: readonly LiveMeasure[], msId: string): string[][] {
   const fmt = (id: string, x: number | null): string =>
-    x === null ? '-' : id === 'latencyMsP99' ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
-  const rows = r.measures.map((m) => [
+    x === null ? '-' : id === msId ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
+  return measures.map((m) => [
     `${m.label} (${m.unit})`,
     fmt(m.id, m.live),
     m.predicted === null ? '-' : fmt(m.id, m.predicted.mean),
     m.predicted === null ? '-' : `${fmt(m.id, m.predicted.pi95[0])} to ${fmt(m.id, m.predicted.pi95[1])}`,
     m.withinPrediction === null ? 'not compared' : m.withinPrediction ? 'within' : 'OUTSIDE',
   ]);
+}
+
+function formatLive(r: LiveResult): string {
+  const rows = measureRows(r.measures, 'latencyMsP99');
   const failed = r.liveAssertions.filter((a) => a.held === false);
   const comparable = r.measures.filter((m) => m.comparable);
   const departed = comparable.filter((m) => m.withinPrediction === false);
