@@ -24,6 +24,7 @@ import { RealTimeSource } from '../adapters/realtime.js';
 import type { ChannelManifest } from '../connectors/types.js';
 import { InputError } from '../engine/errors.js';
 import { skuNames } from '../loadtest/plan.js';
+import { OrderedTimeSource } from '../serve/ordered-time.js';
 import { RandomStreams } from '../model/random.js';
 import { effectivePreset, engineConfig, scenarioChannelFaults } from '../scenarios/compile.js';
 import type { Scenario } from '../scenarios/schema.js';
@@ -123,6 +124,13 @@ export class TwinWorld {
   readonly seed: number;
   readonly speedup: number;
   readonly time: RealTimeSource;
+  /**
+   * The twins' channel models' clock: the real-time source with scheduled callbacks run in
+   * (time, sequence) order, as in the service (src/serve/ordered-time.ts). A feed channel's FIFO
+   * apply queue needs it: Node's timers can run two updates due together in the other order, and
+   * a twin would then apply an older quantity over a newer one.
+   */
+  private readonly channelTime: OrderedTimeSource;
   readonly audit: BlackBoxAudit;
   readonly catalog: readonly { readonly sku: string; readonly quantity: number }[];
   readonly twins: RunningTwin[] = [];
@@ -140,6 +148,7 @@ export class TwinWorld {
     this.seed = seed;
     this.speedup = speedup;
     this.time = new RealTimeSource({ speedup });
+    this.channelTime = new OrderedTimeSource(this.time);
     this.catalog = twinCatalog(scenario, seed);
     const cfg = engineConfig(scenario);
     this.audit = new BlackBoxAudit({
@@ -186,7 +195,7 @@ export class TwinWorld {
         const channel = new TwinChannel({
           id: spec.id,
           preset: effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined),
-          time: world.time,
+          time: world.channelTime,
           rng: streams.stream(`channel:${spec.id}`),
           faults: scenarioChannelFaults(scenario.faults, spec.id, () => faultsOn),
           observer: world.audit,
@@ -278,6 +287,7 @@ export class TwinWorld {
     this.closing ??= (async () => {
       await Promise.allSettled(this.protocols.map((p) => p.close()));
       await Promise.allSettled(this.servers.map((app) => closeApp(app)));
+      this.channelTime.dispose();
       this.time.dispose();
     })();
     return this.closing;

@@ -310,4 +310,20 @@ describe('TwinWorld', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+  it('applies a feed channel\'s accepted updates in the order it accepted them (the latest quantity wins)', async () => {
+    // Amazon-style feed: every update is applied 2 s after it is accepted, in FIFO order. Pairs
+    // of writes a fraction of a millisecond apart are due almost together; Node's timers alone
+    // can run such a pair in the other order, and the older quantity would win.
+    const feed = `      - { id: amz, preset: amazon-listings, overrides: { applyDelay: { kind: fixed, ms: 2000 } } }`;
+    const { world: w } = await start(feed, { speedup: 100 });
+    const twin = w.twins[0]!.channel;
+    for (let round = 0; round < 200; round++) {
+      for (const sku of twin.skus) {
+        expect(twin.write([{ sku, set: 2 * round + 1 }]).ok).toBe(true);
+        expect(twin.write([{ sku, set: 2 * round + 2 }]).ok).toBe(true);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (const sku of twin.skus) expect(twin.quantityOf(sku), sku).toBe(400);
+  });
 });
