@@ -197,13 +197,13 @@ describe('orders from external channels', () => {
 
       f.failNext.value = true;
       const pollsBefore = f.polls.count;
-      await vi.waitFor(() => expect(f.polls.count).toBeGreaterThan(pollsBefore + 1), { timeout: 2_000 });
+      await vi.waitFor(() => expect(f.polls.count).toBeGreaterThan(pollsBefore + 1), { timeout: 10_000 });
       expect(warnings.some((w) => w.includes(`polling ${polled} failed`))).toBe(true);
       f.queue.push({ orderId: 'amz-1', lines: [{ sku, quantity: 3 }] });
-      await vi.waitFor(async () => expect((await audit(server.url)).orders.applied).toBe(2), { timeout: 2_000 });
+      await vi.waitFor(async () => expect((await audit(server.url)).orders.applied).toBe(2), { timeout: 10_000 });
       // The same order polled again (an overlapping cursor) is a duplicate, not a second sale.
       f.queue.push({ orderId: 'amz-1', lines: [{ sku, quantity: 3 }] });
-      await vi.waitFor(async () => expect((await audit(server.url)).orders.duplicates).toBe(2), { timeout: 2_000 });
+      await vi.waitFor(async () => expect((await audit(server.url)).orders.duplicates).toBe(2), { timeout: 10_000 });
       const body = await audit(server.url);
       expect(body.orders.applied).toBe(2);
       expect(body.integrityViolations).toBe(0);
