@@ -279,6 +279,11 @@ function poisson(rng: Rng, steps: readonly { durationMs: number; perMs: number }
     }
     return null;
   };
+  return sourceOf(advance, draw);
+}
+
+/** A source whose next time comes from `advance` (null: exhausted) and whose actions from `draw`. */
+function sourceOf(advance: () => number | null, draw: () => Action): Source {
   const src: Source = {
     nextMs: advance(),
     take: () => {
@@ -302,15 +307,7 @@ function uniformWithin(rng: Rng, startMs: number, spreadMs: number, n: number, d
     left--;
     return t;
   };
-  const src: Source = {
-    nextMs: advance(),
-    take: () => {
-      const action = draw();
-      src.nextMs = advance();
-      return action;
-    },
-  };
-  return src;
+  return sourceOf(advance, draw);
 }
 
 /**
