@@ -25,7 +25,7 @@ import { check, randomSeed, sleep } from 'k6';
 import { hmac } from 'k6/crypto';
 import exec from 'k6/execution';
 import http from 'k6/http';
-import { Counter, Gauge } from 'k6/metrics';
+import { Counter, Gauge, Trend } from 'k6/metrics';
 import type { Options } from 'k6/options';
 import type { ScriptConfig } from './config.js';
 import { BATCH_IN_FLIGHT, buildOptions } from './options.js';
@@ -86,6 +86,12 @@ const applied = new Counter('invsim_orders_applied');
 const rejected = new Counter('invsim_orders_rejected');
 const duplicates = new Counter('invsim_orders_duplicate');
 const redeliveries = new Counter('invsim_redeliveries');
+/**
+ * What the live report conditions its prediction on: the seed the load (and so the catalogue) was
+ * drawn from, and how long a restock's reads took (its writes took the rest of its iteration).
+ */
+const loadSeed = new Gauge('invsim_load_seed');
+const restockReadDuration = new Trend('invsim_restock_read_duration', true);
 const auditGauges = {
   integrityViolations: new Gauge('invsim_integrity_violations'),
   oversells: new Gauge('invsim_oversells'),
@@ -170,8 +176,9 @@ export function createScript(config: ScriptConfig): Script {
   }
 
   /** Brings every SKU below `target(i)` (or every SKU, when `exact`) to it through the admin API. */
-  function loadStock(runId: string, tag: string, target: (i: number) => number, exact: boolean): number {
+  function loadStock(runId: string, tag: string, target: (i: number) => number, exact: boolean, afterRead?: () => void): number {
     const levels = readLevels();
+    afterRead?.();
     let adjusted = 0;
     for (let from = 0; from < config.skus.length; from += BATCH) {
       const writes: { method: string; url: string; body: string; params: object }[] = [];
@@ -283,10 +290,12 @@ export function createScript(config: ScriptConfig): Script {
     restock(data: SetupData): void {
       const r = config.restock;
       if (r === null) return;
-      loadStock(`${data.runId}-r${exec.scenario.iterationInTest}`, 'restock', () => r.upToUnits, false);
+      const startedMs = Date.now();
+      loadStock(`${data.runId}-r${exec.scenario.iterationInTest}`, 'restock', () => r.upToUnits, false, () => restockReadDuration.add(Date.now() - startedMs));
     },
 
     teardown(): void {
+      loadSeed.add(config.seed);
       // The integrity thresholds are judged on a settled audit: wait for the service, bounded.
       const read = settledAudit(settleTimeoutMs);
       const ok = check(read, { 'audit read': (r) => r !== null });

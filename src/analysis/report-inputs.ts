@@ -4,7 +4,7 @@
  * the simulation's prediction of a live run. The runs are few (one per strategy, one per seed of a
  * live run) and sequential; the comparison report checks them against the analysis' trace hashes.
  */
-import { liveWorldScenario } from '../loadtest/live-world.js';
+import { liveWorldScenario, type LiveConditioning } from '../loadtest/live-world.js';
 import type { SimulationResult } from '../model/result.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { simulate } from '../sim/world.js';
@@ -30,12 +30,22 @@ export async function compareReportRuns(scenario: Scenario, result: CompareResul
 
 /**
  * What the simulation predicts for a live run: the world the live run creates (orders reach the
- * engine as k6 sends them, src/loadtest/live-world.ts), one run per seed, in seed order.
+ * engine as k6 sends them, src/loadtest/live-world.ts), one run per seed, in seed order, each
+ * with what `conditioning` holds fixed at the live run's values (its catalogue, its restock job).
  */
-export async function livePrediction(scenario: Scenario, strategy: string, seeds: readonly number[]): Promise<SimulationResult[]> {
+export async function livePrediction(
+  scenario: Scenario,
+  strategy: string,
+  seeds: readonly number[],
+  conditioning: LiveConditioning = { catalogSeed: null, restockJob: null },
+): Promise<SimulationResult[]> {
   const world = liveWorldScenario(scenario);
+  const held = {
+    ...(conditioning.catalogSeed === null ? {} : { catalogSeed: conditioning.catalogSeed }),
+    ...(conditioning.restockJob === null ? {} : { restockJob: conditioning.restockJob }),
+  };
   const predicted: SimulationResult[] = [];
-  for (const seed of seeds) predicted.push(await simulate(world, { strategy, seed }));
+  for (const seed of seeds) predicted.push(await simulate(world, { strategy, seed, ...held }));
   return predicted;
 }
 

@@ -4,6 +4,7 @@
  */
 import { compareReportRuns, livePrediction } from '../analysis/report-inputs.js';
 import type { CompareResult } from '../analysis/compare.js';
+import { liveConditioning } from '../loadtest/live-world.js';
 import type { BuiltReport } from '../reports/document.js';
 import type { LiveResult } from '../reports/live.js';
 import { makeCompareReport, makeLiveReport, readLiveInputs, type CompareReportRequest, type LiveReportRequest } from '../reports/make.js';
@@ -16,6 +17,7 @@ export async function compareReport(request: CompareReportRequest): Promise<Buil
 /** A live run's report: its input files are read and checked first, then the prediction is simulated. */
 export async function liveReport(request: LiveReportRequest): Promise<BuiltReport<LiveResult>> {
   const inputs = readLiveInputs(request);
-  const predicted = await livePrediction(request.scenario, request.strategy, request.seeds);
-  return makeLiveReport({ ...request, inputs, predicted });
+  const conditioning = liveConditioning(inputs.k6, inputs.speedup);
+  const predicted = await livePrediction(request.scenario, request.strategy, request.seeds, conditioning);
+  return makeLiveReport({ ...request, inputs, predicted, conditioning });
 }

@@ -21,13 +21,17 @@
  * kills the process instead, see test/serve-stores/crash.test.ts), so the live world has none of
  * the scenario's `processorCrashes` and `dispatcherCrashes`.
  *
- * One thing the live world cannot be given: a restock at once. The simulator commits a restock at
- * its moment, before anything else happening then; the k6 script reads every SKU's level and
- * adjusts those below the target, 50 requests at a time, which takes real milliseconds, i.e.
- * `speedup` times as many scenario milliseconds. Where a burst's orders fall in that span, they
- * meet the stock before the restock live and after it in the simulator (`restockBurstOverlaps`).
+ * Two draws of a live run are its own, and the prediction holds them fixed (`liveConditioning`):
+ * the catalogue, which the script loads from its `--seed`'s draw while each simulated seed would
+ * draw its own; and the restocks. The simulator commits a restock at its moment, before anything
+ * else happening then; the k6 script reads every SKU's level and adjusts those below the target,
+ * 50 requests at a time, which takes real milliseconds, i.e. `speedup` times as many scenario
+ * milliseconds: a burst at a restock's moment meets the stock before it, and a restock during an
+ * outage waits it out for less. The prediction runs each restock as that job (RestockJob), over
+ * the mean length the summary reports.
  */
 import type { OrderNotification } from '../model/presets.js';
+import type { RestockJob } from '../model/restock-job.js';
 import type { Scenario } from '../scenarios/schema.js';
 import { effectivePreset } from '../scenarios/compile.js';
 
@@ -84,72 +88,40 @@ export function liveWorldScenario(scenario: Scenario): Scenario {
   };
 }
 
-/** A burst some of whose orders fall between a restock's moment and the moment the live restock may have landed. */
-export interface RestockBurstOverlap {
-  /** The burst's k6 scenario name (`burst_<n>`, its index among the scenario's bursts). */
-  readonly burst: string;
-  readonly burstAtS: number;
-  readonly burstSpreadMs: number;
-  readonly orders: number;
-  /** The restock's moment (scenario seconds). */
-  readonly restockAtS: number;
-  /** The share of the burst's orders (spread uniformly) that arrive within the restock's span. */
-  readonly share: number;
+/**
+ * Requests of one http.batch in the script's restock (loadtest/lib/options.ts BATCH_IN_FLIGHT; a
+ * test holds the two equal): the SKUs one of its read or write batches covers.
+ */
+export const LIVE_RESTOCK_BATCH = 50;
+
+/** What a live run's files tell of it that the prediction holds fixed instead of drawing per seed. */
+export interface LiveConditioning {
+  /** The load's seed: the live catalogue (every SKU's initial stock) is its draw. Null: unknown. */
+  readonly catalogSeed: number | null;
+  /** The live restocks as the job they were (scenario ms). Null: instant, or how long they took is unknown. */
+  readonly restockJob: RestockJob | null;
+}
+
+/** What a k6 summary says of the load's seed and its restocks (real ms; null where it does not say). */
+export interface LiveLoadFacts {
+  readonly loadSeed: number | null;
+  readonly restockDurationMsMean: number | null;
+  readonly restockReadMsMean: number | null;
 }
 
 /**
- * The bursts whose orders arrive, in part or in whole, within `restockSpanMs` (scenario ms) after
- * a restock's moment: the simulator commits the restock before those orders, a live restock that
- * took that long after them. Restocks come every `everyS` from `everyS` on, while the load runs
- * (the simulator's restock job and the script's `restock` scenario alike). A burst at a restock's
- * very moment with no spread meets the stock before the restock's commit on both sides.
+ * The conditions of a live run the prediction should share: its catalogue, and its restocks as a
+ * job of its mean measured length (reads, then writes), compressed by `speedup` into scenario time.
+ * A summary that gives the restock's length but not its reads' is read as half reads, half writes.
  */
-export function restockBurstOverlaps(scenario: Scenario, restockSpanMs: number): RestockBurstOverlap[] {
-  const restock = scenario.catalog.restock;
-  if (restock === undefined || !(restockSpanMs > 0)) return [];
-  const everyMs = restock.everyS * 1000;
-  const durationMs = scenario.durationS * 1000;
-  const found: RestockBurstOverlap[] = [];
-  scenario.demand.bursts.forEach((b, n) => {
-    const fromMs = b.atS * 1000;
-    const toMs = fromMs + b.spreadMs;
-    // The restocks at `at` whose span (at, at + span) holds some of [from, to], or `from` itself.
-    const first = Math.max(1, Math.floor((fromMs - restockSpanMs) / everyMs));
-    for (let k = first; k * everyMs <= toMs && k * everyMs < durationMs; k++) {
-      const atMs = k * everyMs;
-      const untilMs = atMs + restockSpanMs;
-      const share = b.spreadMs > 0 ? Math.max(0, Math.min(toMs, untilMs) - Math.max(fromMs, atMs)) / b.spreadMs : fromMs > atMs && fromMs < untilMs ? 1 : 0;
-      if (share > 0) found.push({ burst: `burst_${n}`, burstAtS: b.atS, burstSpreadMs: b.spreadMs, orders: b.orders, restockAtS: atMs / 1000, share: round9(share) });
-    }
-  });
-  return found;
-}
-
-/** A restock whose moment falls in a channel's outage. */
-export interface RestockInOutage {
-  readonly channel: string;
-  readonly restockAtS: number;
-  readonly outageFromS: number;
-  readonly outageToS: number;
-}
-
-/**
- * The restocks that come while a channel is down: their updates to it wait out the rest of the
- * outage, the longest propagation latencies of the run. A live restock commits them later than its
- * moment (by up to its span), so they wait that much less.
- */
-export function restocksInOutages(scenario: Scenario): RestockInOutage[] {
-  const restock = scenario.catalog.restock;
-  if (restock === undefined) return [];
-  const found: RestockInOutage[] = [];
-  for (const o of scenario.faults.outages) {
-    if (o.channel === undefined) continue;
-    const toS = o.startS + o.durationS;
-    for (let k = Math.max(1, Math.ceil(o.startS / restock.everyS)); k * restock.everyS < Math.min(toS, scenario.durationS); k++) {
-      found.push({ channel: o.channel, restockAtS: k * restock.everyS, outageFromS: o.startS, outageToS: toS });
-    }
+export function liveConditioning(facts: LiveLoadFacts, speedup: number | null): LiveConditioning {
+  const total = facts.restockDurationMsMean;
+  let restockJob: RestockJob | null = null;
+  if (total !== null && total > 0 && speedup !== null && speedup > 0) {
+    const read = Math.min(total, facts.restockReadMsMean ?? total / 2);
+    restockJob = { readSpanMs: round9(read * speedup), writeSpanMs: round9((total - read) * speedup), batch: LIVE_RESTOCK_BATCH };
   }
-  return found;
+  return { catalogSeed: facts.loadSeed, restockJob };
 }
 
 function round9(x: number): number {

@@ -40,6 +40,12 @@ export interface LiveK6 {
   readonly droppedIterations: number | null;
   /** The longest restock iteration (real ms), from the script's `iteration_duration{scenario:restock}`. */
   readonly restockDurationMsMax: number | null;
+  /** The mean restock iteration (real ms): its reads, then its writes. */
+  readonly restockDurationMsMean: number | null;
+  /** The mean time a restock's reads took (real ms), from the script's `invsim_restock_read_duration`. */
+  readonly restockReadMsMean: number | null;
+  /** The seed the load was drawn from (its catalogue: every SKU's initial stock), from `invsim_load_seed`. */
+  readonly loadSeed: number | null;
   readonly thresholds: readonly LiveThreshold[];
 }
 
@@ -199,6 +205,9 @@ function figures(
     iterations: num(values('iterations'), 'count'),
     droppedIterations: num(values('dropped_iterations'), 'count'),
     restockDurationMsMax: num(values('iteration_duration{scenario:restock}'), 'max'),
+    restockDurationMsMean: num(values('iteration_duration{scenario:restock}'), 'avg'),
+    restockReadMsMean: num(values('invsim_restock_read_duration'), 'avg'),
+    loadSeed: gaugeValue(values('invsim_load_seed')),
     thresholds,
   };
 }
@@ -244,8 +253,32 @@ export function combineK6Summaries(parts: readonly LiveK6[]): LiveK6 {
     iterations: sum((k) => k.iterations),
     droppedIterations: parts.every((k) => k.droppedIterations === null) ? null : parts.reduce((t, k) => t + (k.droppedIterations ?? 0), 0),
     restockDurationMsMax: parts.every((k) => k.restockDurationMsMax === null) ? null : Math.max(...parts.map((k) => k.restockDurationMsMax ?? 0)),
+    // Only the first segment restocks: the instances that did carry the means.
+    restockDurationMsMean: firstKnown(parts.map((k) => k.restockDurationMsMean)),
+    restockReadMsMean: firstKnown(parts.map((k) => k.restockReadMsMean)),
+    loadSeed: sameSeed(parts.map((k) => k.loadSeed)),
     thresholds: [...thresholds.values()],
   };
+}
+
+function firstKnown(values: readonly (number | null)[]): number | null {
+  return values.find((v): v is number => v !== null) ?? null;
+}
+
+/** The instances of one test share their seed; summaries that disagree are of different runs. */
+function sameSeed(seeds: readonly (number | null)[]): number | null {
+  const known = [...new Set(seeds.filter((s): s is number => s !== null))];
+  if (known.length > 1) {
+    const reason = `the summaries were drawn from different seeds (invsim_load_seed ${known.join(', ')}): they are not one test's instances`;
+    throw new AnalysisInputError(`--k6-summary: ${reason}`, { field: '--k6-summary', reason });
+  }
+  return known[0] ?? null;
+}
+
+/** A gauge's last value: `value` in both summary forms. */
+function gaugeValue(v: Readonly<Record<string, unknown>> | undefined): number | null {
+  const x = v?.['value'];
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : null;
 }
 
 export function parseAudit(json: unknown, source: string): LiveAudit {

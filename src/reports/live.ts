@@ -12,8 +12,12 @@
  * compare as they are; counts that grow with volume are per 1,000 orders. A measure that cannot
  * be compared says why (`reason`) and gets no verdict: a service that took orders its listings did
  * not show (no `--storefront`), an audit that does not say its time base, a freshness window that
- * does not cover the scenario, a strategy the service does not run, a burst the live restock met
- * in the other order (oversells and lost sales: see `restockBurstOverlaps`).
+ * does not cover the scenario, a strategy the service does not run.
+ *
+ * What the live run's files say of its own draws, the prediction holds fixed (`conditioning`,
+ * src/loadtest/live-world.ts `liveConditioning`): the catalogue is the load's seed's, on every
+ * predicted seed, and a restock is the job it was live (reads, then writes, over its measured
+ * length), not the simulator's instant one.
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import type { CheckReport } from '../analysis/check.js';
@@ -23,7 +27,7 @@ import { estimate, roundStat, tQuantile975, type Estimate } from '../analysis/st
 import type { AssertableMetric, Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../model/result.js';
 import { engineConfig } from '../scenarios/compile.js';
-import { restockBurstOverlaps, restocksInOutages } from '../loadtest/live-world.js';
+import type { LiveConditioning } from '../loadtest/live-world.js';
 import type { StrategySpec } from '../scenarios/schema.js';
 import { durationUnit, groupedBarsSpec, intervalBarsSpec, latencyCdfSpec, renderChart, type CdfRow, type Chart, type MarkRow } from './charts.js';
 import { REPORT_KIND, type BuiltReport, type ReportDocument } from './document.js';
@@ -79,6 +83,8 @@ export interface LiveResult {
   readonly measures: readonly LiveMeasure[];
   readonly channels: readonly LiveChannel[];
   readonly liveAssertions: readonly LiveAssertion[];
+  /** What the prediction held fixed at the live run's values. */
+  readonly conditioning: LiveConditioning;
   /** What the live run did differently from the world the prediction simulates, as far as its files tell. */
   readonly diagnostics: readonly string[];
   readonly predictedRuns: readonly { readonly seed: number; readonly traceHash: string }[];
@@ -93,6 +99,8 @@ export interface LiveReportInput {
   readonly audit: LiveAudit;
   /** The simulated runs of the prediction, one per seed, in seed order. */
   readonly predicted: readonly SimulationResult[];
+  /** What the predicted runs held fixed at the live run's values (`livePrediction`'s conditioning). */
+  readonly conditioning: LiveConditioning;
   /** The scenario's assertions evaluated on the predicted runs. */
   readonly assertions: CheckReport | null;
   readonly reproducibility: Reproducibility;
@@ -219,16 +227,15 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
         ? `the audit's freshness window covers ${roundStat(audit.freshnessWindowS)} of the scenario's ${scenario.durationS} s (read before the run ended?)`
         : null;
   const first = (...reasons: (string | null)[]): string | null => reasons.find((r) => r !== null) ?? null;
-  const burstOrder = restockBurstGap(scenario, input.k6, input.speedup);
   const measures: LiveMeasure[] = [
-    measure({ id: 'oversellsPer1000', label: 'Oversells', unit: 'per 1,000 orders taken', live: per1000(audit.oversells, taken), perSeed: predicted.map((r) => per1000(r.oversells, r.orders.placed)), notComparable: first(strategyGap, tookUnlisted, burstOrder) }),
+    measure({ id: 'oversellsPer1000', label: 'Oversells', unit: 'per 1,000 orders taken', live: per1000(audit.oversells, taken), perSeed: predicted.map((r) => per1000(r.oversells, r.orders.placed)), notComparable: first(strategyGap, tookUnlisted) }),
     measure({
       id: 'lostSalesPer1000',
       label: 'Lost sales',
       unit: 'per 1,000 customers',
       live: audit.storefront === true ? per1000(audit.lostSales, arrivals) : null,
       perSeed: predicted.map((r) => per1000(r.lostSales, r.orders.arrivals)),
-      notComparable: first(strategyGap, audit.storefront === true ? null : 'only a service whose channels act as storefronts (invsim serve --storefront) turns customers away', burstOrder),
+      notComparable: first(strategyGap, audit.storefront === true ? null : 'only a service whose channels act as storefronts (invsim serve --storefront) turns customers away'),
     }),
     measure({ id: 'integrityViolations', label: 'Integrity violations', unit: 'count', live: audit.integrityViolations, perSeed: predicted.map((r) => r.integrityViolations), notComparable: null }),
     measure({ id: 'latencyMsP99', label: 'Propagation latency p99', unit: 'ms, scenario time', live: audit.latencyMsP99, perSeed: predicted.map((r) => r.latencyMs.p99), notComparable: first(strategyGap, timeGap) }),
@@ -276,64 +283,43 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
     measures,
     channels,
     liveAssertions,
+    conditioning: input.conditioning,
     diagnostics: diagnose(input),
     predictedRuns: predicted.map((r) => ({ seed: r.seed, traceHash: r.traceHash })),
   };
 }
 
 /**
- * A burst that arrives while the live restock was still on its way (`restockBurstOverlaps`): the
- * simulator's burst meets the restocked stock, the live one met the stock before it. Which of the
- * two it meets decides what the burst's orders on sold-out SKUs are: lost sales on a channel
- * still listing 0 while the source was restocked (simulator), or customers turned away from a
- * source with nothing (live); and whether a listing that still shows units oversells. So neither
- * count compares. Null when no burst overlaps, or the live restock's duration is unknown.
- */
-function restockBurstGap(scenario: Scenario, k6: LiveK6, speedup: number | null): string | null {
-  if (k6.restockDurationMsMax === null || speedup === null) return null;
-  const spanMs = k6.restockDurationMsMax * speedup;
-  const overlaps = restockBurstOverlaps(scenario, spanMs).filter((o) => o.share > BURST_SHARE_MET_BEFORE_RESTOCK_MAX);
-  if (overlaps.length === 0) return null;
-  const bursts = overlaps.map(
-    (o) => `${o.burst} (${fmtNumber(o.orders)} orders from ${fmtNumber(o.burstAtS)} s over ${fmtMs(o.burstSpreadMs)}; ${fmtPercent(o.share, 0)} of them within the span) meets the restock at ${fmtNumber(o.restockAtS)} s`,
-  );
-  return (
-    `${listWords(bursts)}: the simulator commits the restock at its moment, before the burst's orders; the live restock took up to ${fmtMs(spanMs)} of scenario time ` +
-    `(k6 reads every SKU's level, then adjusts those below the target), so the burst met the stock before it. Whether a burst's order on a sold-out SKU is a lost sale ` +
-    `(restocked source, a channel still listing 0) or is turned away (nothing in the source), and whether a listing still showing units oversells, depends on that order`
-  );
-}
-
-/** A burst with more of its orders than this within a live restock's span met another stock than the simulator's. */
-const BURST_SHARE_MET_BEFORE_RESTOCK_MAX = 0.05;
-
-/** A restock that takes more scenario time than this is no longer the simulator's instant one. */
-const RESTOCK_INSTANT_MS = 1_000;
-
-/**
  * Known ways a live run departs from the world the prediction simulates, found in its files:
  * each is a cause a reader can act on when a measure lands outside the prediction.
  */
 function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>): string[] {
-  const { k6, audit, speedup } = input;
+  const { k6, audit } = input;
   const found: string[] = [];
   if (k6.droppedIterations !== null && k6.droppedIterations > 0) {
     found.push(`k6 dropped ${k6.droppedIterations} iterations for want of a free VU: the live run sent fewer orders than the scenario (raise the scenarios' maxVUs, or lower --speedup)`);
   }
-  if (k6.restockDurationMsMax !== null && speedup !== null && k6.restockDurationMsMax * speedup > RESTOCK_INSTANT_MS) {
-    const oneDecimal = (x: number): string => fmtNumber(Math.round(x * 10) / 10, Number.isInteger(Math.round(x * 10) / 10) ? 0 : 1);
-    const scenarioS = oneDecimal((k6.restockDurationMsMax * speedup) / 1000);
-    found.push(
-      `a restock took up to ${oneDecimal(k6.restockDurationMsMax / 1000)} real s live, ${scenarioS} s of scenario time at speedup ${speedup} (k6 adjusts SKU by SKU; the simulator restocks every SKU at once), so restocked listings reach the channels later: lost sales and freshness suffer; a lower --speedup shortens it`,
-    );
-    for (const r of restocksInOutages(input.scenario)) {
-      found.push(
-        `the restock at ${fmtNumber(r.restockAtS)} s comes during ${r.channel}'s outage (${fmtNumber(r.outageFromS)} s to ${fmtNumber(r.outageToS)} s): its updates to ${r.channel} wait out the outage, the longest propagation latencies of the run, and live they were committed up to ${scenarioS} s after the restock's moment, so they waited up to ${scenarioS} s less: the live latency p99 may read up to that much below the prediction`,
-      );
-    }
-  }
   if (audit.settled === false) found.push('the audit was read while work was still in flight (settled: false): its end-to-end checks were skipped and its counts may still move');
   return found;
+}
+
+/** What the prediction held fixed, in one sentence (the report and the command's text). */
+export function conditioningWords(c: LiveConditioning): string {
+  const seconds = (ms: number): string => `${fmtNumber(Math.round(ms / 100) / 10, 1)} s`;
+  const catalogue =
+    c.catalogSeed === null
+      ? "each predicted seed draws its own catalogue (the summary does not give the load's seed, invsim_load_seed)"
+      : `every predicted seed has the live catalogue (the load's seed ${c.catalogSeed})`;
+  const job = c.restockJob;
+  const restocks =
+    job === null
+      ? 'restocks are instant, as the scenario has them (the summary does not say how long the live ones took)'
+      : `each restock is the job it was live: ${seconds(job.readSpanMs)} of reads, then ${seconds(job.writeSpanMs)} of writes, ${fmtNumber(job.batch)} SKUs at a time (scenario time, the live mean)`;
+  const flags = [
+    ...(c.catalogSeed === null ? [] : [`--catalog-seed ${c.catalogSeed}`]),
+    ...(job === null ? [] : [`--restock-read-ms ${job.readSpanMs} --restock-write-ms ${job.writeSpanMs}`]),
+  ];
+  return `The prediction holds the live run's conditions fixed: ${catalogue}; ${restocks}. One predicted run alone: invsim run --live --seed N${flags.map((f) => ` ${f}`).join('')}.`;
 }
 
 function fmtMeasure(id: string, x: number): string {
@@ -382,7 +368,7 @@ ${r.diagnostics.length === 0 ? '' : `<p${outside.length === 0 ? ' class="note"' 
     `It oversold ${live(fmtNumber(a.oversells), a.oversells, 'oversells')} order${a.oversells === 1 ? '' : 's'}, which would cost about ${datum('span', { text: fmtMoney(a.oversells * perOversell), value: roundStat(a.oversells * perOversell), path: '/summary/liveOversellCost' })} in the scenario's currency units (order value ${esc(fmtMoney(econ.averageOrderValue))} plus lifetime value ${esc(fmtMoney(econ.customerLifetimeValue))} × ${esc(String(econ.churnMultiplier))} lost to churn, each).</p>
 <p>k6: ${k.httpReqs === null ? 'no request count' : `${esc(fmtNumber(k.httpReqs))} requests`}${k.httpReqDurationMs.p99 === null ? '' : `, HTTP p99 ${esc(fmtMs(k.httpReqDurationMs.p99))}`}${k.checksRate === null ? '' : `, ${esc(fmtPercent(k.checksRate, 2))} of checks passed`}. ${k.thresholds.length === 0 ? 'The summary has no thresholds.' : failedThresholds.length === 0 ? `<span class="verdict-pass">All ${k.thresholds.length} k6 thresholds passed.</span>` : `<span class="verdict-fail">${failedThresholds.length} of ${k.thresholds.length} k6 thresholds failed: ${esc(listWords(failedThresholds.map((t) => `${t.metric} ${t.expression}`)))}.</span>`}</p>
 <p>${liveHeld.length === 0 ? 'No assertion of the scenario has a live equivalent.' : liveFailed.length === 0 ? `<span class="verdict-pass">Every assertion with a live equivalent held on the live run (${esc(listWords(liveHeld.map((x) => x.assertion)))}).</span>` : `<span class="verdict-fail">Assertions that failed on the live run: ${esc(listWords(liveFailed.map((x) => `${x.assertion} (live ${String(x.live)})`)))}.</span>`} ${input.assertions === null ? '' : input.assertions.passed ? 'The simulated prediction met every assertion on every seed.' : `The simulated prediction failed ${input.assertions.failed} of ${input.assertions.assertions} assertions.`}</p>
-<p class="note">A live run is one sample: it is judged against the 95% prediction interval of a single simulated run, not the confidence interval of the mean. The prediction simulates the world the live run creates (orders reach the engine as the k6 script sends them), in scenario time, as the service reports it. Counts that grow with volume are per 1,000 orders.${a.settled === false ? ' The audit ran while work was still in flight (settled: false): end-to-end checks were skipped.' : ''}</p>
+<p class="note">A live run is one sample: it is judged against the 95% prediction interval of a single simulated run, not the confidence interval of the mean. The prediction simulates the world the live run creates (orders reach the engine as the k6 script sends them), in scenario time, as the service reports it. ${esc(conditioningWords(r.conditioning))} Counts that grow with volume are per 1,000 orders.${a.settled === false ? ' The audit ran while work was still in flight (settled: false): end-to-end checks were skipped.' : ''}</p>
 </div>`;
 }
 

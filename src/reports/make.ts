@@ -16,6 +16,7 @@ import { scenarioHash } from '../analysis/shard.js';
 import type { SweepResult } from '../analysis/sweep.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { SimulationResult } from '../model/result.js';
+import type { LiveConditioning } from '../loadtest/live-world.js';
 import { buildCompareReport } from './compare.js';
 import type { BuiltReport } from './document.js';
 import { buildRunReport } from './run.js';
@@ -178,8 +179,10 @@ export function readLiveInputs(request: Pick<LiveReportRequest, 'scenario' | 'k6
  * The live report: the live run's inputs (`readLiveInputs`) beside the simulation's prediction of
  * the world the live run creates, one run per seed (src/analysis/report-inputs.ts, `livePrediction`).
  */
-export async function makeLiveReport(request: LiveReportRequest & { readonly inputs: LiveInputs; readonly predicted: readonly SimulationResult[] }): Promise<BuiltReport<LiveResult>> {
-  const { scenario, strategy, inputs, predicted } = request;
+export async function makeLiveReport(
+  request: LiveReportRequest & { readonly inputs: LiveInputs; readonly predicted: readonly SimulationResult[]; readonly conditioning: LiveConditioning },
+): Promise<BuiltReport<LiveResult>> {
+  const { scenario, strategy, inputs, predicted, conditioning } = request;
   const { report } = assertionsFor(request.file, scenario, [strategy], request.seeds, predicted.map(toRunRecord));
   return buildLiveReport({
     scenario,
@@ -188,6 +191,7 @@ export async function makeLiveReport(request: LiveReportRequest & { readonly inp
     k6: inputs.k6,
     audit: inputs.audit,
     predicted,
+    conditioning,
     assertions: report,
     reproducibility: {
       ...reproducibility({ scenario, file: request.file, seeds: request.seeds, strategies: [strategy], command: request.command }),

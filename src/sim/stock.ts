@@ -5,6 +5,7 @@
  */
 import type { ListingPolicy } from '../engine/listing-policy.js';
 import type { Rng } from '../model/random.js';
+import { restockJobIssue, type RestockJob } from '../model/restock-job.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { KeySpace } from './keys.js';
 
@@ -64,7 +65,11 @@ export class Restocks {
     private readonly spec: Scenario['catalog']['restock'],
     private readonly keys: KeySpace,
     private readonly ports: RestockPorts,
-  ) {}
+    private readonly job?: RestockJob,
+  ) {
+    const issue = job === undefined ? null : restockJobIssue(job);
+    if (issue !== null) throw new RangeError(`restockJob: ${issue}`);
+  }
 
   keyOf(m: number): number {
     return this.key[m]!;
@@ -84,26 +89,62 @@ export class Restocks {
     const restock = this.spec;
     if (restock === undefined) return;
     const everyMs = restock.everyS * 1000;
-    const keys = this.keys;
     const ports = this.ports;
     const tick = (): void => {
       if (!ports.demandOn()) return;
-      for (let i = 0; i < keys.nSku; i++) {
-        const total = ports.available(i);
-        if (total >= restock.upToUnits) continue;
-        const shares = ports.shares(restock.upToUnits - total);
-        for (let c = 0; c < keys.poolsPerSku; c++) {
-          const delta = keys.partition ? shares[c]! : restock.upToUnits - total;
-          if (delta <= 0) continue;
-          const m = this.delta.length;
-          this.delta.push(delta);
-          this.key.push(keys.keyOf(c, i));
-          this.appliedCount.push(0);
-          ports.enqueue(-(m + 1));
-        }
+      if (this.job === undefined) {
+        for (let i = 0; i < this.keys.nSku; i++) this.write(i, this.shortOf(i, restock.upToUnits));
+      } else {
+        this.runJob(this.job, restock.upToUnits);
       }
       ports.schedule(everyMs, tick);
     };
     ports.schedule(everyMs, tick);
+  }
+
+  /** Units SKU i lacks to reach `upToUnits` now (0 at or above it). */
+  private shortOf(i: number, upToUnits: number): number {
+    return Math.max(0, upToUnits - this.ports.available(i));
+  }
+
+  /** Hands SKU i's restock of `units` to the intake queue, split over its pools. */
+  private write(i: number, units: number): void {
+    if (units <= 0) return;
+    const keys = this.keys;
+    const shares = this.ports.shares(units);
+    for (let c = 0; c < keys.poolsPerSku; c++) {
+      const delta = keys.partition ? shares[c]! : units;
+      if (delta <= 0) continue;
+      const m = this.delta.length;
+      this.delta.push(delta);
+      this.key.push(keys.keyOf(c, i));
+      this.appliedCount.push(0);
+      this.ports.enqueue(-(m + 1));
+    }
+  }
+
+  /** One restock as a job (see RestockJob): the read batches, then the write batches. */
+  private runJob(job: RestockJob, upToUnits: number): void {
+    const nSku = this.keys.nSku;
+    const readBatches = Math.ceil(nSku / job.batch);
+    const short: { readonly i: number; readonly units: number }[] = [];
+    for (let b = 0; b < readBatches; b++) {
+      this.ports.schedule((job.readSpanMs * (b + 0.5)) / readBatches, () => {
+        for (let i = b * job.batch; i < Math.min(nSku, (b + 1) * job.batch); i++) {
+          const units = this.shortOf(i, upToUnits);
+          if (units > 0) short.push({ i, units });
+        }
+      });
+    }
+    // The writes start when every read is back: their number is known only then.
+    this.ports.schedule(job.readSpanMs, () => {
+      const writeBatches = Math.ceil(short.length / job.batch);
+      for (let b = 0; b < writeBatches; b++) {
+        const batch = short.slice(b * job.batch, (b + 1) * job.batch);
+        this.ports.schedule((job.writeSpanMs * (b + 0.5)) / writeBatches, () => {
+          for (const s of batch) this.write(s.i, s.units);
+        });
+      }
+    });
   }
 }

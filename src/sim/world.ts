@@ -46,6 +46,7 @@ import { loadStrategyDefinition, pluginOptionIssues, StrategyPluginError } from 
 import { buildResult } from './result.js';
 import { Sales } from './sales.js';
 import { drawInitialStock, poolShares, Restocks } from './stock.js';
+import type { RestockJob } from '../model/restock-job.js';
 import { listingPolicies, type StrategyDefinition, type StrategyPorts, type StrategyRun } from './strategies.js';
 import { TRACE, TraceRecorder } from './trace.js';
 import { Workers } from './workers.js';
@@ -59,6 +60,13 @@ export interface SimulateOptions {
   readonly maxEvents?: number;
   /** Give the host event loop a turn every N kernel events (default 200 000). */
   readonly yieldEveryEvents?: number;
+  /**
+   * Draw the catalogue (every SKU's initial stock) from this seed's `catalog.stock` stream instead
+   * of `seed`'s: the prediction of a live run, whose catalogue is its load's draw, holds it fixed.
+   */
+  readonly catalogSeed?: number;
+  /** Restocks as a job that takes time (a live run's restock), instead of at their moment. */
+  readonly restockJob?: RestockJob;
 }
 
 export class UnknownStrategyError extends Error {
@@ -82,6 +90,9 @@ export async function simulate(scenario: Scenario, options: SimulateOptions): Pr
     throw new UnknownStrategyError(`scenario ${scenario.name} has no strategy ${options.strategy}${hint} (it has: ${names.join(', ')})`);
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${options.seed}`);
+  if (options.catalogSeed !== undefined && (!Number.isSafeInteger(options.catalogSeed) || options.catalogSeed < 0)) {
+    throw new RangeError(`catalogSeed must be an integer >= 0, got ${options.catalogSeed}`);
+  }
   const definition = await loadStrategyDefinition(strategy);
   const problems = pluginOptionIssues(strategy);
   if (strategy.kind === 'plugin' && problems.length > 0) throw new StrategyPluginError(strategy.module, `options of strategy ${options.strategy}: ${problems.join('; ')}`);
@@ -184,11 +195,11 @@ class World implements ChannelHost {
       shares,
       demandOn: () => this.demandOn,
       enqueue: (message) => this.workers.enqueue(message),
-    });
+    }, options.restockJob);
     drawInitialStock({
       catalog: cat,
       keys,
-      rng: this.streams.stream('catalog.stock'),
+      rng: (options.catalogSeed === undefined ? this.streams : new RandomStreams(options.catalogSeed)).stream('catalog.stock'),
       shares,
       hold: (k, units) => {
         this.store.seed(keys.keyNames[k]!, units, 1);

@@ -4,13 +4,12 @@
 // channels, at least 1 s later spread over 1% of the retry window) and none of the scheduled
 // crashes the service does not perform; everything else is the scenario's. `invsim run --live`
 // simulates exactly that world, and a live world has fewer oversells than the scenario's delayed
-// notifications on the flash sale (the reason the prediction must be of the live world). And it
-// finds the bursts a live restock, which takes real time, meets in another order than the
-// simulator's instant one (pitfalls' burst at its 7 200 s restock), and only those, and the
-// restocks that come during an outage (whose updates wait it out).
+// notifications on the flash sale (the reason the prediction must be of the live world). And what a
+// k6 summary says of the load's seed and its restocks' length becomes the conditions the
+// prediction holds fixed (the catalogue, the restock as a job in scenario time).
 import { describe, expect, it } from 'vitest';
-import { liveRedeliveries, liveWorldScenario, restockBurstOverlaps, restocksInOutages } from '../../src/loadtest/live-world.js';
-import type { Scenario } from '../../src/scenarios/schema.js';
+import { BATCH_IN_FLIGHT } from '../../loadtest/lib/options.js';
+import { LIVE_RESTOCK_BATCH, liveConditioning, liveRedeliveries, liveWorldScenario } from '../../src/loadtest/live-world.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
 import { simulate } from '../../src/sim/world.js';
@@ -53,42 +52,23 @@ describe('liveWorldScenario', () => {
   });
 });
 
-describe('restockBurstOverlaps', () => {
-  const pitfalls = getScenario(file, 'pitfalls');
-  const withBursts = (bursts: { atS: number; spreadMs: number }[]): Scenario => ({ ...pitfalls, demand: { ...pitfalls.demand, bursts: bursts.map((b) => ({ ...b, orders: 10, hotSkus: 1 })) } });
-
-  it("finds pitfalls' burst at its restock's moment, with the share of its orders the live restock's span covers", () => {
-    // The burst: 120 orders over 1 s from 7 200 s, when the hourly restock comes.
-    expect(restockBurstOverlaps(pitfalls, 2_500)).toEqual([{ burst: 'burst_0', burstAtS: 7200, burstSpreadMs: 1000, orders: 120, restockAtS: 7200, share: 1 }]);
-    expect(restockBurstOverlaps(pitfalls, 250)).toEqual([expect.objectContaining({ restockAtS: 7200, share: 0.25 })]);
-    // An instant restock is the simulator's: nothing to find.
-    expect(restockBurstOverlaps(pitfalls, 0)).toEqual([]);
+describe('liveConditioning', () => {
+  it("holds the load's seed as the catalogue's, and runs a restock as the job it was, in scenario time", () => {
+    // 600 real ms of restock, 400 of them reads, at speedup 30: 12 s of reads and 6 s of writes.
+    expect(liveConditioning({ loadSeed: 7, restockDurationMsMean: 600, restockReadMsMean: 400 }, 30)).toEqual({
+      catalogSeed: 7,
+      restockJob: { readSpanMs: 12_000, writeSpanMs: 6_000, batch: 50 },
+    });
+    // A summary without the reads' length: half reads, half writes.
+    expect(liveConditioning({ loadSeed: null, restockDurationMsMean: 600, restockReadMsMean: null }, 10).restockJob).toEqual({ readSpanMs: 3_000, writeSpanMs: 3_000, batch: 50 });
+    // Reads reported longer than the whole (rounding in a summary) are the whole.
+    expect(liveConditioning({ loadSeed: null, restockDurationMsMean: 100, restockReadMsMean: 120 }, 1).restockJob).toEqual({ readSpanMs: 100, writeSpanMs: 0, batch: 50 });
+    // No restock measured, or no time base: instant restocks, as the scenario has them.
+    expect(liveConditioning({ loadSeed: 1, restockDurationMsMean: null, restockReadMsMean: null }, 30)).toEqual({ catalogSeed: 1, restockJob: null });
+    expect(liveConditioning({ loadSeed: 1, restockDurationMsMean: 600, restockReadMsMean: 400 }, null).restockJob).toBeNull();
   });
 
-  it('finds a burst that starts within the span or runs across the moment, and no other', () => {
-    const found = restockBurstOverlaps(
-      withBursts([
-        { atS: 3599, spreadMs: 2000 }, // across the 3 600 s restock: its second half follows it
-        { atS: 3601, spreadMs: 0 }, // all at once, 1 s after the restock: within a 2 s span
-        { atS: 3602, spreadMs: 0 }, // at the span's end
-        { atS: 3500, spreadMs: 1000 }, // over before the restock
-        { atS: 7200, spreadMs: 0 }, // at the very moment, at once: before the commit on both sides
-        { atS: 21600, spreadMs: 1000 }, // at the end of the load: no restock then
-      ]),
-      2_000,
-    );
-    expect(found.map((o) => [o.burst, o.restockAtS, o.share])).toEqual([
-      ['burst_0', 3600, 0.5],
-      ['burst_1', 3600, 1],
-    ]);
-    expect(restockBurstOverlaps({ ...withBursts([{ atS: 3600, spreadMs: 1000 }]), catalog: { ...pitfalls.catalog, restock: undefined } } as Scenario, 2_000)).toEqual([]);
-  });
-});
-
-describe('restocksInOutages', () => {
-  it("finds the restocks that come while a channel is down, the outage's start included and its end not", () => {
-    expect(restocksInOutages(getScenario(file, 'marketplace-outage'))).toEqual([{ channel: 'amazon', restockAtS: 3600, outageFromS: 3600, outageToS: 7200 }]);
-    expect(restocksInOutages(getScenario(file, 'pitfalls'))).toEqual([{ channel: 'woo', restockAtS: 10800, outageFromS: 10800, outageToS: 11700 }]);
-    expect(restocksInOutages(getScenario(file, 'baseline'))).toEqual([]);
+  it("batches as the k6 script's restock does", () => {
+    expect(LIVE_RESTOCK_BATCH).toBe(BATCH_IN_FLIGHT);
   });
 });

@@ -230,45 +230,56 @@ describe('k6 summaries', () => {
     ]);
   });
 
-  it('names what the live run did differently from the simulated world: dropped iterations, slow restocks', async () => {
+  it('names what the live run did differently from the simulated world (dropped iterations), and predicts with its restocks as they were', async () => {
     const path = join(dir, 'export.json');
     writeFileSync(path, JSON.stringify({ ...exported, metrics: { ...exported.metrics, dropped_iterations: { count: 3, rate: 0.1 }, 'iteration_duration{scenario:restock}': { avg: 2000, min: 1000, med: 2000, max: 4000, 'p(90)': 4000, 'p(95)': 4000, thresholds: { 'max>=0': false } } } }));
     const k = parseK6Summary(JSON.parse(readFileSync(path, 'utf8')), path);
-    expect(k).toMatchObject({ droppedIterations: 3, restockDurationMsMax: 4000 });
+    expect(k).toMatchObject({ droppedIterations: 3, restockDurationMsMax: 4000, restockDurationMsMean: 2000, restockReadMsMean: null, loadSeed: null });
     const run = await liveReport(['--k6-summary', path, '--audit', AUDIT, '--scenario', 'flash-sale', '--seeds', '2', '--json']);
     const r = JSON.parse(run.out) as LiveResult;
-    expect(r.diagnostics).toHaveLength(2);
+    expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatch(/^k6 dropped 3 iterations for want of a free VU/);
-    // 4 real seconds at speedup 30 (the audit's) are 120 scenario seconds.
-    expect(r.diagnostics[1]).toMatch(/a restock took up to 4 real s live, 120 s of scenario time at speedup 30/);
+    // 2 real seconds on average at speedup 30 (the audit's) are 60 scenario seconds; without the reads' share, half of it.
+    expect(r.conditioning).toEqual({ catalogSeed: null, restockJob: { readSpanMs: 30_000, writeSpanMs: 30_000, batch: 50 } });
+    const text = await liveReport(['--k6-summary', path, '--audit', AUDIT, '--scenario', 'flash-sale', '--seeds', '2']);
+    expect(text.out).toMatch(/each predicted seed draws its own catalogue .*; each restock is the job it was live: 30\.0 s of reads, then 30\.0 s of writes, 50 SKUs at a time/);
   });
 
-  it("does not compare oversells and lost sales where a burst met the stock before the live restock, as pitfalls' burst at its 7 200 s restock; names a restock during an outage", async () => {
+  it("holds the load's catalogue and its restock job fixed: pitfalls' burst at its 7 200 s restock is predicted as the live run met it, and compared", async () => {
     const audit = JSON.parse(readFileSync(AUDIT, 'utf8')) as { scenario: string };
     audit.scenario = 'pitfalls';
     const auditPath = join(dir, 'pitfalls-restock-audit.json');
     writeFileSync(auditPath, JSON.stringify(audit));
-    const judged = async (restockMs: number): Promise<LiveResult> => {
-      const path = join(dir, `restock-${restockMs}.json`);
-      const restock = { avg: restockMs, min: restockMs, med: restockMs, max: restockMs, 'p(90)': restockMs, 'p(95)': restockMs, thresholds: { 'max>=0': false } };
-      writeFileSync(path, JSON.stringify({ ...exported, metrics: { ...exported.metrics, 'iteration_duration{scenario:restock}': restock } }));
+    const judged = async (restockMs: number, seed?: number): Promise<LiveResult> => {
+      const path = join(dir, `restock-${restockMs}-${seed ?? 'none'}.json`);
+      const trend = (ms: number): Record<string, unknown> => ({ avg: ms, min: ms, med: ms, max: ms, 'p(90)': ms, 'p(95)': ms });
+      const metrics = {
+        ...exported.metrics,
+        'iteration_duration{scenario:restock}': { ...trend(restockMs), thresholds: { 'max>=0': false } },
+        invsim_restock_read_duration: trend(restockMs / 2),
+        ...(seed === undefined ? {} : { invsim_load_seed: { value: seed, min: seed, max: seed } }),
+      };
+      writeFileSync(path, JSON.stringify({ ...exported, metrics }));
       return JSON.parse((await liveReport(['--k6-summary', path, '--audit', auditPath, '--scenario', 'pitfalls', '--seeds', '2', '--json'])).out) as LiveResult;
     };
     // 100 real ms at the audit's speedup 30: 3 s of scenario time, longer than the burst's 1 s.
-    const slow = await judged(100);
-    for (const id of ['oversellsPer1000', 'lostSalesPer1000']) {
-      const m = slow.measures.find((x) => x.id === id)!;
-      expect(m.comparable, id).toBe(false);
-      expect(m.reason).toMatch(/^burst_0 \(120 orders from 7,200 s over 1\.0 s; 100% of them within the span\) meets the restock at 7,200 s: the simulator commits the restock at its moment, before the burst's orders; the live restock took up to 3\.0 s of scenario time/);
-    }
-    const byBurst = (r: LiveResult): string[] => r.measures.filter((m) => /burst_0/.test(m.reason ?? '')).map((m) => m.id);
-    expect(byBurst(slow)).toEqual(['oversellsPer1000', 'lostSalesPer1000']);
-    // The restock at woo's outage: its updates waited out the outage up to 3 s less than simulated.
-    expect(slow.diagnostics).toContainEqual(expect.stringMatching(/^the restock at 10,800 s comes during woo's outage \(10,800 s to 11,700 s\): .* committed up to 3 s after the restock's moment, so they waited up to 3 s less: the live latency p99 may read up to that much below the prediction$/));
-    // 1 real ms: 30 scenario ms, 3% of the burst's orders; close enough to the simulator's instant restock.
-    const quick = await judged(1);
-    expect(byBurst(quick)).toEqual([]);
-    expect(quick.measures.find((m) => m.id === 'lostSalesPer1000')!.comparable).toBe(true);
+    const slow = await judged(100, 3);
+    expect(slow.conditioning).toEqual({ catalogSeed: 3, restockJob: { readSpanMs: 1_500, writeSpanMs: 1_500, batch: 50 } });
+    for (const id of ['oversellsPer1000', 'lostSalesPer1000']) expect(slow.measures.find((x) => x.id === id)!.comparable, id).toBe(true);
+    // The burst met the stock before the restock: fewer of its customers are lost sales than when the restock came first.
+    const quick = await judged(1, 3);
+    const lost = (r: LiveResult): number => r.measures.find((m) => m.id === 'lostSalesPer1000')!.predicted!.mean;
+    expect(lost(slow)).toBeLessThan(lost(quick));
+    // The catalogue is the load's: another load seed predicts another world from the same demand seeds.
+    const other = await judged(100, 4);
+    expect(other.predictedRuns.map((p) => p.seed)).toEqual(slow.predictedRuns.map((p) => p.seed));
+    expect(other.predictedRuns.map((p) => p.traceHash)).not.toEqual(slow.predictedRuns.map((p) => p.traceHash));
+  });
+
+  it("refuses summaries of different load seeds as one test's instances", () => {
+    const withSeed = (seed: number): unknown => ({ ...exported, metrics: { ...exported.metrics, invsim_load_seed: { value: seed, min: seed, max: seed } } });
+    expect(combineK6Summaries([parseK6Summary(withSeed(1), 'a.json'), parseK6Summary(withSeed(1), 'b.json')]).loadSeed).toBe(1);
+    expect(() => combineK6Summaries([parseK6Summary(withSeed(1), 'a.json'), parseK6Summary(withSeed(2), 'b.json')])).toThrow(/--k6-summary: the summaries were drawn from different seeds \(invsim_load_seed 1, 2\)/);
   });
 
   it('combines the summaries of a split test: counts add up, a threshold holds only if it held everywhere', () => {

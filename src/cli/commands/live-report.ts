@@ -9,7 +9,7 @@ import { seedRange } from '../../analysis/compare.js';
 import { assertWritable } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { InputError } from '../../engine/errors.js';
-import { liveStrategy, type LiveMeasure, type LiveResult } from '../../reports/live.js';
+import { conditioningWords, liveStrategy, type LiveMeasure, type LiveResult } from '../../reports/live.js';
 import { commandLine } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
@@ -110,6 +110,7 @@ function formatLive(r: LiveResult): string {
       : `departed from the prediction on ${departed.length} of ${comparable.length} comparable measures: ${departed.map((m) => m.label.toLowerCase()).join(', ')}`,
     ...notCompared.map((m) => `  not compared: ${m.label.toLowerCase()}: ${m.reason ?? ''}`),
     ...r.diagnostics.map((d) => `  ${departed.length === 0 ? 'note' : 'possible cause'}: ${d}`),
+    `  ${conditioningWords(r.conditioning)}`,
     '',
     failed.length === 0 ? 'every assertion with a live equivalent held on the live run' : `FAILED on the live run: ${failed.map((a) => `${a.assertion} (live ${String(a.live)})`).join(', ')}`,
     '',
