@@ -1,21 +1,19 @@
 // Proves that `invsim k6` output is usable as written: every shipped scenario's generated bundle
 // compiles with the Babel 6.26 that k6 v0.48 embeds (babel-standalone@6.26.0, k6's one plugin),
 // its script type-checks with tsc against the type definitions of k6 v0.48 and of the current k6
-// (strict), it imports only k6 modules, and — run on a k6 stand-in against the real service — it
-// loads the stock, sends orders and redeliveries the service accepts (signatures included),
-// waits for the service to settle and reads /audit.
+// (strict), it imports only k6 modules, and its k6 options give every demand source its own k6
+// scenario calling a function the bundle exports. (Its life cycle against the real service — stock
+// load, signed orders and redeliveries, settled audit — runs on the k6 stand-in in live.test.ts.)
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildOptions } from '../../loadtest/lib/options.js';
 import { generateK6Script, type GeneratedScript } from '../../src/loadtest/generate.js';
 import { maxSpeedup, speedupLimits } from '../../src/loadtest/plan.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
-import { verifySignature } from '../../src/serve/signature.js';
-import { ROOT, SECRETS, audit, inventory, startTestServer, type TestServer } from '../serve/helpers.js';
+import { ROOT } from '../serve/helpers.js';
 
 const OUT = join(ROOT, 'test-artifacts/loadtest/scripts');
 const file = loadScenarioFile(join(ROOT, 'scenarios.yaml'));
@@ -93,6 +91,23 @@ describe('generated k6 scripts', () => {
     }
   });
 
+  it('give every demand source its own k6 scenario, calling a function the bundle exports', () => {
+    const scenariosOf = (name: string): Record<string, string> =>
+      Object.fromEntries(Object.entries(buildOptions(generated.get(name)!.config).scenarios).map(([k, v]) => [k, `${v.executor}:${v.exec}`]));
+    // flash-sale: steady demand, one burst spread over 50 ms (compressed), a surge.
+    expect(scenariosOf('flash-sale')).toEqual({
+      orders: 'ramping-arrival-rate:orders',
+      burst_0: 'constant-arrival-rate:burst',
+      surge: 'constant-arrival-rate:surge',
+    });
+    for (const [name, g] of generated) {
+      const exported = new Set([...readFileSync(g.jsFile, 'utf8').matchAll(/^export \{([^}]*)\};?$/gm)].flatMap((m) => m[1]!.split(',').map((e) => e.trim().split(/\s+as\s+/).pop()!)));
+      const execs = Object.values(buildOptions(g.config).scenarios).map((v) => v.exec);
+      expect(execs.length, name).toBeGreaterThan(0);
+      for (const exec of execs) expect(exported, `${name}: ${exec}`).toContain(exec);
+    }
+  });
+
   it('mirror the scenario: time-compressed demand, bursts at their moment and spread, thresholds from the assert block', () => {
     const flash = generated.get('flash-sale')!.config;
     expect(flash.speedup).toBe(30);
@@ -110,103 +125,5 @@ describe('generated k6 scripts', () => {
     expect(flash.notMirrored.some((m) => m.startsWith('converged'))).toBe(true);
     const outage = generated.get('marketplace-outage')!.config;
     expect(outage.thresholds['invsim_dlq_parked']).toEqual(['value>0']);
-  });
-
-  describe('run on a k6 stand-in against the service', () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(getScenario(file, 'flash-sale'), { faults: false, speedup: 30 });
-    });
-    afterAll(async () => {
-      await server.close({ drainTimeoutMs: 2_000 });
-    });
-
-    it('loads the stock, sends accepted orders and redeliveries, waits for the service to settle, reads the audit', async () => {
-      const g = generated.get('flash-sale')!;
-      const bundle = join(ROOT, 'test-artifacts/loadtest/flash-sale.runner.mjs');
-      await build({
-        entryPoints: [join(ROOT, 'test/loadtest/k6-runner.ts')],
-        outfile: bundle,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        logLevel: 'silent',
-        plugins: [
-          {
-            name: 'k6-stand-in',
-            setup(b) {
-              b.onResolve({ filter: /^k6(\/.*)?$/ }, (args) => ({ path: args.path, namespace: 'k6' }));
-              b.onLoad({ filter: /.*/, namespace: 'k6' }, (args) => {
-                const shim = JSON.stringify(join(ROOT, 'test/loadtest/k6-shim.ts'));
-                const exports: Record<string, string> = {
-                  k6: `export { check, randomSeed, sleep } from ${shim};`,
-                  'k6/crypto': `export { hmac } from ${shim};`,
-                  'k6/execution': `import { exec } from ${shim}; export default exec;`,
-                  'k6/http': `import { http } from ${shim}; export default http;`,
-                  'k6/metrics': `export { Counter, Gauge } from ${shim};`,
-                };
-                return { contents: exports[args.path] ?? `throw new Error('no stand-in for ${args.path}');`, resolveDir: ROOT, loader: 'js' };
-              });
-              b.onResolve({ filter: /script-under-test\.js$/ }, () => ({ path: g.tsFile }));
-            },
-          },
-        ],
-      });
-      const env = { BASE_URL: server.url, WEBHOOK_SECRET: SECRETS.webhookSecret, ADMIN_TOKEN: SECRETS.adminToken };
-      const result = await new Promise<{
-        data: { runId: string; stockLoaded: number };
-        options: { scenarios: Record<string, { executor: string; exec: string }> };
-        state: {
-          requests: { method: string; url: string; body: string | null; headers: Record<string, string>; tags: Record<string, string>; status: number; responseBody: string | null }[];
-          checks: Record<string, { passes: number; fails: number }>;
-          metrics: Record<string, number[]>;
-          logs: string[];
-        };
-      }>((resolve, reject) => {
-        const worker = new Worker(bundle, { workerData: { env, plan: { orders: 200, burst: 40, seed: 7 } } });
-        worker.once('message', resolve);
-        worker.once('error', reject);
-        worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`runner exited ${code}`))));
-      });
-      const { state } = result;
-
-      // k6's options: one scenario per demand source, each calling an exported function.
-      expect(Object.fromEntries(Object.entries(result.options.scenarios).map(([k, v]) => [k, `${v.executor}:${v.exec}`]))).toEqual({
-        orders: 'ramping-arrival-rate:orders',
-        burst_0: 'constant-arrival-rate:burst',
-        surge: 'constant-arrival-rate:surge',
-      });
-
-      // setup loaded the simulator's initial stock on every SKU.
-      expect(result.data.stockLoaded).toBe(g.config.skus.length);
-      const loads = state.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/adjustments'));
-      expect(loads.map((r) => [decodeURIComponent(r.url.split('/inventory/')[1]!.split('/')[0]!), (JSON.parse(r.body!) as { quantityDelta: number }).quantityDelta])).toEqual(
-        g.config.skus.map((sku, i) => [sku, g.config.initialStock[i]]),
-      );
-      const coldest = await inventory(server.url, g.config.skus[g.config.skus.length - 1]!);
-      expect(coldest.body.quantity).toBeLessThanOrEqual(g.config.initialStock[g.config.skus.length - 1]!);
-
-      // Every webhook was acknowledged, every redelivery answered duplicate, every signature verifies.
-      const webhooks = state.requests.filter((r) => r.tags['kind'] === 'webhook');
-      const redeliveries = webhooks.filter((r) => r.tags['redelivery'] === 'true');
-      expect(webhooks.length).toBe(240 + redeliveries.length);
-      expect(redeliveries.length).toBeGreaterThan(0);
-      expect(webhooks.every((r) => r.status === 200)).toBe(true);
-      for (const r of webhooks) expect(verifySignature(r.headers['X-Invsim-Signature'], Buffer.from(r.body!), SECRETS.webhookSecret)).toEqual({ ok: true });
-      expect(state.checks['webhook acknowledged (200 applied|duplicate|rejected)']).toEqual({ passes: 240, fails: 0 });
-      expect(state.checks['redelivery answered duplicate']).toEqual({ passes: redeliveries.length, fails: 0 });
-      expect(state.checks['stock adjustment applied']?.fails).toBe(0);
-
-      // The service saw exactly these orders, and teardown put its audit into the gauges.
-      const a = await audit(server.url);
-      expect(a.orders.distinct).toBe(240);
-      expect(a.orders.duplicates).toBe(redeliveries.length);
-      expect(a.orders.applied + a.orders.rejected).toBe(240);
-      expect((state.metrics['invsim_orders_applied'] ?? []).length).toBe(a.orders.applied);
-      expect(state.metrics['invsim_integrity_violations']).toEqual([0]);
-      expect(state.logs.some((l) => l.startsWith('invsim-audit {'))).toBe(true);
-      expect(state.checks['service settled before the audit']).toEqual({ passes: 1, fails: 0 });
-    });
   });
 });

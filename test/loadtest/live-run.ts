@@ -13,10 +13,10 @@ import { liveReport } from '../../src/cli/reports.js';
 import { liveStrategy, type LiveResult } from '../../src/reports/live.js';
 import type { AuditBody } from '../../src/serve/schemas.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
-import { runStandIn, type StandInResult } from './standin/run.js';
+import { runStandIn, type StandInOptions, type StandInResult } from './standin/run.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const SECRETS = { webhookSecret: 'live-run-webhook-secret', adminToken: 'live-run-admin-token' };
+export const SECRETS = { webhookSecret: 'live-run-webhook-secret', adminToken: 'live-run-admin-token' };
 
 export interface LiveRunOptions {
   readonly file: string;
@@ -30,6 +30,8 @@ export interface LiveRunOptions {
   readonly outDir: string;
   readonly maxVUs?: number;
   readonly log?: (line: string) => void;
+  /** Every request an instance sent and its answer (the stand-in's httpDebug). */
+  readonly httpDebug?: StandInOptions['httpDebug'];
 }
 
 export interface LiveRun {
@@ -97,6 +99,7 @@ export async function liveRun(options: LiveRunOptions): Promise<LiveRun> {
           summaryExport,
           ...(segments === 1 ? {} : { segment: { index, count: segments } }),
           ...(options.maxVUs === undefined ? {} : { maxVUs: options.maxVUs }),
+          ...(options.httpDebug === undefined ? {} : { httpDebug: options.httpDebug }),
           stdout: (line) => log(`  [k6${segments === 1 ? '' : ` ${index}`}] ${line.slice(0, 300)}`),
         }),
       ),

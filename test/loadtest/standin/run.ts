@@ -12,7 +12,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { build, type Plugin } from 'esbuild';
 import { VuHttpClient, runBatch } from './http-client.js';
 import { DEFAULT_TREND_STATS, MetricsEngine, legacyExport, validateTrendStats, type LegacySummaryExport, type SummaryData } from './metrics.js';
-import { LIVE, type FromVu, type MetricDef, type ProgressSpec, type Sample, type ToVu, type VuWorkerData } from './protocol.js';
+import { LIVE, type FromVu, type HttpAnswer, type HttpRequestSpec, type MetricDef, type ProgressSpec, type Sample, type ToVu, type VuWorkerData } from './protocol.js';
 import {
   constantArrivals,
   globalIndex,
@@ -42,6 +42,8 @@ export interface StandInOptions {
   readonly stdout?: (line: string) => void;
   /** Base of relative handleSummary() file names (default process.cwd(), as k6). */
   readonly cwd?: string;
+  /** Every request as sent and its answer, once answered: what `k6 run --http-debug=full` prints, as data. */
+  readonly httpDebug?: (request: HttpRequestSpec, answer: HttpAnswer) => void;
 }
 
 export interface StandInResult {
@@ -59,6 +61,8 @@ export interface StandInResult {
   readonly handleSummaryOutput: Readonly<Record<string, string>> | null;
   /** The data handed (or that would be handed) to handleSummary(). */
   readonly summaryData: SummaryData;
+  /** The script's exported `options` as the stand-in read them (JSON values); {} when its init context failed. */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 /** k6's exit codes (errext/exitcodes). */
@@ -332,6 +336,8 @@ class Vu {
           case 'http':
             this.run.engine.ingest(m.samples);
             void runBatch(this.client, m.requests, this.run.batch, this.run.batchPerHost).then((answers) => {
+              const debug = this.run.options.httpDebug;
+              if (debug !== undefined) m.requests.forEach((request, i) => debug(request, answers[i]!));
               if (this.state === 'dead') return;
               this.port.postMessage({ answers });
               Atomics.store(this.flag, 0, 1);
@@ -498,6 +504,7 @@ class TestRun {
   private completed = 0;
   private interrupted = 0;
   private readonly scenarioRuns: ScenarioRun[] = [];
+  private scriptOptions: Record<string, unknown> = {};
 
   constructor(
     readonly options: StandInOptions,
@@ -766,7 +773,7 @@ class TestRun {
         iterationIds[s.plan.name] = [...s.ids].sort((a, b) => a - b);
         dropped += s.dropped;
       }
-      return { exitCode, summary: legacy, logs: [...this.logs], iterations, droppedIterations: dropped, iterationIds, handleSummaryOutput, summaryData: data };
+      return { exitCode, summary: legacy, logs: [...this.logs], iterations, droppedIterations: dropped, iterationIds, handleSummaryOutput, summaryData: data, options: this.scriptOptions };
     };
 
     // Init: bundle, then VU 0 (setup/teardown) reveals the options and custom metrics.
@@ -785,6 +792,7 @@ class TestRun {
     }
     const ready = await vu0.ready;
     const options = ready.options;
+    this.scriptOptions = options;
     let plans: Plan[];
     let trendStats: string[];
     let setupTimeoutMs: number;
