@@ -7,10 +7,14 @@
  *
  * Marketplace: ATVPDKIKX0DER (amazon.com, US) — the twins model one marketplace and the
  * connector config has no field for it.
+ *
+ * x-amzn-RateLimit-Limit is requests per real second and Retry-After real seconds; the wait a
+ * 429 gives the engine is in its scenario time (`config.speedup`, src/connectors/wire-time.ts).
  */
 import type { ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
 import { CHANNEL_PRESETS } from '../model/presets.js';
 import type { Connector, ConnectorConfig, ConnectorFactory, IncomingOrder, OrderPoller } from './types.js';
+import { checkedSpeedup, restoreWaitScenarioMs, retryAfterScenarioMs } from './wire-time.js';
 
 export const AMAZON_MARKETPLACE_ID = 'ATVPDKIKX0DER';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -21,13 +25,15 @@ const MAX_SEEN_AT_CURSOR = 100_000;
 
 type Fetched = { ok: true; response: Response } | { ok: false; result: ChannelResult };
 
-/** Maps an HTTP answer to the engine's result; the Amazon rate header gives a wait when Retry-After is absent. */
-export function amazonResultOf(response: Response, message: string): ChannelResult {
+/**
+ * Maps an HTTP answer to the engine's result; the Amazon rate header (one token's refill) gives
+ * the wait when Retry-After is absent, as SP-API sends none. Waits in scenario ms at `speedup`.
+ */
+export function amazonResultOf(response: Response, message: string, speedup = 1): ChannelResult {
   if (response.ok) return { ok: true };
   if (response.status === 429) {
-    const retryAfter = Number(response.headers.get('retry-after'));
     const rate = Number(response.headers.get('x-amzn-ratelimit-limit'));
-    const retryAfterMs = retryAfter > 0 ? retryAfter * 1000 : rate > 0 ? Math.ceil(1000 / rate) : undefined;
+    const retryAfterMs = retryAfterScenarioMs(response.headers, speedup) ?? (rate > 0 && Number.isFinite(rate) ? restoreWaitScenarioMs(1, rate, speedup) : undefined);
     return retryAfterMs === undefined ? { ok: false, error: 'throttled', message } : { ok: false, error: 'throttled', retryAfterMs, message };
   }
   if (response.status === 503) return { ok: false, error: 'unavailable', message };
@@ -49,6 +55,7 @@ export async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs
 export const createAmazonConnector: ConnectorFactory = (config: ConnectorConfig): Connector => {
   const base = config.baseUrl.replace(/\/+$/, '');
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const speedup = checkedSpeedup(config.channel, config.speedup);
   const headers = { 'x-amz-access-token': config.accessToken, 'content-type': 'application/json', accept: 'application/json' };
   const listingUrl = (sku: string) => `${base}/listings/2021-08-01/items/${encodeURIComponent(config.account)}/${encodeURIComponent(sku)}`;
   const acknowledged = new Map<string, number>();
@@ -62,7 +69,7 @@ export const createAmazonConnector: ConnectorFactory = (config: ConnectorConfig)
     const fetched = await fetchWithTimeout(url, { method: 'PATCH', headers, body: JSON.stringify(body) }, timeoutMs);
     if (!fetched.ok) return fetched.result;
     const text = await fetched.response.text();
-    const result = amazonResultOf(fetched.response, text.slice(0, 500));
+    const result = amazonResultOf(fetched.response, text.slice(0, 500), speedup);
     if (!result.ok) return result;
     const parsed = JSON.parse(text) as { status?: string; issues?: { message?: string }[] };
     if (parsed.status !== 'ACCEPTED') return { ok: false, error: 'rejected', message: parsed.issues?.[0]?.message ?? `status ${String(parsed.status)}` };

@@ -3,11 +3,14 @@
  * absolute `shipToLocationAvailability.quantity`), getInventoryItem for reads, and the
  * Fulfillment v1 getOrders (filter=creationdate:[cursor..], limit, offset) for the poller.
  * Authenticates with `Authorization: Bearer <config.accessToken>` (a user access token).
+ * A 429's Retry-After is real seconds; the engine gets the wait in its scenario time
+ * (`config.speedup`, src/connectors/wire-time.ts).
  */
 import type { ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
 import { CHANNEL_PRESETS } from '../model/presets.js';
 import { fetchWithTimeout } from './amazon.js';
 import type { Connector, ConnectorConfig, ConnectorFactory, IncomingOrder, OrderPoller } from './types.js';
+import { checkedSpeedup, retryAfterScenarioMs } from './wire-time.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 export const EBAY_BULK_MAX_ITEMS = 25;
@@ -15,11 +18,12 @@ const ORDERS_PAGE = 200;
 const MAX_PAGES_PER_POLL = 1_000;
 const MAX_SEEN_AT_CURSOR = 100_000;
 
-export function ebayResultOf(status: number, retryAfter: string | null, message: string): ChannelResult {
+/** An answer's (or a bulk item's: no headers) result; a 429's wait in scenario ms at `speedup`. */
+export function ebayResultOf(status: number, headers: Headers | null, message: string, speedup = 1): ChannelResult {
   if (status >= 200 && status < 300) return { ok: true };
   if (status === 429) {
-    const s = Number(retryAfter);
-    return s > 0 ? { ok: false, error: 'throttled', retryAfterMs: s * 1000, message } : { ok: false, error: 'throttled', message };
+    const retryAfterMs = headers === null ? undefined : retryAfterScenarioMs(headers, speedup);
+    return retryAfterMs === undefined ? { ok: false, error: 'throttled', message } : { ok: false, error: 'throttled', retryAfterMs, message };
   }
   if (status === 503) return { ok: false, error: 'unavailable', message };
   if (status === 504) return { ok: false, error: 'timeout', message };
@@ -32,6 +36,7 @@ type BulkResponse = { responses?: { statusCode: number; sku: string; errors?: { 
 export const createEbayConnector: ConnectorFactory = (config: ConnectorConfig): Connector => {
   const base = config.baseUrl.replace(/\/+$/, '');
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const speedup = checkedSpeedup(config.channel, config.speedup);
   const headers = { authorization: `Bearer ${config.accessToken}`, 'content-type': 'application/json', accept: 'application/json' };
   const acknowledged = new Map<string, number>();
 
@@ -43,7 +48,7 @@ export const createEbayConnector: ConnectorFactory = (config: ConnectorConfig): 
     if (!fetched.ok) return fetched.result;
     const res = fetched.response;
     const text = await res.text();
-    const whole = ebayResultOf(res.status, res.headers.get('retry-after'), text.slice(0, 500));
+    const whole = ebayResultOf(res.status, res.headers, text.slice(0, 500), speedup);
     if (!whole.ok) return whole;
     const parsed = JSON.parse(text) as BulkResponse;
     const bySku = new Map((parsed.responses ?? []).map((r) => [r.sku, r]));

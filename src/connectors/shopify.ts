@@ -4,12 +4,15 @@
  * Mapping follows the Admin GraphQL reference: a THROTTLED error's wait is computed from
  * `extensions.cost.throttleStatus` (points missing / restoreRate), COMPARE_QUANTITY_STALE is a
  * conflict, other userErrors are rejections; X-Shopify-Hmac-Sha256 is the base64 HMAC-SHA256 of
- * the raw body with the app secret ("About webhooks" > verify).
+ * the raw body with the app secret ("About webhooks" > verify). The restore rate is points per
+ * real second, Retry-After real seconds; the waits given to the engine are in its scenario time
+ * (`config.speedup`, src/connectors/wire-time.ts).
  */
 import { createHmac } from 'node:crypto';
 import type { ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
 import { tokenMatches } from './compare.js';
 import type { Connector, ConnectorFactory, IncomingOrder, WebhookParse } from './types.js';
+import { checkedSpeedup, restoreWaitScenarioMs, retryAfterScenarioMs } from './wire-time.js';
 
 export const SHOPIFY_API_VERSION = '2025-01';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -42,6 +45,7 @@ interface ItemNode {
 export const createShopifyConnector: ConnectorFactory = (config): Connector => {
   const url = `${config.baseUrl.replace(/\/$/, '')}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const speedup = checkedSpeedup(config.channel, config.speedup);
   const itemIds = new Map<string, string>();
   const versions = new Map<string, number>();
   let locationId: string | undefined;
@@ -64,7 +68,7 @@ export const createShopifyConnector: ConnectorFactory = (config): Connector => {
     if (res.status === 503) return { ok: false, result: { ok: false, error: 'unavailable' } };
     if (res.status === 504) return { ok: false, result: { ok: false, error: 'timeout' } };
     if (res.status >= 500) return { ok: false, result: { ok: false, error: 'server_error', message: `HTTP ${res.status}` } };
-    if (res.status === 429) return { ok: false, result: { ok: false, error: 'throttled', retryAfterMs: Number(res.headers.get('retry-after') ?? '1') * 1000 } };
+    if (res.status === 429) return { ok: false, result: { ok: false, error: 'throttled', retryAfterMs: retryAfterScenarioMs(res.headers, speedup) ?? 1_000 * speedup } };
     if (res.status !== 200) return { ok: false, result: { ok: false, error: 'rejected', message: `HTTP ${res.status}: ${text.slice(0, 200)}` } };
     let body: Record<string, unknown>;
     try {
@@ -75,7 +79,7 @@ export const createShopifyConnector: ConnectorFactory = (config): Connector => {
     const errors = body['errors'];
     if (Array.isArray(errors) && errors.length > 0) {
       const first = errors[0] as { message?: string; extensions?: { code?: string } };
-      if (first.extensions?.code === 'THROTTLED') return { ok: false, result: { ok: false, error: 'throttled', retryAfterMs: throttleWaitMs(body) } };
+      if (first.extensions?.code === 'THROTTLED') return { ok: false, result: { ok: false, error: 'throttled', retryAfterMs: throttleWaitMs(body, speedup) } };
       return { ok: false, result: { ok: false, error: 'rejected', message: first.message ?? 'GraphQL error' } };
     }
     return { ok: true, body };
@@ -187,12 +191,15 @@ export const createShopifyConnector: ConnectorFactory = (config): Connector => {
   };
 };
 
-/** Real ms until the bucket holds the request's cost again, from the throttled answer's cost extension. */
-function throttleWaitMs(body: Record<string, unknown>): number {
+/**
+ * Scenario ms until the bucket holds the request's cost again, from the throttled answer's cost
+ * extension (restoreRate in points per real second); a second of real time without a rate.
+ */
+function throttleWaitMs(body: Record<string, unknown>, speedup: number): number {
   const cost = (body['extensions'] as { cost?: { requestedQueryCost?: number; throttleStatus?: { currentlyAvailable?: number; restoreRate?: number } } } | undefined)?.cost;
   const need = cost?.requestedQueryCost ?? 0;
   const have = cost?.throttleStatus?.currentlyAvailable ?? 0;
   const rate = cost?.throttleStatus?.restoreRate ?? 0;
-  if (!(rate > 0)) return 1_000;
-  return Math.max(1, Math.ceil(((need - have) * 1000) / rate));
+  if (!(rate > 0)) return 1_000 * speedup;
+  return restoreWaitScenarioMs(need - have, rate, speedup);
 }

@@ -28,6 +28,13 @@ export interface ConnectorConfig {
    * callers running against twins at a speedup pass the compressed interval.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Scenario ms per real ms of the engine the connector serves (`invsim serve --speedup`; default
+   * 1). The channel speaks real time (Retry-After, Shopify's restoreRate, SP-API's
+   * x-amzn-RateLimit-Limit), the engine scenario time: the connector converts what it reads
+   * (src/connectors/wire-time.ts).
+   */
+  readonly speedup?: number;
 }
 
 /** One line of an order as the marketplace reports it. */
@@ -79,5 +86,5 @@ export type ConnectorFactory = (config: ConnectorConfig) => Connector;
 export interface ChannelManifest {
   /** What the twins run (informational; the service checks the channel ids against its scenario). */
   readonly twins?: { readonly scenario: string; readonly seed: number; readonly speedup: number; readonly controlUrl: string };
-  readonly channels: readonly Omit<ConnectorConfig, 'timeoutMs'>[];
+  readonly channels: readonly Omit<ConnectorConfig, 'timeoutMs' | 'speedup'>[];
 }

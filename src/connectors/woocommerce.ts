@@ -14,10 +14,14 @@
  *
  * Webhook deliveries carry `X-WC-Webhook-Signature`: base64 HMAC-SHA256 of the raw body, keyed
  * with the webhook's secret (WC_Webhook::generate_signature).
+ *
+ * A 429's Retry-After (or the exact `retry-after-ms` the twins add) is real time; the engine is
+ * given it in scenario time (`config.speedup`, src/connectors/wire-time.ts).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
 import type { Connector, ConnectorConfig, ConnectorFactory, IncomingOrder, WebhookParse } from './types.js';
+import { checkedSpeedup, retryAfterScenarioMs } from './wire-time.js';
 
 export const WOO_API_PREFIX = '/wp-json/wc/v3';
 /** WC_REST_Controller::check_batch_limit: `woocommerce_rest_batch_items_limit`, default 100. */
@@ -87,6 +91,7 @@ export const createWooCommerceConnector: ConnectorFactory = (config: ConnectorCo
   const root = config.baseUrl.replace(/\/+$/, '') + WOO_API_PREFIX;
   const https = /^https:/i.test(config.baseUrl);
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const speedup = checkedSpeedup(config.channel, config.speedup);
   const productIds = new Map<string, number>();
   /** The version the channel last acknowledged per SKU (readListing's `version`). */
   const acked = new Map<string, number>();
@@ -137,8 +142,8 @@ export const createWooCommerceConnector: ConnectorFactory = (config: ConnectorCo
     if (s >= 200 && s < 300) return { ok: true, status: s, body };
     const message = messageOf(body) ?? `HTTP ${s}`;
     if (s === 429) {
-      const retryAfterS = Number(response.headers.get('retry-after'));
-      const retry = Number.isFinite(retryAfterS) && retryAfterS >= 0 ? { retryAfterMs: retryAfterS * 1000 } : {};
+      const retryAfterMs = retryAfterScenarioMs(response.headers, speedup);
+      const retry = retryAfterMs === undefined ? {} : { retryAfterMs };
       return { ok: false, result: { ok: false, error: 'throttled', message, ...retry } };
     }
     if (s === 503) return { ok: false, result: { ok: false, error: 'unavailable', message } };

@@ -42,6 +42,11 @@ export function buildExternalChannels(options: {
    * service's speedup (the connector's default is the uncompressed interval).
    */
   readonly pollIntervalMs?: (channel: string) => number | undefined;
+  /**
+   * The service's speedup (scenario ms per real ms), given to every connector: the channels speak
+   * real time and the engine scenario time, so each connector converts the waits it reads.
+   */
+  readonly speedup?: number;
 }): ExternalChannel[] {
   const problems = manifestMismatches(options.scenarioChannels, options.manifest);
   if (problems.length > 0) {
@@ -55,7 +60,8 @@ export function buildExternalChannels(options: {
     // manifestMismatches has checked every scenario channel has its entry.
     const entry = options.manifest.channels.find((e) => e.channel === id)!;
     const pollIntervalMs = options.pollIntervalMs?.(id);
-    return { channel: id, dialect: entry.dialect, connector: factories[entry.dialect]({ ...entry, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) }) };
+    const config = { ...entry, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }), ...(options.speedup === undefined ? {} : { speedup: options.speedup }) };
+    return { channel: id, dialect: entry.dialect, connector: factories[entry.dialect](config) };
   });
 }
 

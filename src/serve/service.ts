@@ -103,6 +103,7 @@ export class InventoryService {
         : buildExternalChannels({
             scenarioChannels: this.channelIds,
             manifest: options.channels,
+            speedup,
             pollIntervalMs: (id) => {
               const spec = options.scenario.channels.find((c) => c.id === id);
               const notification = spec === undefined ? undefined : effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined).orderNotification;

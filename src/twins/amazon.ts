@@ -10,12 +10,17 @@
  *
  * The PATCH is ACCEPTED at once but the listing changes only after the preset's apply delay:
  * TwinChannel.write queues it, which is SP-API's "accepted then applied".
+ *
+ * x-amzn-RateLimit-Limit is requests per real second: the scenario's rate times the speedup
+ * (wire-time.ts), so a client pacing itself on the wall clock keeps to the channel model's limit.
+ * A 429 carries no Retry-After, as SP-API's do not; the rate header is the client's guide.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createRateLimiter, type InspectableRateLimiter } from '../model/ratelimit.js';
 import { tokenMatches } from '../serve/signature.js';
 import type { CallRefusal } from './channel.js';
 import type { TwinOrder, TwinProtocol, TwinProtocolContext, TwinProtocolFactory } from './protocol.js';
+import { realRatePerS } from './wire-time.js';
 
 /** Orders the book keeps; past it the oldest are dropped (a run's whole order stream fits easily). */
 export const AMAZON_ORDER_BOOK_LIMIT = 1_000_000;
@@ -46,7 +51,10 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
   const itemsLimiter: InspectableRateLimiter = createRateLimiter(GET_ORDER_ITEMS_LIMIT);
   let submissions = 0;
   const listingRate = channel.preset.rateLimits.find((r) => r.kind === 'token-bucket');
-  const listingRateHeader = listingRate?.kind === 'token-bucket' ? String(listingRate.ratePerS) : '5';
+  // The preset's listing rate; without one, SP-API's documented 5 requests per second for patchListingsItem.
+  const listingRateHeader = String(realRatePerS(listingRate?.kind === 'token-bucket' ? listingRate.ratePerS : 5, time.speedup));
+  const ordersRateHeader = String(realRatePerS(GET_ORDERS_LIMIT.ratePerS, time.speedup));
+  const itemsRateHeader = String(realRatePerS(GET_ORDER_ITEMS_LIMIT.ratePerS, time.speedup));
 
   // SP-API answers a missing or bad token alike: 403 {code: Unauthorized, message: "Access to requested
   // resource is denied.", details: ""} (as reported in amzn/selling-partner-api-models#943 and #826).
@@ -151,7 +159,7 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
     app.get<{ Querystring: Record<string, string | undefined> }>('/orders/v0/orders', async (request, reply) => {
       if (!authorized(request, reply)) return reply;
       const q = request.query;
-      reply.header('x-amzn-RateLimit-Limit', String(GET_ORDERS_LIMIT.ratePerS));
+      reply.header('x-amzn-RateLimit-Limit', ordersRateHeader);
       const admission = ordersLimiter.tryAcquire(time.nowMs(), { items: 1 });
       if (!admission.ok) return errors(reply, 429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
       if (q['MarketplaceIds'] === undefined || q['MarketplaceIds'] === '') return errors(reply, 400, 'InvalidInput', 'MarketplaceIds is required');
@@ -180,7 +188,7 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
 
     app.get<{ Params: { orderId: string } }>('/orders/v0/orders/:orderId/orderItems', async (request, reply) => {
       if (!authorized(request, reply)) return reply;
-      reply.header('x-amzn-RateLimit-Limit', String(GET_ORDER_ITEMS_LIMIT.ratePerS));
+      reply.header('x-amzn-RateLimit-Limit', itemsRateHeader);
       const admission = itemsLimiter.tryAcquire(time.nowMs(), { items: 1 });
       if (!admission.ok) return errors(reply, 429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
       const order = byId.get(request.params.orderId);

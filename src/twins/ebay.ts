@@ -11,11 +11,15 @@
  * Each SKU of a bulk request goes through channel.call on its own with `keys: [sku]`, so the
  * preset's per-listing revision quota (250 per listing per day) refuses that item alone, with
  * its own statusCode, as eBay does.
+ *
+ * A 429 answering the whole request carries Retry-After in real seconds, rounded up, and the
+ * exact real wait in `retry-after-ms` (wire-time.ts), whatever the speedup.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tokenMatches } from '../serve/signature.js';
 import type { CallRefusal } from './channel.js';
 import type { TwinOrder, TwinProtocol, TwinProtocolContext, TwinProtocolFactory } from './protocol.js';
+import { retryAfterHeaders } from './wire-time.js';
 
 /** Orders the book keeps; past it the oldest are dropped. */
 export const EBAY_ORDER_BOOK_LIMIT = 1_000_000;
@@ -40,14 +44,14 @@ export function ebayOrderId(n: number): string {
 }
 
 /** Status and error for a refused call (per item inside a bulk answer, or the whole response). */
-function refusal(r: CallRefusal): { status: number; error: EbayError; retryAfterS?: number } {
+function refusal(r: CallRefusal): { status: number; error: EbayError; retryAfterMs?: number } {
   switch (r.kind) {
     case 'throttled':
       // Status 429 is eBay's; the errorId and the listing-quota errorId below are assumptions (not checked against eBay's error index).
-      return { status: 429, error: ebayError(2001, 'Too many requests. The request limit has been reached for the resource.', 'REQUEST', 'ACCESS'), retryAfterS: Math.ceil(r.retryAfterMs / 1000) };
+      return { status: 429, error: ebayError(2001, 'Too many requests. The request limit has been reached for the resource.', 'REQUEST', 'ACCESS'), retryAfterMs: r.retryAfterMs };
     case 'listing_quota':
       // eBay caps revisions per listing per day; the call is a business refusal for that item.
-      return { status: 429, error: ebayError(25002, 'The maximum number of revisions for this listing per day has been reached.', 'BUSINESS'), retryAfterS: Math.ceil(r.retryAfterMs / 1000) };
+      return { status: 429, error: ebayError(25002, 'The maximum number of revisions for this listing per day has been reached.', 'BUSINESS'), retryAfterMs: r.retryAfterMs };
     case 'server_error':
       return { status: 500, error: ebayError(25001, 'A system error has occurred.', 'APPLICATION') };
     case 'unavailable':
@@ -100,8 +104,8 @@ export const createEbayTwin: TwinProtocolFactory = (ctx: TwinProtocolContext): T
   };
 
   const refuseWhole = (reply: FastifyReply, r: CallRefusal): FastifyReply => {
-    const { status, error, retryAfterS } = refusal(r);
-    if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS));
+    const { status, error, retryAfterMs } = refusal(r);
+    if (retryAfterMs !== undefined) reply.headers(retryAfterHeaders(retryAfterMs, time.speedup));
     return send(reply, status, error);
   };
 

@@ -38,7 +38,10 @@ export interface TwinCredentials {
 export interface TwinProtocolContext {
   readonly channel: TwinChannel;
   readonly credentials: TwinCredentials;
-  /** The twins' clock: scenario ms, compressed by --speedup; `wallClockMs` for timestamps on the wire. */
+  /**
+   * The twins' clock: scenario ms, compressed by --speedup; `wallClockMs` for timestamps on the
+   * wire, and wire-time.ts for durations and rates (real time on the wire, `speedup` here).
+   */
   readonly time: RealTimeSource;
   /**
    * Where webhooks go when the system under test has not subscribed through the API

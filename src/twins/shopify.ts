@@ -9,6 +9,8 @@
  * 2026-04 the compare moves to changeFromQuantity / CHANGE_FROM_QUANTITY_STALE, not modelled); every response carries `extensions.cost.throttleStatus
  * { maximumAvailable currentlyAvailable restoreRate }` and a throttled call answers 200 with
  * `errors[0].extensions.code = "THROTTLED"` ("Shopify API rate limits" > GraphQL Admin API).
+ * `restoreRate` is points per real second (the preset's rate times the speedup, wire-time.ts), so a
+ * client on the wall clock computes its wait right; the points themselves are the preset's.
  * Webhooks: X-Shopify-Topic / Hmac-Sha256 (base64 HMAC of the raw body with the app secret) /
  * Shop-Domain / API-Version / Webhook-Id / Event-Id / Triggered-At; a delivery that does not
  * answer 2xx within 5 s is retried, 8 more times over 4 hours ("About webhooks" > retry frequency).
@@ -21,6 +23,7 @@ import { RandomStreams, type Rng } from '../model/random.js';
 import { tokenMatches } from '../serve/signature.js';
 import type { CallRefusal, ListingWrite } from './channel.js';
 import type { TwinOrder, TwinProtocol, TwinProtocolContext, TwinProtocolFactory, WebhookStats } from './protocol.js';
+import { realRatePerS } from './wire-time.js';
 
 export const SHOPIFY_LOCATION_ID = 'gid://shopify/Location/1';
 const ITEM_PREFIX = 'gid://shopify/InventoryItem/';
@@ -113,7 +116,7 @@ export const createShopifyTwin: TwinProtocolFactory = (ctx: TwinProtocolContext)
   const throttleStatus = (nowMs: number): Json => ({
     maximumAvailable: bucket?.capacityPoints ?? 0,
     currentlyAvailable: Math.floor(available(nowMs)),
-    restoreRate: bucket?.restorePerS ?? 0,
+    restoreRate: realRatePerS(bucket?.restorePerS ?? 0, ctx.time.speedup),
   });
 
   const skuIndex = (gid: unknown): number | undefined => {

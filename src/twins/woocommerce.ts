@@ -20,7 +20,8 @@
  *   (`woocommerce_max_webhook_delivery_failures`, see the preset's sources). The ping Woo sends
  *   when a webhook is created is not sent.
  * The refusals have no body in Woo core (the host answers them); the twin gives Woo-shaped ones.
- * Retry-After is in scenario seconds: the twin's clock, which the system under test shares.
+ * Retry-After is in real seconds, rounded up, with the exact real wait in `retry-after-ms`
+ * (wire-time.ts): a client on the wall clock waits what the channel model asks at any speedup.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { afterRealMs } from '../adapters/realtime.js';
@@ -28,6 +29,7 @@ import { oauthSignature, WOO_API_PREFIX, WOO_BATCH_LIMIT, wooWebhookSignature } 
 import { sampleLatencyMs } from '../model/latency.js';
 import { Rng } from '../model/random.js';
 import { tokenMatches } from '../serve/signature.js';
+import { retryAfterHeaders } from './wire-time.js';
 import { MAX_TWIN_QUANTITY, type CallOutcome } from './channel.js';
 import type { TwinOrder, TwinProtocol, TwinProtocolContext, TwinProtocolFactory, WebhookStats } from './protocol.js';
 
@@ -167,7 +169,7 @@ export const createWooCommerceTwin: TwinProtocolFactory = (ctx: TwinProtocolCont
       case 'throttled':
       case 'listing_quota': {
         const r = wooError(429, 'woocommerce_rest_too_many_requests', 'Too many requests.');
-        return { ...r, headers: { 'retry-after': String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))) } };
+        return { ...r, headers: retryAfterHeaders(outcome.retryAfterMs, time.speedup) };
       }
       case 'server_error':
         return wooError(500, 'internal_server_error', 'There has been a critical error on this website.');

@@ -9,7 +9,12 @@
  * seed (the `catalog.stock` stream, as src/loadtest/plan.ts draws it), so the twins start where
  * `invsim run --seed N` starts; each twin's latency and fault draws come from
  * `RandomStreams(seed).stream('channel:<id>')`, the simulator's name for that channel's stream.
- * Fault windows (outages, latency spikes) count from the world's start.
+ * Fault windows (outages, latency spikes; scenario seconds from the scenario's start) count from
+ * the start of the measured window, the customers' time 0, as the simulator's count from its
+ * load's start and `invsim serve`'s from its window's: `beginWindow()`, which the in-process
+ * customers call as they start (drive.ts), `POST /twins/start` (a load generator's own time 0),
+ * or else the first order at a storefront. Before it no window is open and no outage or spike
+ * is in force, so the system under test starts and loads its stock on a quiet channel.
  *
  * Credentials are derived from the seed and the channel id (SHA-256, see `twinCredentials`), so
  * two runs with the same seed hand out the same tokens and a system under test can be configured
@@ -72,6 +77,11 @@ export interface TwinAuditBody extends AuditReport {
   readonly scenario: string;
   readonly seed: number;
   readonly speedup: number;
+  /**
+   * When the measured window opened, scenario seconds after the twins started (null: not yet);
+   * the scenario's fault windows count from it.
+   */
+  readonly windowFromS: number | null;
   /** Webhook deliveries per channel (null for a polling dialect). */
   readonly webhooks: Readonly<Record<string, WebhookStats | null>>;
 }
@@ -141,6 +151,8 @@ export class TwinWorld {
   private readonly protocols: TwinProtocol[] = [];
   private readonly registry = new Registry();
   private readonly startedRealMs = performance.now();
+  /** Start of the measured window (scenario ms), the fault windows' origin; NaN until it opens. */
+  private windowFromMs = Number.NaN;
   private closing: Promise<void> | undefined;
 
   private constructor(scenario: Scenario, seed: number, speedup: number, listener: AuditListener) {
@@ -197,7 +209,8 @@ export class TwinWorld {
           preset: effectivePreset(spec.preset, spec.overrides as Record<string, unknown> | undefined),
           time: world.channelTime,
           rng: streams.stream(`channel:${spec.id}`),
-          faults: scenarioChannelFaults(scenario.faults, spec.id, () => faultsOn),
+          // NaN before the window opens: every fault window test is false, nothing is in force.
+          faults: scenarioChannelFaults(scenario.faults, spec.id, () => faultsOn, () => world.windowFromMs),
           observer: world.audit,
           catalog: world.catalog,
         });
@@ -228,13 +241,33 @@ export class TwinWorld {
     return world;
   }
 
+  /** Start of the measured window in scenario ms since the twins started; undefined until it opens. */
+  get windowStartMs(): number | undefined {
+    return Number.isNaN(this.windowFromMs) ? undefined : this.windowFromMs;
+  }
+
+  /**
+   * Opens the measured window now, unless it is open: the customers' time 0. The audit starts
+   * counting afresh (BlackBoxAudit.beginWindow) and the scenario's fault windows count from here.
+   */
+  beginWindow(): { windowFromMs: number; alreadyOpen: boolean } {
+    const alreadyOpen = !Number.isNaN(this.windowFromMs);
+    if (!alreadyOpen) {
+      this.windowFromMs = this.time.nowMs();
+      this.audit.beginWindow(this.windowFromMs);
+    }
+    return { windowFromMs: this.windowFromMs, alreadyOpen };
+  }
+
   /**
    * A customer at `channel`'s storefront: taken while the listing shows the units, and then
-   * passed to the dialect (a webhook, or the Orders API's book).
+   * passed to the dialect (a webhook, or the Orders API's book). The first customer opens the
+   * measured window if nothing has (a load generator that did not say when it started).
    */
   buy(channel: string, sku: string, units: number): BuyResult {
     const entry = this.byId.get(channel);
     if (entry === undefined) throw new RangeError(`no twin ${channel}`);
+    this.beginWindow();
     const { twin } = entry;
     if (!twin.channel.has(sku)) return { taken: false, reason: 'unknown_sku' };
     if (!twin.channel.buy(sku, units)) return { taken: false, reason: 'not_listed' };
@@ -260,7 +293,8 @@ export class TwinWorld {
   auditReport(): TwinAuditBody {
     const webhooks: Record<string, WebhookStats | null> = {};
     for (const t of this.twins) webhooks[t.id] = t.protocol.webhookStats() ?? null;
-    return { scenario: this.scenario.name, seed: this.seed, speedup: this.speedup, ...this.audit.report(this.time.nowMs()), webhooks };
+    const windowFromS = Number.isNaN(this.windowFromMs) ? null : Math.round(this.windowFromMs) / 1000;
+    return { scenario: this.scenario.name, seed: this.seed, speedup: this.speedup, windowFromS, ...this.audit.report(this.time.nowMs()), webhooks };
   }
 
   manifest(): ChannelManifest {
@@ -307,6 +341,11 @@ export class TwinWorld {
   private control(app: FastifyInstance, metrics: TwinMetrics): void {
     app.get('/healthz', async () => ({ status: 'ok', uptimeS: Math.round(performance.now() - this.startedRealMs) / 1000, channels: this.twins.length }));
     app.get('/twins/audit', async () => this.auditReport());
+    // A load generator's time 0 (as invsim serve's POST /start): the window and the fault windows start now.
+    app.post('/twins/start', async () => {
+      const { windowFromMs, alreadyOpen } = this.beginWindow();
+      return { status: 'started', windowFromS: Math.round(windowFromMs) / 1000, alreadyOpen };
+    });
     app.get('/twins/manifest', async () => this.manifest());
     app.get('/twins/catalog', async () => ({
       skus: this.catalog.map((c) => ({

@@ -1,6 +1,7 @@
 // Proves external-channel mode pairs the scenario's channels with the channels file: each channel
 // gets the connector its dialect names (fake factories record the config they were given), in
-// the scenario's order, and a missing or an extra channel is an InputError naming that channel;
+// the scenario's order with the service's speedup, and a missing or an extra channel is an
+// InputError naming that channel;
 // then, through the service with recording fake connectors, that stock and the listing updates
 // after an order reach every connector client, an order redelivered is a duplicate, and /audit
 // says the channel-model measures are not measured; and over HTTP, that an order arriving by a
@@ -42,6 +43,27 @@ describe('external channels', () => {
       ['amazon', 'amazon', 'amazon'],
     ]);
     expect(seen.map((c) => c.channel)).toEqual(['shop', 'amazon']);
+  });
+
+  it("gives every connector the service's speedup, so it converts the channel's real-time waits to scenario time", async () => {
+    const seen: ConnectorConfig[] = [];
+    const manifest: ChannelManifest = { channels: [entry('amazon', 'amazon'), entry('shop', 'shopify')] };
+    buildExternalChannels({ scenarioChannels: ['shop', 'amazon'], manifest, factories: fakeFactories(seen), speedup: 30 });
+    expect(seen.map((c) => [c.channel, c.speedup])).toEqual([['shop', 30], ['amazon', 30]]);
+    // Through the service: its --speedup reaches the connectors.
+    const scenario = shippedScenario('flash-sale');
+    const fromService: ConnectorConfig[] = [];
+    const service = await InventoryService.create({
+      scenario,
+      speedup: 20,
+      faults: false,
+      channels: { channels: scenario.channels.map((c) => entry(c.id, 'shopify')) },
+      connectorFactories: fakeFactories(fromService),
+      alerts: { raise: () => undefined },
+      warn: () => undefined,
+    });
+    await service.close();
+    expect(fromService.map((c) => c.speedup)).toEqual(scenario.channels.map(() => 20));
   });
 
   it('names a channel missing from the file and one the scenario does not have', () => {
@@ -177,7 +199,9 @@ describe('orders from external channels', () => {
       faults: false,
       alerts: { raise: () => undefined },
       warn: (line) => void warnings.push(line),
-      channels: { channels: ids.map((id) => entry(id, id === hooked ? 'shopify' : 'amazon')) },
+      // One polling channel only: the fakes' pollers share one queue, and an order drained by another
+      // polling channel would count there (orders are keyed by channel), not as the duplicate below.
+      channels: { channels: ids.map((id) => entry(id, id === polled ? 'amazon' : 'shopify')) },
       connectorFactories: f.factories,
     });
     try {

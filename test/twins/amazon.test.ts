@@ -2,7 +2,9 @@
 // @sp-api-sdk ListingsItemsApi / OrdersApi, pointed at the twin with basePath and an axios
 // instance carrying x-amz-access-token), that a PATCH is ACCEPTED now and applied after the
 // preset's apply delay, that refusals carry Amazon's statuses and bodies, and that the connector
-// pushes, reads, maps throttling and polls each order exactly once.
+// pushes, reads, maps throttling and polls each order exactly once. The twins run at speedup 100:
+// x-amzn-RateLimit-Limit is requests per real second (100 times the scenario's), and the connector
+// at the same speedup gives the engine the scenario-time wait of one token.
 import { ListingsItemsApi } from '@sp-api-sdk/listings-items-api-2021-08-01';
 import { OrdersApi } from '@sp-api-sdk/orders-api-v0';
 import axios from 'axios';
@@ -54,7 +56,8 @@ describe('amazon twin', () => {
     const res = await api.patchListingsItem({ sellerId: SELLER, sku: 'SKU-01', marketplaceIds: [AMAZON_MARKETPLACE_ID], body: patchBody(42) });
     expect(res.data.status).toBe('ACCEPTED');
     expect(res.data.submissionId).toBeTruthy();
-    expect(res.headers['x-amzn-ratelimit-limit']).toBe('5');
+    // The preset's 5 requests per scenario second are 500 per real second at speedup 100.
+    expect(res.headers['x-amzn-ratelimit-limit']).toBe('500');
     expect(channel.quantityOf('SKU-01')).toBe(5);
     await sleepReal(60); // 2000 scenario ms at speedup 100 is 20 real ms
     expect(channel.quantityOf('SKU-01')).toBe(42);
@@ -68,7 +71,7 @@ describe('amazon twin', () => {
     expect((await send()).status).toBe(200);
     const refused = await send();
     expect(refused.status).toBe(429);
-    expect(refused.headers.get('x-amzn-ratelimit-limit')).toBe('0.01');
+    expect(refused.headers.get('x-amzn-ratelimit-limit')).toBe('1');
     const body = (await refused.json()) as { errors: { code: string; message: string }[] };
     expect(body.errors[0]?.code).toBe('QuotaExceeded');
   });
@@ -104,9 +107,12 @@ describe('amazon twin', () => {
     protocol.orderPlaced({ orderId: 'o2', number: 2, channel: 'amazon', sku: 'SKU-02', units: 1, placedAtMs: at });
     const orders = new OrdersApi(undefined, url, axios.create({ headers: { 'x-amz-access-token': TOKEN } }));
     const list = await orders.getOrders({ marketplaceIds: [AMAZON_MARKETPLACE_ID], createdAfter: new Date(0).toISOString() });
+    // getOrders' 0.0167 and getOrderItems' 0.5 requests per second, per real second at speedup 100.
+    expect(list.headers['x-amzn-ratelimit-limit']).toBe('1.67');
     expect(list.data.payload?.Orders.map((o) => o.AmazonOrderId)).toEqual(['111-0000000-0000001', '111-0000000-0000002']);
     const items = await orders.getOrderItems({ orderId: '111-0000000-0000001' });
     expect(items.data.payload?.OrderItems[0]).toMatchObject({ SellerSKU: 'SKU-01', QuantityOrdered: 2 });
+    expect(items.headers['x-amzn-ratelimit-limit']).toBe('50');
 
     const connector = createAmazonConnector({ channel: 'amazon', dialect: 'amazon', baseUrl: url, accessToken: TOKEN, secret: 's', account: SELLER, pollIntervalMs: 50 });
     expect(connector.poller?.intervalMs).toBe(50);
@@ -132,10 +138,15 @@ describe('amazon twin', () => {
     expect(await connector.client.readListing('NOPE')).toBeUndefined();
     expect((await connector.client.pushListing({ sku: 'NOPE', quantity: 1, version: 1 })).ok).toBe(false);
 
-    const slow = await start({ rateLimits: [{ kind: 'token-bucket', ratePerS: 0.5, burst: 1 }] });
-    const c2 = createAmazonConnector({ channel: 'amazon', dialect: 'amazon', baseUrl: slow.url, accessToken: TOKEN, secret: 's', account: SELLER });
+    // One token every 200 scenario s, 2 real s: none comes back during the test.
+    const slow = await start({ rateLimits: [{ kind: 'token-bucket', ratePerS: 0.005, burst: 1 }] });
+    const c2 = createAmazonConnector({ channel: 'amazon', dialect: 'amazon', baseUrl: slow.url, accessToken: TOKEN, secret: 's', account: SELLER, speedup: 100 });
     expect((await c2.client.pushListing({ sku: 'SKU-01', quantity: 1, version: 1 })).ok).toBe(true);
-    expect(await c2.client.pushListing({ sku: 'SKU-01', quantity: 2, version: 2 })).toMatchObject({ ok: false, error: 'throttled', retryAfterMs: 2000 });
+    // The wire says 0.5 per real second; at speedup 100 that is 0.005 per scenario second, a token every 200 000 scenario ms.
+    expect(await c2.client.pushListing({ sku: 'SKU-01', quantity: 2, version: 2 })).toMatchObject({ ok: false, error: 'throttled', retryAfterMs: 200_000 });
+    // A client on the wall clock reads the same header as a token every 2 000 real ms.
+    const wallClock = createAmazonConnector({ channel: 'amazon', dialect: 'amazon', baseUrl: slow.url, accessToken: TOKEN, secret: 's', account: SELLER });
+    expect(await wallClock.client.pushListing({ sku: 'SKU-01', quantity: 3, version: 3 })).toMatchObject({ ok: false, error: 'throttled', retryAfterMs: 2_000 });
     const bad = createAmazonConnector({ channel: 'amazon', dialect: 'amazon', baseUrl: url, accessToken: 'wrong', secret: 's', account: SELLER });
     expect(await bad.client.pushListing({ sku: 'SKU-01', quantity: 1, version: 1 })).toMatchObject({ ok: false, error: 'rejected' });
   });

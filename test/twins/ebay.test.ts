@@ -2,12 +2,15 @@
 // per-API `api({schema, subdomain, tld})` override, with a bearer token set through OAuth2), that
 // bulk updates are capped at 25 and refused per item by the per-listing revision quota, that
 // refusals carry eBay's statuses and error bodies, and that the connector pushes in batches,
-// reads back, maps throttling and polls each order exactly once.
+// reads back, maps throttling and polls each order exactly once. The clock runs at speedup 100:
+// a 429's Retry-After is real seconds (with the exact real ms beside it), which the connector's
+// mapping at the same speedup turns back into the channel model's scenario-time wait.
 import eBayApi from 'ebay-api';
 import fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
-import { createEbayConnector } from '../../src/connectors/ebay.js';
+import { createEbayConnector, ebayResultOf } from '../../src/connectors/ebay.js';
+import type { ChannelFaults } from '../../src/model/channel.js';
 import { RandomStreams } from '../../src/model/random.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
 import { TwinChannel, type TwinObserver } from '../../src/twins/channel.js';
@@ -22,7 +25,9 @@ afterEach(async () => {
 
 const SKUS = Array.from({ length: 30 }, (_, i) => `SKU-${String(i + 1).padStart(2, '0')}`);
 
-async function start(overrides: Record<string, unknown> = {}) {
+const NO_FAULTS: ChannelFaults = { active: () => false, serverErrorRate: 0, throttleRate: 0, throttleRetryAfterMs: 0, timeoutRate: 0, timeoutMs: 30_000, timeoutAppliedShare: 0, latencyMultiplier: () => 1, inOutage: () => false };
+
+async function start(overrides: Record<string, unknown> = {}, faults: ChannelFaults = NO_FAULTS) {
   const time = new RealTimeSource({ speedup: 100 });
   const observer: TwinObserver = { listingChanged: () => {}, purchase: () => {}, apiCall: () => {} };
   const channel = new TwinChannel({
@@ -30,7 +35,7 @@ async function start(overrides: Record<string, unknown> = {}) {
     preset: effectivePreset('ebay', { latency: { kind: 'fixed', ms: 5 }, errorRate5xx: 0, ...overrides }),
     time,
     rng: new RandomStreams(1).stream('channel:ebay'),
-    faults: { active: () => false, serverErrorRate: 0, throttleRate: 0, throttleRetryAfterMs: 0, timeoutRate: 0, timeoutMs: 30_000, timeoutAppliedShare: 0, latencyMultiplier: () => 1, inOutage: () => false },
+    faults,
     observer,
     catalog: SKUS.map((sku) => ({ sku, quantity: 5 })),
   });
@@ -110,6 +115,23 @@ describe('ebay twin', () => {
     expect(await connector.poller!.poll()).toEqual([{ orderId: '00-00000-00003', lines: [{ sku: 'SKU-03', quantity: 4 }] }]);
     expect(await connector.poller!.poll()).toEqual([]);
     expect((await fetch(`${url}/sell/fulfillment/v1/order?limit=201`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(400);
+  });
+
+  it('at speedup 100 answers a 429 with Retry-After in real seconds, and the mapping gives the engine scenario time', async () => {
+    // Every call throttled with a 2 000 scenario ms wait: 20 real ms at speedup 100.
+    const { url, inventory } = await start({}, { ...NO_FAULTS, active: () => true, throttleRate: 1, throttleRetryAfterMs: 2_000 });
+    let error: unknown;
+    try {
+      await inventory.getInventoryItem('SKU-01');
+    } catch (e) {
+      error = e;
+    }
+    const res = (error as { meta?: { res?: { status: number; headers: Record<string, string> } } }).meta?.res;
+    expect(res?.status).toBe(429);
+    // Whole seconds round up, never to 0; retry-after-ms carries the real 20 ms.
+    expect(res?.headers).toMatchObject({ 'retry-after': '1', 'retry-after-ms': '20' });
+    const raw = await fetch(`${url}/sell/inventory/v1/inventory_item/SKU-01`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ebayResultOf(raw.status, raw.headers, 'm', 100)).toEqual({ ok: false, error: 'throttled', retryAfterMs: 2_000, message: 'm' });
   });
 
   it('connector: batch of 25, readListing version, throttle and token mapping', async () => {

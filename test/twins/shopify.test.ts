@@ -1,6 +1,8 @@
 // Proves the Shopify twin speaks the Admin GraphQL inventory subset well enough for Shopify's own
 // npm client, and that invsim's Shopify connector pushes, conflicts, throttles and takes signed
-// orders/create webhooks through it, all over real HTTP on 127.0.0.1 with a compressed clock.
+// orders/create webhooks through it, all over real HTTP on 127.0.0.1 with a compressed clock
+// (speedup 100): the restore rate on the wire is per real second, and the connector at the same
+// speedup gives the engine its throttle wait in scenario time.
 import { createAdminApiClient } from '@shopify/admin-api-client';
 import fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +79,8 @@ describe('shopify twin with @shopify/admin-api-client', () => {
     const ok = await client.request(SET, { variables: { input: input(5) } });
     expect(ok.data.inventorySetQuantities.userErrors).toEqual([]);
     expect(ok.data.inventorySetQuantities.inventoryAdjustmentGroup.changes[0]).toMatchObject({ name: 'available', delta: 4, quantityAfterChange: 9, item: { sku: 'SKU-01' } });
-    expect(ok.extensions?.cost).toMatchObject({ throttleStatus: { maximumAvailable: 1000, restoreRate: 50 } });
+    // The preset's 50 points per scenario second are 5 000 per real second at speedup 100.
+    expect(ok.extensions?.cost).toMatchObject({ throttleStatus: { maximumAvailable: 1000, restoreRate: 5000 } });
     expect(channel.quantityOf('SKU-01')).toBe(9);
     const stale = await client.request(SET, { variables: { input: input(5) } });
     expect(stale.data.inventorySetQuantities.userErrors[0].code).toBe('COMPARE_QUANTITY_STALE');
@@ -134,6 +137,19 @@ describe('shopify connector against the twin', () => {
     expect(await c.client.pushListing({ sku: 'SKU-01', quantity: 2, version: 3, compareQuantity: 4 })).toMatchObject({ ok: false, error: 'conflict' });
     expect(await c.client.readListing('SKU-01')).toEqual({ quantity: 3, version: 1 });
     expect(await c.client.readListing('SKU-02')).toEqual({ quantity: 3, version: 2 });
+  });
+
+  it('at speedup 100 sends restoreRate per real second, and the connector waits in scenario time', async () => {
+    // 0.001 points per scenario second: 0.1 per real second; no point comes back during the test (10 real s each).
+    const { baseUrl } = await twin({ rateLimits: [{ kind: 'cost-bucket', capacityPoints: 30, restorePerS: 0.001, costPerRequest: 10 }] });
+    const first = await shopifyClient(baseUrl).request(`{ locations(first: 1) { nodes { id } } }`);
+    expect(first.extensions?.cost).toMatchObject({ requestedQueryCost: 10, throttleStatus: { maximumAvailable: 30, currentlyAvailable: 20, restoreRate: 0.1 } });
+    const engine = createShopifyConnector({ channel: 'shopify', dialect: 'shopify', baseUrl, ...credentials, speedup: 100 });
+    // locations, then the one page of items: the bucket is empty, the push is refused.
+    await engine.prepare?.(['SKU-01']);
+    // 10 points missing at 0.1 per real second: 100 real s (what a wall-clock client waits), and
+    // 10 000 scenario s for the engine, what the channel model needs at 0.001 per scenario second.
+    expect(await engine.client.pushListing({ sku: 'SKU-01', quantity: 1, version: 1, compareQuantity: 5 })).toEqual({ ok: false, error: 'throttled', retryAfterMs: 10_000_000 });
   });
 
   it('maps THROTTLED to throttled with a wait from throttleStatus', async () => {

@@ -2,7 +2,8 @@
  * Proves the WooCommerce twin speaks REST v3 as the real npm client (@woocommerce/woocommerce-rest-api
  * 1.0.2, OAuth 1.0a over http) expects — SKU lookup, batch updates, the 100-item limit, 401s and
  * Woo's 400 for malformed JSON — that invsim's connector drives it (push, batch, readListing, a
- * 429 mapped to `throttled` with Retry-After), and that order.created webhooks arrive signed,
+ * 429 mapped to `throttled` with Retry-After; at the twin's speedup the wire's real-time wait
+ * becomes the engine's scenario-time one), and that order.created webhooks arrive signed,
  * verify in the connector's intake, fail on a tampered body and are never retried. Each twin is
  * a TwinChannel on a seeded stream behind fastify on 127.0.0.1, its clock 100x compressed.
  */
@@ -127,11 +128,11 @@ function client(url: string, options: { consumerSecret?: string; axiosConfig?: u
   return new WooCommerceRestApi({ url, consumerKey: KEY, consumerSecret: options.consumerSecret ?? SECRET, version: 'wc/v3', axiosConfig: options.axiosConfig });
 }
 
-async function failure(p: Promise<unknown>): Promise<{ status: number; data: unknown }> {
+async function failure(p: Promise<unknown>): Promise<{ status: number; data: unknown; headers?: Record<string, string> }> {
   try {
     await p;
   } catch (error) {
-    const response = (error as { response?: { status: number; data: unknown } }).response;
+    const response = (error as { response?: { status: number; data: unknown; headers: Record<string, string> } }).response;
     if (response !== undefined) return response;
     throw error;
   }
@@ -248,6 +249,18 @@ describe('woocommerce connector against the twin', () => {
     expect(throttled).toMatchObject({ ok: false, error: 'throttled' });
     expect(throttled.ok ? 0 : (throttled.retryAfterMs ?? 0)).toBeGreaterThan(0);
     expect(twin.channel.quantityOf('SKU-01')).toBe(1);
+  });
+
+  it('at speedup 100 sends Retry-After in real seconds with the exact real wait, and the connector waits in scenario time', async () => {
+    // Every call throttled with a 2 000 scenario ms wait: 20 real ms at speedup 100.
+    const twin = await startTwin({}, undefined, { ...NO_FAULTS, active: () => true, throttleRate: 1, throttleRetryAfterMs: 2_000 });
+    const refused = await failure(client(twin.url).get('products/1'));
+    expect(refused.status).toBe(429);
+    // HTTP's whole seconds round up, never to 0; retry-after-ms carries the real 20 ms.
+    expect(refused.headers).toMatchObject({ 'retry-after': '1', 'retry-after-ms': '20' });
+    const engine = createWooCommerceConnector({ ...config(twin.url), speedup: 100 });
+    expect(await engine.client.batch!.push([{ sku: 'SKU-01', quantity: 1, version: 1 }])).toMatchObject({ ok: false, error: 'throttled', retryAfterMs: 2_000 });
+    expect(twin.channel.quantityOf('SKU-01')).toBe(5);
   });
 
   it('maps an outage to unavailable (503) and an injected 5xx to server_error (500)', async () => {

@@ -310,6 +310,70 @@ describe('TwinWorld', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+  /** A channel with an outage from 50 scenario s after the customers start, to the scenario's end. */
+  function outageScenario(): Scenario {
+    return getScenario(
+      parseScenarioText(`
+scenarios:
+  outage:
+    durationS: 3600
+    catalog: { skus: 3, initialStockMin: 5, initialStockMax: 5 }
+    channels:
+      # A 3 s latency: the load plan honours speedup 100 (timer resolution within 5% of it).
+      - { id: shop, preset: shopify-graphql, overrides: { errorRate5xx: 0, latency: { kind: fixed, ms: 3000 } } }
+    demand: { ordersPerDay: 100 }
+    faults: { outages: [{ channel: shop, startS: 50, durationS: 3000 }] }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies:
+      event-driven: { kind: event-driven }
+`),
+      'outage',
+    );
+  }
+
+  /** Real ms until `done` holds, polling every 5 ms; a loud failure after `limitMs`. */
+  async function until(done: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+    const start = performance.now();
+    while (!done()) {
+      if (performance.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  // The scenario's outage is at 50 s; the customers start 60 scenario s after the twins (0.6 real
+  // s at speedup 100). Counted from the twins' start the channel would already be down when they
+  // start; counted from the customers' start, as the simulator counts, it goes down 50 s later.
+  it.each([
+    ['the drive starting', async (w: TwinWorld) => void (await driveCustomers({ target: w, signal: AbortSignal.abort() }))],
+    ['the first order at a storefront', async (w: TwinWorld) => expect((await post(`${w.twins[0]!.url}/storefront/orders`, { sku: 'SKU-1', quantity: 1 })).status).toBe(201)],
+    ['POST /twins/start', async (w: TwinWorld) => expect((await post(`${w.controlUrl}/twins/start`, {})).body).toMatchObject({ status: 'started', alreadyOpen: false })],
+  ])('places the fault windows from the customers\' start: %s', async (_how, begin) => {
+    world = await TwinWorld.start({ scenario: outageScenario(), port: 0, speedup: 100, factories: recorder().factories });
+    const w = world;
+    const shop = w.twins[0]!.channel;
+    const call = async (): Promise<string> => {
+      const r = await shop.call({ items: 1 }, () => 'ok');
+      return r.ok ? 'ok' : r.kind;
+    };
+    // Before the customers: no window, no outage, whatever the time since the twins started.
+    await until(() => w.time.nowMs() >= 60_000, 'twins clock at 60 s');
+    expect(w.windowStartMs).toBeUndefined();
+    expect((await audit(w)).windowFromS).toBeNull();
+    expect(await call()).toBe('ok');
+    await begin(w);
+    const fromMs = w.windowStartMs!;
+    expect(fromMs).toBeGreaterThanOrEqual(60_000);
+    expect((await audit(w)).windowFromS).toBeCloseTo(fromMs / 1000, 2);
+    // A second start changes nothing: the window is the first one's.
+    expect((await post(`${w.controlUrl}/twins/start`, {})).body).toMatchObject({ alreadyOpen: true, windowFromS: Math.round(fromMs) / 1000 });
+    // Up to start + 50 s the channel answers (asserted only while the clock is provably before it).
+    const before = w.time.nowMs();
+    const early = await call();
+    if (before < fromMs + 50_000) expect(early).toBe('ok');
+    await until(() => w.time.nowMs() >= fromMs + 50_000, 'start + 50 s');
+    expect(await call()).toBe('unavailable');
+  });
+
   it('applies a feed channel\'s accepted updates in the order it accepted them (the latest quantity wins)', async () => {
     // Amazon-style feed: every update is applied 2 s after it is accepted, in FIFO order. Pairs
     // of writes a fraction of a millisecond apart are due almost together; Node's timers alone

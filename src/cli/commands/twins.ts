@@ -115,7 +115,7 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
     await world.writeManifest(args.manifest);
     io.err(
       `invsim twins: scenario ${scenario.name}, seed ${args.seed}, speedup ${args.speedup}, faults ${args.faults ? 'on' : 'off'}; manifest ${args.manifest}\n` +
-        `  control ${world.controlUrl}: GET /twins/audit, /metrics, /twins/manifest, /twins/catalog, /healthz; POST /twins/restocks\n` +
+        `  control ${world.controlUrl}: GET /twins/audit, /metrics, /twins/manifest, /twins/catalog, /healthz; POST /twins/restocks, /twins/start\n` +
         world.twins.map((t) => `  ${t.id} (${t.preset}): ${t.dialect} at ${t.url}; storefront POST ${t.url}/storefront/orders\n`).join(''),
     );
     context.onListening?.(world);
