@@ -1,7 +1,13 @@
 // `npm run bench`: simulator throughput and memory at 10 000, 100 000 and 1 000 000 orders on a
 // five-channel event-driven scenario with faults (bench/bench.yaml). Each size runs in a fresh
-// process; then a 1 000-seed swarm of the flash sale (bench/swarm-one.js), in seeds per second.
-// `npm run bench -- --json` prints one JSON document ({ sizes, swarm }) instead of a table.
+// process (bench/run-one.js says what each figure counts and how); then one run at 100 000 orders
+// that counts promises (a promise hook slows a run, so its timings are not reported); then a bare
+// typed-array heap's event rate (bench/bare-heap.js), which every size's kernel event rate is
+// given as a ratio of; then a 1 000-seed swarm of the flash sale (bench/swarm-one.js), in seeds
+// per second. Rates are given per wall second and per CPU-second: on a shared machine compare
+// the second. `npm run bench -- --json` prints one JSON document ({ sizes, promises, bareHeap,
+// swarm }) instead of a table; `-- 100000` runs only the sizes given; `--promises-orders N`
+// changes the promise-counting run's size; `--no-swarm` leaves the swarm out.
 //
 // Each run gets a 384 MB old-generation heap. Without a cap V8 sizes its heap from the machine's
 // memory and collects lazily, so peak RSS would measure how much garbage it chose to keep, not
@@ -10,26 +16,58 @@
 import { execFileSync } from 'node:child_process';
 
 const json = process.argv.includes('--json');
-const sizes = process.argv.filter((a) => /^\d+$/.test(a)).map(Number);
+const withSwarm = !process.argv.includes('--no-swarm');
+const promisesAt = process.argv.indexOf('--promises-orders');
+const promiseOrders = promisesAt < 0 ? 100_000 : Number(process.argv[promisesAt + 1]);
+const sizes = process.argv.filter((a, i) => /^\d+$/.test(a) && i !== promisesAt + 1).map(Number);
 const targets = sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000];
+const say = (line) => {
+  if (!json) process.stderr.write(`bench: ${line}\n`);
+};
+const lastJsonLine = (script, args, nodeArgs = []) =>
+  JSON.parse(execFileSync(process.execPath, [...nodeArgs, new URL(script, import.meta.url).pathname, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').at(-1));
+
 const rows = [];
 for (const orders of targets) {
-  if (!json) process.stderr.write(`bench: ${orders.toLocaleString('en-US')} orders ...\n`);
-  const out = execFileSync(process.execPath, ['--max-old-space-size=384', new URL('./run-one.js', import.meta.url).pathname, String(orders)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  rows.push(JSON.parse(out.trim().split('\n').at(-1)));
+  say(`${orders.toLocaleString('en-US')} orders ...`);
+  rows.push(lastJsonLine('./run-one.js', [String(orders)], ['--max-old-space-size=384']));
 }
-if (!json) process.stderr.write('bench: swarm, 1 000 seeds of flash-sale ...\n');
-const swarm = JSON.parse(execFileSync(process.execPath, [new URL('./swarm-one.js', import.meta.url).pathname, '1000'], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').at(-1));
+say(`${promiseOrders.toLocaleString('en-US')} orders, counting promises ...`);
+const counted = lastJsonLine('./run-one.js', [String(promiseOrders), '--promises'], ['--max-old-space-size=384']);
+const promises = { orders: counted.orders, promisesPerOrder: counted.promisesPerOrder, eventsPerOrder: counted.eventsPerOrder };
+say('bare typed-array heap ...');
+const bareHeap = lastJsonLine('./bare-heap.js', []);
+for (const r of rows) r.bareHeapRatio = Math.round((r.eventsPerCpuSecond / bareHeap.eventsPerCpuSecond) * 1000) / 1000;
+let swarm = null;
+if (withSwarm) {
+  say('swarm, 1 000 seeds of flash-sale ...');
+  swarm = lastJsonLine('./swarm-one.js', ['1000']);
+}
 if (json) {
-  process.stdout.write(`${JSON.stringify({ sizes: rows.map(({ orders, ordersPerSecond, eventsPerSecond, peakRssMb }) => ({ orders, ordersPerSecond, eventsPerSecond, peakRssMb })), swarm })}\n`);
+  process.stdout.write(`${JSON.stringify({ sizes: rows, promises, bareHeap, swarm })}\n`);
 } else {
-  const header = ['orders', 'orders/s', 'events/s', 'peak RSS MB', 'wall s', 'violations', 'converged'];
-  const lines = rows.map((r) => [r.orders, r.ordersPerSecond, r.eventsPerSecond, r.peakRssMb, r.wallSeconds, r.integrityViolations, r.converged].map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const columns = [
+    ['orders', 'orders'],
+    ['orders/s', 'ordersPerSecond'],
+    ['orders/CPU-s', 'ordersPerCpuSecond'],
+    ['events/CPU-s', 'eventsPerCpuSecond'],
+    ['vs bare heap', 'bareHeapRatio'],
+    ['events/order', 'eventsPerOrder'],
+    ['bytes/order', 'bytesPerOrder'],
+    ['GC share', 'gcShare'],
+    ['peak RSS MB', 'peakRssMb'],
+    ['wall s', 'wallSeconds'],
+    ['CPU s', 'cpuSeconds'],
+    ['violations', 'integrityViolations'],
+    ['converged', 'converged'],
+  ];
+  const lines = rows.map((r) => columns.map(([, key]) => String(r[key])));
+  const widths = columns.map(([h], i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  process.stdout.write(`${[fmt(header), ...lines.map(fmt)].join('\n')}\n`);
-  process.stdout.write(`swarm: ${swarm.seeds} seeds of flash-sale in ${swarm.wallSeconds} s wall, ${swarm.cpuSeconds} CPU-s: ${swarm.seedsPerSecond} seeds/s (${swarm.seedsPerCpuSecond} per CPU-second), ${swarm.failed} failed\n`);
+  process.stdout.write(`${[fmt(columns.map(([h]) => h)), ...lines.map(fmt)].join('\n')}\n`);
+  process.stdout.write(`promises: ${promises.promisesPerOrder} per order (${promises.orders} orders, ${promises.eventsPerOrder} kernel events per order)\n`);
+  process.stdout.write(`bare typed-array heap: ${bareHeap.eventsPerCpuSecond} events per CPU-second (${bareHeap.events} events, ${bareHeap.pending} pending)\n`);
+  if (swarm !== null) {
+    process.stdout.write(`swarm: ${swarm.seeds} seeds of flash-sale in ${swarm.wallSeconds} s wall, ${swarm.cpuSeconds} CPU-s: ${swarm.seedsPerSecond} seeds/s (${swarm.seedsPerCpuSecond} per CPU-second), ${swarm.failed} failed\n`);
+  }
 }

@@ -12,6 +12,8 @@ export { Reconciler } from './reconciler.js';
 export type { ReconcilerOptions, ReconcileReport } from './reconciler.js';
 export { InMemoryInventoryStore } from './memory-store.js';
 export type { InMemoryInventoryStoreOptions, CommitStep } from './memory-store.js';
+export { MapIdempotencyIndex, DenseIdempotencyIndex } from './idempotency-index.js';
+export type { IdempotencyIndex, DenseIdempotencyIndexOptions } from './idempotency-index.js';
 export * from './latency-observer.js';
 export * from './freshness.js';
 export * from './leakage.js';

@@ -15,6 +15,7 @@ import type {
   StockLevel,
   Timers,
 } from './ports.js';
+import { MapIdempotencyIndex, type IdempotencyIndex } from './idempotency-index.js';
 
 /** Steps of a commit, in order; a fault hook may throw at any of them (tests, simulator). */
 export type CommitStep = 'check' | 'level' | 'idempotency' | 'outbox' | 'apply';
@@ -29,6 +30,11 @@ export interface InMemoryInventoryStoreOptions {
   readonly maxOutboxLength?: number;
   /** Called synchronously inside every successful commit, after its writes (observers, checkers). */
   readonly onCommitted?: (request: CommitRequest, level: StockLevel, nowMs: number) => void;
+  /**
+   * Where the idempotency records' expiries live (src/engine/idempotency-index.ts); default a
+   * Map for any id. The simulator passes a DenseIdempotencyIndex for its numbered ids.
+   */
+  readonly idempotencyIndex?: IdempotencyIndex;
 }
 
 const EMPTY: StockLevel = { quantity: 0, version: 0 };
@@ -36,13 +42,12 @@ const EMPTY: StockLevel = { quantity: 0, version: 0 };
 export class InMemoryInventoryStore implements InventoryStore {
   private readonly levels = new Map<string, StockLevel>();
   /** mutationId -> expiry time (ms). */
-  private readonly idempotency = new Map<string, number>();
+  private readonly idempotency: IdempotencyIndex;
   /** What the records written with a payload digest say (the service's; the simulator writes none). */
   private readonly records = new Map<string, IdempotencyRecord>();
-  /** Insertion-ordered expiry queue used to purge idempotency records. */
-  private expiryIds: string[] = [];
-  private expiryAt: number[] = [];
-  private expiryHead = 0;
+  private readonly dropRecord = (id: string): void => {
+    this.records.delete(id);
+  };
   private outbox: OutboxEvent[] = [];
   private outboxHead = 0;
   private nextSeq = 1;
@@ -66,6 +71,7 @@ export class InMemoryInventoryStore implements InventoryStore {
     this.faultHook = options.faultHook;
     this.maxOutboxLength = options.maxOutboxLength ?? 10_000_000;
     this.onCommitted = options.onCommitted;
+    this.idempotency = options.idempotencyIndex ?? new MapIdempotencyIndex();
   }
 
   /** Sets a level directly (initial stock load); writes no outbox event. */
@@ -209,38 +215,18 @@ export class InMemoryInventoryStore implements InventoryStore {
     this.idempotency.set(request.mutationId, expiresAtMs);
     if (request.payloadDigest !== undefined) this.records.set(request.mutationId, { applied: applies, payloadDigest: request.payloadDigest, origin: request.origin });
     else if (this.records.size > 0) this.records.delete(request.mutationId);
-    this.expiryIds.push(request.mutationId);
-    this.expiryAt.push(expiresAtMs);
     this.onCommitted?.(request, level, nowMs);
     return { ok: true, level, outboxSeq: event?.seq ?? 0 };
   }
 
   private isRecorded(mutationId: string, nowMs: number): boolean {
-    const expiresAtMs = this.idempotency.get(mutationId);
+    const expiresAtMs = this.idempotency.expiryOf(mutationId);
     return expiresAtMs !== undefined && expiresAtMs > nowMs;
   }
 
-  /**
-   * Drops expired idempotency records in insertion order. With one TTL (the usual case)
-   * insertion order is expiry order; a record with a longer TTL ahead of shorter ones only
-   * delays their purge, never their expiry (lookups compare the expiry time).
-   */
+  /** Drops expired idempotency records (and what was recorded beside them). */
   private purgeExpired(nowMs: number): void {
-    let head = this.expiryHead;
-    while (head < this.expiryIds.length && this.expiryAt[head]! <= nowMs) {
-      const id = this.expiryIds[head]!;
-      if (this.idempotency.get(id) === this.expiryAt[head]) {
-        this.idempotency.delete(id);
-        this.records.delete(id);
-      }
-      head++;
-    }
-    if (head > 4096 && head * 2 > this.expiryIds.length) {
-      this.expiryIds = this.expiryIds.slice(head);
-      this.expiryAt = this.expiryAt.slice(head);
-      head = 0;
-    }
-    this.expiryHead = head;
+    this.idempotency.purge(nowMs, this.records.size > 0 ? this.dropRecord : undefined);
   }
 
   private tick(): Promise<void> {

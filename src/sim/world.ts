@@ -23,6 +23,7 @@
  */
 import { LatencyObserver } from '../engine/latency-observer.js';
 import { listedQuantity, type ListingPolicy } from '../engine/listing-policy.js';
+import { DenseIdempotencyIndex } from '../engine/idempotency-index.js';
 import { InMemoryInventoryStore } from '../engine/memory-store.js';
 import type { InventoryMutation } from '../engine/mutation.js';
 import type { Alert, AlertSink, ChannelUpdate } from '../engine/ports.js';
@@ -186,6 +187,8 @@ class World implements ChannelHost {
       operationLatencyMs: scenario.engine.storeLatencyMs,
       timers: kernel.timers,
       onCommitted: (request, level, nowMs) => this.ledger.onCommitted(request, level, nowMs),
+      // Orders are `o<n>` and restocks `r<m>` (mutationOf): their records fit in typed arrays.
+      idempotencyIndex: new DenseIdempotencyIndex({ prefixes: ['o', 'r'] }),
     });
     this.buildChannels();
     const shares = (units: number): number[] => poolShares(units, channelIds, this.policy);
