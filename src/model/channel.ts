@@ -9,7 +9,7 @@
 import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
 import { sampleLatencyMs, type LatencySpec } from './latency.js';
 import type { ChannelPreset } from './presets.js';
-import { createRateLimiters, type InspectableRateLimiter, type RateLimitSpec } from './ratelimit.js';
+import { ChannelLimits } from './channel-limits.js';
 import type { Rng } from './random.js';
 
 /**
@@ -63,9 +63,13 @@ export class SimChannel implements ChannelClient {
   readonly compareAndSet: boolean;
   readonly stats: ChannelStats = { calls: 0, throttled: 0, failed: 0, reads: 0, itemsSent: 0 };
 
-  /** Zeroes the API counts: a new measurement period starts (the service's measured window). */
-  resetStats(): void {
+  /**
+   * A new measurement period starts at `nowMs` (the service's measured window, the load's time 0):
+   * the API counts start at zero and the rate limits afresh, as at the simulator's time 0.
+   */
+  restartWindow(nowMs: number): void {
     Object.assign(this.stats, { calls: 0, throttled: 0, failed: 0, reads: 0, itemsSent: 0 });
+    this.limits.restart(nowMs);
   }
   /** The channel's view: listed quantity, the source version it reflects, when we last set it. */
   readonly quantity: Int32Array;
@@ -73,8 +77,7 @@ export class SimChannel implements ChannelClient {
   readonly updatedAtMs: Float64Array;
   /** For delta semantics: the value our adapter last set. */
   private readonly lastSet: Int32Array;
-  private readonly limiter: InspectableRateLimiter;
-  private readonly listingLimiter: InspectableRateLimiter | undefined;
+  private readonly limits: ChannelLimits;
   private applyQueueTailMs = 0;
 
   constructor(
@@ -93,13 +96,7 @@ export class SimChannel implements ChannelClient {
     this.version = new Float64Array(options.skus);
     this.updatedAtMs = new Float64Array(options.skus);
     this.lastSet = new Int32Array(options.skus);
-    const channelLimits: RateLimitSpec[] = [];
-    const listingLimits: RateLimitSpec[] = [];
-    for (const spec of options.preset.rateLimits) {
-      (spec.kind === 'quota' && spec.scope === 'listing' ? listingLimits : channelLimits).push(spec);
-    }
-    this.limiter = createRateLimiters(channelLimits);
-    this.listingLimiter = listingLimits.length > 0 ? createRateLimiters(listingLimits) : undefined;
+    this.limits = new ChannelLimits(options.preset.rateLimits);
     const maxItems = options.preset.maxItemsPerRequest;
     this.batch = maxItems > 1 ? { maxItems, push: (updates) => this.request(updates) } : undefined;
   }
@@ -142,15 +139,11 @@ export class SimChannel implements ChannelClient {
     const faultsOn = this.faults.active();
     const draw = this.rng.next();
     if (faultsOn && this.faults.inOutage(now)) return this.fail(latencyMs, { ok: false, error: 'unavailable', message: 'HTTP 503 (outage)' });
-    const keys = this.listingLimiter !== undefined ? updates.map((u) => u.sku) : undefined;
-    const admission = this.limiter.tryAcquire(now, keys === undefined ? { items: updates.length } : { items: updates.length, keys });
+    const acquire = this.limits.perListing ? { items: updates.length, keys: updates.map((u) => u.sku) } : { items: updates.length };
+    const admission = this.limits.admit(now, acquire);
     if (!admission.ok) return this.throttle(latencyMs, admission.retryAfterMs);
-    if (this.listingLimiter !== undefined && keys !== undefined) {
-      const perListing = this.listingLimiter.tryAcquire(now, { items: updates.length, keys });
-      if (!perListing.ok) {
-        return this.fail(latencyMs, { ok: false, error: 'rejected', retryAfterMs: perListing.retryAfterMs, message: 'listing revision limit reached' });
-      }
-    }
+    const perListing = this.limits.admitListings(now, acquire);
+    if (!perListing.ok) return this.fail(latencyMs, { ok: false, error: 'rejected', retryAfterMs: perListing.retryAfterMs, message: 'listing revision limit reached' });
     const f = this.faults;
     const throttleP = faultsOn ? f.throttleRate : 0;
     const errorP = this.preset.errorRate5xx + (faultsOn ? f.serverErrorRate : 0);

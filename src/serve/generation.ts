@@ -480,8 +480,9 @@ export class Generation implements ChannelHost {
   }
 
   /**
-   * The measured window is the simulator's time 0: the fault windows, the freshness integral
-   * and the DLQ redrive cadence count from its start, and the propagation latencies and API calls
+   * The measured window is the simulator's time 0: the fault windows, the freshness integral,
+   * the DLQ redrive cadence and the channels' rate limits (full buckets, quota windows from here)
+   * count from its start, and the propagation latencies and API calls
    * of what came before (loading the stock) are dropped, as the simulator starts with its stock
    * listed. It opens at `POST /start` (the load's own time 0: its orders, restocks and bursts are
    * scheduled from there, the first order one inter-arrival later), or else at the first order.
@@ -490,7 +491,7 @@ export class Generation implements ChannelHost {
     this.windowFromMs = this.time.nowMs();
     this.scheduleRedrive();
     this.observer.reset();
-    for (const channel of this.channels) channel.resetStats();
+    for (const channel of this.channels) channel.restartWindow(this.windowFromMs);
   }
 
   /** Undoes `track` for a delivery that turned out to be no mutation of its own. */

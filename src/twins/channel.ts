@@ -13,7 +13,7 @@
 import type { ChannelFaults, TimeSource } from '../model/channel.js';
 import { sampleLatencyMs, type LatencySpec } from '../model/latency.js';
 import type { ChannelPreset } from '../model/presets.js';
-import { createRateLimiters, type InspectableRateLimiter, type RateLimitSpec } from '../model/ratelimit.js';
+import { ChannelLimits } from '../model/channel-limits.js';
 import type { Rng } from '../model/random.js';
 
 /** How a call that the channel model refused is answered; each protocol maps it to its own status and body. */
@@ -85,8 +85,7 @@ export class TwinChannel {
   private readonly rng: Rng;
   private readonly faults: ChannelFaults;
   private readonly observer: TwinObserver;
-  private readonly limiter: InspectableRateLimiter;
-  private readonly listingLimiter: InspectableRateLimiter | undefined;
+  private readonly limits: ChannelLimits;
   private readonly index = new Map<string, number>();
   readonly skus: readonly string[];
   private readonly quantities: Int32Array;
@@ -105,11 +104,7 @@ export class TwinChannel {
       this.index.set(c.sku, i);
       this.quantities[i] = c.quantity;
     });
-    const channelLimits: RateLimitSpec[] = [];
-    const listingLimits: RateLimitSpec[] = [];
-    for (const spec of options.preset.rateLimits) (spec.kind === 'quota' && spec.scope === 'listing' ? listingLimits : channelLimits).push(spec);
-    this.limiter = createRateLimiters(channelLimits);
-    this.listingLimiter = listingLimits.length > 0 ? createRateLimiters(listingLimits) : undefined;
+    this.limits = new ChannelLimits(options.preset.rateLimits);
   }
 
   /** Largest number of SKUs one update request may carry (the preset's batch size). */
@@ -129,7 +124,12 @@ export class TwinChannel {
 
   /** What the rate limiter would answer now, without consuming (for throttle status headers). */
   peek(items: number): { ok: true } | { ok: false; retryAfterMs: number } {
-    return this.limiter.peek(this.time.nowMs(), { items });
+    return this.limits.peek(this.time.nowMs(), { items });
+  }
+
+  /** The measured window opens at `nowMs`: the rate limits start afresh there, as at the simulator's time 0. */
+  restartLimits(nowMs: number): void {
+    this.limits.restart(nowMs);
   }
 
   /**
@@ -149,10 +149,10 @@ export class TwinChannel {
     };
     if (faultsOn && this.faults.inOutage(now)) return refuse({ kind: 'unavailable' }, latencyMs);
     const acquire = options.keys === undefined ? { items: options.items } : { items: options.items, keys: options.keys };
-    const admission = this.limiter.tryAcquire(now, acquire);
+    const admission = this.limits.admit(now, acquire);
     if (!admission.ok) return refuse({ kind: 'throttled', retryAfterMs: admission.retryAfterMs }, latencyMs);
-    if (this.listingLimiter !== undefined && options.keys !== undefined && options.read !== true) {
-      const perListing = this.listingLimiter.tryAcquire(now, acquire);
+    if (options.keys !== undefined && options.read !== true) {
+      const perListing = this.limits.admitListings(now, acquire);
       if (!perListing.ok) return refuse({ kind: 'listing_quota', retryAfterMs: perListing.retryAfterMs }, latencyMs);
     }
     const f = this.faults;

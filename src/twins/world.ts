@@ -255,6 +255,7 @@ export class TwinWorld {
     if (!alreadyOpen) {
       this.windowFromMs = this.time.nowMs();
       this.audit.beginWindow(this.windowFromMs);
+      for (const { twin } of this.byId.values()) twin.channel.restartLimits(this.windowFromMs);
     }
     return { windowFromMs: this.windowFromMs, alreadyOpen };
   }

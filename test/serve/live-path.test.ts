@@ -35,6 +35,16 @@ scenarios:
       retry_policy: { max_retries: 3, base_delay_ms: 1000, max_delay_ms: 30000, backoff_multiplier: 2 }
     economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
     strategies: { event-driven: { kind: event-driven } }
+  quota-woo:
+    durationS: 600
+    catalog: { skus: 2, initialStockMin: 1, initialStockMax: 1 }
+    channels:
+      - { id: woo, preset: woocommerce, overrides: { latency: { kind: fixed, ms: 10 }, rateLimits: [{ kind: quota, limit: 1, periodS: 86400 }] } }
+    demand: { ordersPerDay: 0 }
+    inventory_sync:
+      retry_policy: { max_retries: 3, base_delay_ms: 1000, max_delay_ms: 30000, backoff_multiplier: 2 }
+    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+    strategies: { event-driven: { kind: event-driven } }
   redrive:
     durationS: 600
     catalog: { skus: 1, initialStockMin: 1, initialStockMax: 1 }
@@ -159,6 +169,23 @@ describe('invsim serve: the scenario clock starts at POST /start, the load\'s ti
     expect(await start(server.url)).toEqual({ status: 'started', windowFromS: first.windowFromS, alreadyOpen: true });
     await postOrder(server.url, 'woo', { mutationId: 'o1', orderId: 'o1', sku: 'SKU-1', quantity: 1 });
     expect(await start(server.url)).toEqual({ status: 'started', windowFromS: first.windowFromS, alreadyOpen: true });
+  });
+});
+
+describe('invsim serve: the channels\' rate limits start afresh at POST /start', () => {
+  it('gives the load a full quota, whatever loading the stock used, with windows counted from its time 0', async () => {
+    // One call a day: loading the stock uses it.
+    server = await startTestServer(getScenario(file, 'quota-woo'), { faults: true, speedup: 100 });
+    await adjust(server.url, 'SKU-0', 'load-0', 1);
+    expect(await server.service.settle(5_000)).toBe(true);
+    const res = await fetch(`${server.url}/start`, { method: 'POST', headers: { authorization: `Bearer ${SECRETS.adminToken}` } });
+    expect(res.status).toBe(200);
+    // As at the simulator's time 0, the quota is whole: the first update of the load goes through
+    // at once (in the stock load's window it would wait most of 86 400 scenario s, over 800 real s).
+    await adjust(server.url, 'SKU-1', 'load-1', 2);
+    expect(await server.service.settle(5_000)).toBe(true);
+    const a = await audit(server.url);
+    expect(a.channels['woo']).toMatchObject({ calls: 1, throttled: 0 });
   });
 });
 
