@@ -89,7 +89,9 @@ export async function liveRun(options: LiveRunOptions): Promise<LiveRun> {
   const service = await startService(options.file, scenario.name, speedup, seed);
   log(`${scenario.name}: speedup ${speedup}, ${(generated.config.durationMs / 1000).toFixed(1)} s of load on ${service.url}, ${segments} instance(s)`);
   try {
-    const env = { BASE_URL: service.url, WEBHOOK_SECRET: SECRETS.webhookSecret, ADMIN_TOKEN: SECRETS.adminToken, RESET: '1' };
+    // SETTLE_TIMEOUT_S from the environment, as a k6 run takes it with -e (live-check.ts).
+    const settle = process.env['SETTLE_TIMEOUT_S'];
+    const env = { BASE_URL: service.url, WEBHOOK_SECRET: SECRETS.webhookSecret, ADMIN_TOKEN: SECRETS.adminToken, RESET: '1', ...(settle === undefined ? {} : { SETTLE_TIMEOUT_S: settle }) };
     const summaryFiles = Array.from({ length: segments }, (_, i) => (segments === 1 ? generated.summaryFile : generated.summaryFile.replace(/\.json$/, `.${i}.json`)));
     const instances = await Promise.all(
       summaryFiles.map((summaryExport, index) =>
