@@ -19,6 +19,7 @@ import type { ChannelManifest, IncomingOrder, WebhookIntake } from '../connector
 import { InputError } from '../engine/errors.js';
 import { buildExternalChannels, catalogSkus, type ConnectorFactories, type ExternalChannel } from './external-channels.js';
 import { Generation, StoreFailureError } from './generation.js';
+import { IntakeClosedError, IntakeFullError } from './intake.js';
 import { ServiceMetrics } from './metrics.js';
 import type { AdjustmentBody, AuditBody, InventoryViewBody, MutationResultBody, OrderWebhookBody } from './schemas.js';
 import { memoryStoreFactory, type StoreFactory } from './store.js';
@@ -165,41 +166,87 @@ export class InventoryService {
     return results;
   }
 
-  /** Subscribes each webhook dialect's callback (`publicUrl` + its route) at the marketplace. */
+  /**
+   * Subscribes each webhook dialect's callback (`publicUrl` + its route) at the marketplace. A
+   * marketplace's API fails now and then (a 5xx, a throttle): each subscription is tried up to
+   * SUBSCRIBE_ATTEMPTS times, waiting twice as long each time, before the error is passed on.
+   */
   async subscribeWebhooks(publicUrl: string): Promise<void> {
     const base = publicUrl.replace(/\/+$/, '');
-    await Promise.all(
-      (this.external ?? []).map((e) => (e.connector.webhook === undefined ? undefined : e.connector.subscribe?.(`${base}/webhooks/${e.dialect}/${encodeURIComponent(e.channel)}`))),
-    );
+    const subscribe = async (e: ExternalChannel): Promise<void> => {
+      const connector = e.connector;
+      if (connector.webhook === undefined || connector.subscribe === undefined) return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await connector.subscribe(`${base}/webhooks/${e.dialect}/${encodeURIComponent(e.channel)}`);
+          return;
+        } catch (error) {
+          if (attempt >= SUBSCRIBE_ATTEMPTS) throw error;
+          this.warn(`subscribing ${e.channel}'s order webhooks failed (attempt ${attempt} of ${SUBSCRIBE_ATTEMPTS}): ${error instanceof Error ? error.message : String(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, SUBSCRIBE_BACKOFF_MS * 2 ** (attempt - 1)));
+        }
+      }
+    };
+    await Promise.all((this.external ?? []).map(subscribe));
   }
 
   /** Polls failed since the start, by channel (warned, never fatal). */
   readonly pollErrors: Record<string, number> = {};
+  /** Polled orders refused by the service (bad input, a reused key): warned and dropped, by channel. */
+  readonly polledOrdersDropped: Record<string, number> = {};
   private pollTimers: NodeJS.Timeout[] = [];
 
   /**
-   * One loop per polling channel: a poll, its orders fed in, the next poll `intervalMs` after
-   * this one ended (never two at once on a channel). A failed poll or order is counted and
-   * warned; the loop goes on, as the marketplace is polled again next time.
+   * One loop per polling channel: the orders kept from earlier polls fed in, then, once none is
+   * left, a poll and its orders, the next tick `intervalMs` after this one ended (never two at
+   * once on a channel). A failed poll is counted and warned, and the marketplace is polled again
+   * next time. An order the service cannot take in now (store or intake unavailable) is kept for
+   * the next tick, since the poller's cursor has moved past it; one it refuses is dropped with a
+   * warning. Each order line is idempotent, so feeding an order again is safe.
    */
   private startPolling(epoch: number): void {
     for (const e of this.external ?? []) {
       const poller = e.connector.poller;
       if (poller === undefined) continue;
       const intervalMs = Math.max(1, poller.intervalMs);
+      // What a poll returned that the service could not take in yet, oldest first (a reset
+      // starts a new loop, and the old world's orders go with it).
+      const backlog: IncomingOrder[] = [];
       const tick = async (): Promise<void> => {
-        try {
-          const orders = await poller.poll();
-          for (const order of orders) await this.receiveIncoming(e.channel, order);
-        } catch (error) {
-          this.pollErrors[e.channel] = (this.pollErrors[e.channel] ?? 0) + 1;
-          this.warn(`polling ${e.channel} failed: ${error instanceof Error ? error.message : String(error)}`);
+        if (await this.feedPolled(e.channel, backlog)) {
+          try {
+            backlog.push(...(await poller.poll()));
+          } catch (error) {
+            this.pollErrors[e.channel] = (this.pollErrors[e.channel] ?? 0) + 1;
+            this.warn(`polling ${e.channel} failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+          await this.feedPolled(e.channel, backlog);
         }
         // A poll still in flight across a reset must not start a second loop beside the new one.
         if (epoch === this.pollEpoch) this.schedulePoll(tick, intervalMs);
       };
       this.schedulePoll(tick, intervalMs);
     }
+  }
+
+  /** Feeds `backlog`'s orders in, oldest first, removing each taken or refused; whether it is empty. */
+  private async feedPolled(channel: string, backlog: IncomingOrder[]): Promise<boolean> {
+    while (backlog.length > 0) {
+      const order = backlog[0]!;
+      try {
+        await this.receiveIncoming(channel, order);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (isTransient(error)) {
+          this.warn(`polled orders of ${channel}: the service cannot take them in now (${message}); ${backlog.length} kept for the next poll`);
+          return false;
+        }
+        this.polledOrdersDropped[channel] = (this.polledOrdersDropped[channel] ?? 0) + 1;
+        this.warn(`polled order ${order.orderId} of ${channel} refused: ${message}`);
+      }
+      backlog.shift();
+    }
+    return true;
   }
 
   /** Odd while polling; +1 at every start and stop, so the loops of an earlier start end. */
@@ -389,4 +436,13 @@ export function throttledLines(next: (line: string) => void, intervalMs: number,
     next(held === 0 ? line : `${line} (+${held} similar lines held back)`);
     held = 0;
   };
+}
+
+/** Tries of one webhook subscription, and the real ms before the second (doubling after). */
+const SUBSCRIBE_ATTEMPTS = 5;
+const SUBSCRIBE_BACKOFF_MS = 200;
+
+/** A failure that passes (the store or the intake unavailable for now), as opposed to a refusal of the order itself. */
+function isTransient(error: unknown): boolean {
+  return error instanceof StoreFailureError || error instanceof IntakeFullError || error instanceof IntakeClosedError || error instanceof ServiceUnavailableError;
 }

@@ -6,13 +6,16 @@
 // after an order reach every connector client, an order redelivered is a duplicate, and /audit
 // says the channel-model measures are not measured; and over HTTP, that an order arriving by a
 // dialect webhook (verified by the connector's intake: 401 when it refuses) and one by polling
-// each commit once, a redelivery of either being a duplicate, and a failed poll only warns.
+// each commit once, a redelivery of either being a duplicate, and a failed poll only warns; a
+// polled order the service cannot take in now (its store down) is kept and fed again, in order,
+// before the channel is polled again, while one it refuses is dropped with a warning.
 import { describe, expect, it, vi } from 'vitest';
 import type { ChannelManifest, Connector, ConnectorConfig, ConnectorFactory, IncomingOrder } from '../../src/connectors/types.js';
 import { InputError } from '../../src/engine/errors.js';
 import type { ChannelUpdate } from '../../src/engine/ports.js';
 import { buildExternalChannels, type ConnectorFactories } from '../../src/serve/external-channels.js';
 import { startServer } from '../../src/serve/index.js';
+import { StoreFailureError } from '../../src/serve/generation.js';
 import { InventoryService } from '../../src/serve/service.js';
 import { adjust, audit, SECRETS, shippedScenario } from './helpers.js';
 
@@ -232,6 +235,62 @@ describe('orders from external channels', () => {
       expect(body.orders.applied).toBe(2);
       expect(body.integrityViolations).toBe(0);
       expect(body.channelMode).toBe('external');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps a polled order the service cannot take in now and feeds it before polling again; drops one it refuses", async () => {
+    const scenario = shippedScenario('flash-sale');
+    const ids = scenario.channels.map((c) => c.id);
+    const polled = ids[1]!;
+    const f = fakes();
+    const warnings: string[] = [];
+    const server = await startServer({
+      scenario,
+      host: '127.0.0.1',
+      port: 0,
+      secrets: SECRETS,
+      faults: false,
+      alerts: { raise: () => undefined },
+      warn: (line) => void warnings.push(line),
+      channels: { channels: ids.map((id) => entry(id, id === polled ? 'amazon' : 'shopify')) },
+      connectorFactories: f.factories,
+    });
+    try {
+      const sku = `${scenario.catalog.skuPrefix}${'1'.padStart(String(scenario.catalog.skus).length, '0')}`;
+      expect((await adjust(server.url, sku, 'stock-1', 20)).status).toBe('applied');
+      // The store is down for the next two attempts: the poller's cursor has moved past the orders.
+      const service = server.service;
+      const take = service.receiveIncoming.bind(service);
+      let failures = 2;
+      const attempts: string[] = [];
+      vi.spyOn(service, 'receiveIncoming').mockImplementation(async (channel, order) => {
+        attempts.push(order.orderId);
+        if (failures > 0) {
+          failures--;
+          throw new StoreFailureError('store unavailable (test)');
+        }
+        return take(channel, order);
+      });
+      f.queue.push({ orderId: 'amz-1', lines: [{ sku, quantity: 1 }] }, { orderId: 'amz-2', lines: [{ sku, quantity: 2 }] });
+      await vi.waitFor(async () => expect((await audit(server.url)).orders.applied).toBe(2), { timeout: 10_000 });
+      // Kept in order and fed again: amz-1 twice refused, then both taken, each once.
+      expect(attempts.slice(0, 4)).toEqual(['amz-1', 'amz-1', 'amz-1', 'amz-2']);
+      expect(warnings.some((w) => w.includes(`polled orders of ${polled}: the service cannot take them in now (store unavailable (test)); 2 kept for the next poll`))).toBe(true);
+      // While orders were kept, the marketplace was not polled past them: one poll brought both.
+      expect((await audit(server.url)).orders.duplicates).toBe(0);
+      // A refusal of the order itself is not retried for ever: dropped, counted, warned.
+      vi.spyOn(service, 'receiveIncoming').mockImplementation(async (_channel, order) => {
+        attempts.push(order.orderId);
+        throw new InputError(`${order.orderId}: sku: unknown`, { field: 'sku', reason: 'unknown' });
+      });
+      const before = attempts.length;
+      f.queue.push({ orderId: 'amz-bad', lines: [{ sku: 'NOPE', quantity: 1 }] });
+      await vi.waitFor(() => expect(service.polledOrdersDropped[polled]).toBe(1), { timeout: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(attempts.slice(before)).toEqual(['amz-bad']);
+      expect(warnings.some((w) => w.includes(`polled order amz-bad of ${polled} refused`))).toBe(true);
     } finally {
       await server.close();
     }
