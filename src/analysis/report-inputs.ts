@@ -52,10 +52,10 @@ export async function livePrediction(
 /**
  * What the simulation predicts for the channel twins: the scenario's own world (the twins run its
  * notification models, limits and faults; their customers buy only what a listing shows), one run
- * per seed, in seed order.
+ * per seed, in seed order, each with the twins' catalogue (their seed's draw) when it is given.
  */
-export async function twinsPrediction(scenario: Scenario, strategy: string, seeds: readonly number[]): Promise<SimulationResult[]> {
+export async function twinsPrediction(scenario: Scenario, strategy: string, seeds: readonly number[], catalogSeed: number | null = null): Promise<SimulationResult[]> {
   const predicted: SimulationResult[] = [];
-  for (const seed of seeds) predicted.push(await simulate(scenario, { strategy, seed }));
+  for (const seed of seeds) predicted.push(await simulate(scenario, { strategy, seed, ...(catalogSeed === null ? {} : { catalogSeed }) }));
   return predicted;
 }

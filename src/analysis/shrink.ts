@@ -12,6 +12,7 @@
  * the scenario loader, as the YAML the shrinker writes will).
  */
 import type { Scenario } from '../scenarios/schema.js';
+import { scenarioPrefix, withoutKey } from '../scenarios/prefix.js';
 
 /** What a failing run failed with: each kind (`invariant:lost-update`, `not-converged`, `crash`). */
 export interface RunFailure {
@@ -85,11 +86,11 @@ function primaryKinds(kinds: readonly string[]): readonly string[] {
 
 /** Simpler scenarios than `s`, biggest cuts first. */
 function* candidates(s: Scenario): Generator<Candidate> {
-  if (s.durationS > 60) yield ['halve the period', shorter(s, Math.max(60, Math.floor(s.durationS / 2)))];
+  if (s.durationS > 60) yield ['halve the period', scenarioPrefix(s, Math.max(60, Math.floor(s.durationS / 2)))];
   const d = s.demand;
   if (d.ordersPerDay > 0) yield ['no background orders', { ...s, demand: { ...d, ordersPerDay: 0 } }];
   if (d.ordersPerDay > 1) yield ['halve the order rate', { ...s, demand: { ...d, ordersPerDay: Math.floor(d.ordersPerDay / 2) } }];
-  if (s.durationS > 80) yield ['cut the period by a quarter', shorter(s, Math.floor((s.durationS * 3) / 4))];
+  if (s.durationS > 80) yield ['cut the period by a quarter', scenarioPrefix(s, Math.floor((s.durationS * 3) / 4))];
   if (d.ordersPerDay > 4) yield ['cut the order rate by a quarter', { ...s, demand: { ...d, ordersPerDay: Math.floor((d.ordersPerDay * 3) / 4) } }];
   if (d.surge !== undefined) yield ['no surge', { ...s, demand: withoutKey(d, 'surge') }];
   for (let b = 0; b < d.bursts.length; b++) yield [`drop burst ${b}`, { ...s, demand: { ...d, bursts: d.bursts.filter((_, j) => j !== b) } }];
@@ -126,28 +127,6 @@ function fewerSkus(s: Scenario, skus: number): Scenario {
   };
 }
 
-/** `s` over its first `durationS`: what starts after the end goes, windows are cut at it. */
-function shorter(s: Scenario, durationS: number): Scenario {
-  const cut = <T extends { startS: number; durationS: number }>(w: readonly T[]): T[] =>
-    w.filter((x) => x.startS < durationS).map((x) => ({ ...x, durationS: Math.min(x.durationS, durationS - x.startS) }));
-  const f = s.faults;
-  const d = s.demand;
-  const surge = d.surge !== undefined && d.surge.startS < durationS ? { ...d.surge, durationS: Math.min(d.surge.durationS, durationS - d.surge.startS) } : undefined;
-  const demand = { ...withoutKey(d, 'surge'), bursts: d.bursts.filter((b) => b.atS < durationS), ...(surge === undefined ? {} : { surge }) };
-  return {
-    ...s,
-    durationS,
-    demand,
-    faults: {
-      ...f,
-      outages: cut(f.outages),
-      latencySpikes: cut(f.latencySpikes),
-      processorCrashes: f.processorCrashes.filter((c) => c.atS < durationS),
-      dispatcherCrashes: f.dispatcherCrashes.filter((c) => c.atS < durationS),
-    },
-  };
-}
-
 /** `s` without channel `id`, and without everything that names it. */
 function withoutChannel(s: Scenario, id: string): Scenario {
   const bursts = s.demand.bursts.flatMap((b) => {
@@ -169,9 +148,4 @@ function withoutChannel(s: Scenario, id: string): Scenario {
     faults: { ...s.faults, outages: s.faults.outages.filter((o) => o.channel !== id), latencySpikes: s.faults.latencySpikes.filter((w) => w.channel !== id) },
     strategies,
   };
-}
-
-function withoutKey<T extends object, K extends keyof T>(o: T, key: K): Omit<T, K> {
-  const { [key]: _dropped, ...rest } = o;
-  return rest;
 }

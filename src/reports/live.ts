@@ -83,8 +83,9 @@ export interface LiveResult {
   readonly measures: readonly LiveMeasure[];
   readonly channels: readonly LiveChannel[];
   readonly liveAssertions: readonly LiveAssertion[];
-  /** What the prediction held fixed at the live run's values. */
+  /** What the prediction held fixed at the live run's values, and the same in a sentence. */
   readonly conditioning: LiveConditioning;
+  readonly conditioningSummary: string;
   /** What the live run did differently from the world the prediction simulates, as far as its files tell. */
   readonly diagnostics: readonly string[];
   readonly predictedRuns: readonly { readonly seed: number; readonly traceHash: string }[];
@@ -284,6 +285,7 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
     channels,
     liveAssertions,
     conditioning: input.conditioning,
+    conditioningSummary: conditioningWords(input.conditioning, scenario.catalog.restock !== undefined),
     diagnostics: diagnose(input),
     predictedRuns: predicted.map((r) => ({ seed: r.seed, traceHash: r.traceHash })),
   };
@@ -304,22 +306,23 @@ function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>
 }
 
 /** What the prediction held fixed, in one sentence (the report and the command's text). */
-export function conditioningWords(c: LiveConditioning): string {
+function conditioningWords(c: LiveConditioning, restocks: boolean): string {
   const seconds = (ms: number): string => `${fmtNumber(Math.round(ms / 100) / 10, 1)} s`;
   const catalogue =
     c.catalogSeed === null
       ? "each predicted seed draws its own catalogue (the summary does not give the load's seed, invsim_load_seed)"
       : `every predicted seed has the live catalogue (the load's seed ${c.catalogSeed})`;
   const job = c.restockJob;
-  const restocks =
-    job === null
+  const restockWords = !restocks
+    ? 'the scenario has no restocks'
+    : job === null
       ? 'restocks are instant, as the scenario has them (the summary does not say how long the live ones took)'
       : `each restock is the job it was live: ${seconds(job.readSpanMs)} of reads, then ${seconds(job.writeSpanMs)} of writes, ${fmtNumber(job.batch)} SKUs at a time (scenario time, the live mean)`;
   const flags = [
     ...(c.catalogSeed === null ? [] : [`--catalog-seed ${c.catalogSeed}`]),
     ...(job === null ? [] : [`--restock-read-ms ${job.readSpanMs} --restock-write-ms ${job.writeSpanMs}`]),
   ];
-  return `The prediction holds the live run's conditions fixed: ${catalogue}; ${restocks}. One predicted run alone: invsim run --live --seed N${flags.map((f) => ` ${f}`).join('')}.`;
+  return `The prediction holds the live run's conditions fixed: ${catalogue}; ${restockWords}. One predicted run alone: invsim run --live --seed N${flags.map((f) => ` ${f}`).join('')}.`;
 }
 
 function fmtMeasure(id: string, x: number): string {
@@ -368,7 +371,7 @@ ${r.diagnostics.length === 0 ? '' : `<p${outside.length === 0 ? ' class="note"' 
     `It oversold ${live(fmtNumber(a.oversells), a.oversells, 'oversells')} order${a.oversells === 1 ? '' : 's'}, which would cost about ${datum('span', { text: fmtMoney(a.oversells * perOversell), value: roundStat(a.oversells * perOversell), path: '/summary/liveOversellCost' })} in the scenario's currency units (order value ${esc(fmtMoney(econ.averageOrderValue))} plus lifetime value ${esc(fmtMoney(econ.customerLifetimeValue))} × ${esc(String(econ.churnMultiplier))} lost to churn, each).</p>
 <p>k6: ${k.httpReqs === null ? 'no request count' : `${esc(fmtNumber(k.httpReqs))} requests`}${k.httpReqDurationMs.p99 === null ? '' : `, HTTP p99 ${esc(fmtMs(k.httpReqDurationMs.p99))}`}${k.checksRate === null ? '' : `, ${esc(fmtPercent(k.checksRate, 2))} of checks passed`}. ${k.thresholds.length === 0 ? 'The summary has no thresholds.' : failedThresholds.length === 0 ? `<span class="verdict-pass">All ${k.thresholds.length} k6 thresholds passed.</span>` : `<span class="verdict-fail">${failedThresholds.length} of ${k.thresholds.length} k6 thresholds failed: ${esc(listWords(failedThresholds.map((t) => `${t.metric} ${t.expression}`)))}.</span>`}</p>
 <p>${liveHeld.length === 0 ? 'No assertion of the scenario has a live equivalent.' : liveFailed.length === 0 ? `<span class="verdict-pass">Every assertion with a live equivalent held on the live run (${esc(listWords(liveHeld.map((x) => x.assertion)))}).</span>` : `<span class="verdict-fail">Assertions that failed on the live run: ${esc(listWords(liveFailed.map((x) => `${x.assertion} (live ${String(x.live)})`)))}.</span>`} ${input.assertions === null ? '' : input.assertions.passed ? 'The simulated prediction met every assertion on every seed.' : `The simulated prediction failed ${input.assertions.failed} of ${input.assertions.assertions} assertions.`}</p>
-<p class="note">A live run is one sample: it is judged against the 95% prediction interval of a single simulated run, not the confidence interval of the mean. The prediction simulates the world the live run creates (orders reach the engine as the k6 script sends them), in scenario time, as the service reports it. ${esc(conditioningWords(r.conditioning))} Counts that grow with volume are per 1,000 orders.${a.settled === false ? ' The audit ran while work was still in flight (settled: false): end-to-end checks were skipped.' : ''}</p>
+<p class="note">A live run is one sample: it is judged against the 95% prediction interval of a single simulated run, not the confidence interval of the mean. The prediction simulates the world the live run creates (orders reach the engine as the k6 script sends them), in scenario time, as the service reports it. ${esc(r.conditioningSummary)} Counts that grow with volume are per 1,000 orders.${a.settled === false ? ' The audit ran while work was still in flight (settled: false): end-to-end checks were skipped.' : ''}</p>
 </div>`;
 }
 

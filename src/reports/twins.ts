@@ -31,6 +31,8 @@ const api = z.looseObject({ calls: count, throttled: count, failed: count });
 
 const twinsAudit = z.looseObject({
   scenario: z.string().optional(),
+  durationS: z.number().positive().optional(),
+  seed: z.number().int().nonnegative().optional(),
   speedup: z.number().positive().optional(),
   observedMs: z.number().nonnegative(),
   orders,
@@ -46,6 +48,10 @@ const twinsAudit = z.looseObject({
 /** What the comparison reads from a twins audit. */
 export interface TwinsAuditFigures {
   readonly scenario: string | null;
+  /** The scenario's length the twins ran (a prefix of the file's, `--duration-s`); null: not said. */
+  readonly durationS: number | null;
+  /** The twins' seed: their catalogue is its draw (`catalog.stock`), which the prediction holds fixed. */
+  readonly seed: number | null;
   readonly speedup: number | null;
   readonly observedS: number;
   readonly customers: number;
@@ -71,6 +77,8 @@ export function parseTwinsAudit(json: unknown, source: string): TwinsAuditFigure
   const a = parsed.data;
   return {
     scenario: a.scenario ?? null,
+    durationS: a.durationS ?? null,
+    seed: a.seed ?? null,
     speedup: a.speedup ?? null,
     observedS: a.observedMs / 1000,
     customers: a.orders.attempts,

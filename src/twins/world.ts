@@ -75,6 +75,8 @@ export type BuyResult = { readonly taken: true; readonly order: TwinOrder } | { 
 
 export interface TwinAuditBody extends AuditReport {
   readonly scenario: string;
+  /** The scenario's length as the twins ran it: less than the file's for a prefix (`--duration-s`). */
+  readonly durationS: number;
   readonly seed: number;
   readonly speedup: number;
   /**
@@ -295,7 +297,7 @@ export class TwinWorld {
     const webhooks: Record<string, WebhookStats | null> = {};
     for (const t of this.twins) webhooks[t.id] = t.protocol.webhookStats() ?? null;
     const windowFromS = Number.isNaN(this.windowFromMs) ? null : Math.round(this.windowFromMs) / 1000;
-    return { scenario: this.scenario.name, seed: this.seed, speedup: this.speedup, windowFromS, ...this.audit.report(this.time.nowMs()), webhooks };
+    return { scenario: this.scenario.name, durationS: this.scenario.durationS, seed: this.seed, speedup: this.speedup, windowFromS, ...this.audit.report(this.time.nowMs()), webhooks };
   }
 
   manifest(): ChannelManifest {

@@ -5,16 +5,20 @@
 // real connectors (subscribing its webhooks through the marketplaces' APIs), and the scenario's
 // customers buying at the twins. The black-box audit, knowing only sales and listings, sees
 // every listing settle to the units that exist, every sale reach the other channels, and the
-// oversells within the simulator's prediction; a naive read-modify-write service with no
-// idempotency, run the same way, leaves listings that no longer match what exists.
+// oversells within the simulator's prediction; on a shipped scenario (the flash sale's first 40
+// minutes, its faults on) oversells and lost sales land within the prediction too; a naive
+// read-modify-write service with no idempotency, run the same way, leaves listings that no
+// longer match what exists.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelManifest } from '../../src/connectors/types.js';
 import { twinsPrediction } from '../../src/analysis/report-inputs.js';
 import { startServer, type RunningServer } from '../../src/serve/index.js';
-import { parseTwinsAudit, twinsComparison } from '../../src/reports/twins.js';
+import { parseTwinsAudit, twinsComparison, type TwinsComparison } from '../../src/reports/twins.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
+import { scenarioPrefix } from '../../src/scenarios/prefix.js';
+import type { Scenario } from '../../src/scenarios/schema.js';
 import { driveCustomers } from '../../src/twins/drive.js';
-import { TwinWorld } from '../../src/twins/world.js';
+import { TwinWorld, type TwinAuditBody } from '../../src/twins/world.js';
 import { startNaiveSync, type NaiveSync } from '../helpers/naive-sync.js';
 
 const SPEEDUP = 60;
@@ -41,29 +45,43 @@ async function settle(twins: TwinWorld, boundMs: number): Promise<void> {
   }
 }
 
+/**
+ * The twins of `scenario`, `invsim serve --channels` pointed at them through the real connectors,
+ * the stock loaded through the service's API, the customers driven; the audit when the load ended
+ * and after settling, and the service's own audit.
+ */
+async function engineAgainstTwins(options: { scenario: Scenario; speedup: number; faults: boolean }) {
+  const { scenario: s, speedup, faults } = options;
+  world = await TwinWorld.start({ scenario: s, seed: 1, speedup, faults, port: 0 });
+  const manifest: ChannelManifest = world.manifest();
+  server = await startServer({ scenario: s, speedup, faults: false, channels: manifest, secrets: SECRETS, host: '127.0.0.1', port: 0, alerts: { raise: () => undefined }, warn: () => undefined });
+  await server.service.subscribeWebhooks(server.url);
+  // The service starts empty: the catalogue's stock is loaded as a warehouse would, through its API.
+  for (const { sku, quantity } of world.catalog) {
+    expect((await server.service.adjust(sku, { mutationId: `initial-${sku}`, quantityDelta: quantity })).status).toBe('applied');
+  }
+  expect(await server.service.settle(30_000)).toBe(true);
+  const drive = await driveCustomers({ target: world });
+  const measured = world.auditReport();
+  await settle(world, 30_000);
+  return { manifest, drive, measured, after: world.auditReport(), service: await server.service.audit() };
+}
+
+/** The twins' figures beside the simulator's prediction of the same scenario, on the twins' catalogue. */
+async function judged(s: Scenario, measured: TwinAuditBody, after: TwinAuditBody): Promise<TwinsComparison> {
+  const predicted = await twinsPrediction(s, 'event-driven', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], measured.seed);
+  return twinsComparison({ scenario: s, strategy: 'event-driven', audit: parseTwinsAudit({ audit: measured, afterSettle: after }, 'audit'), predicted });
+}
+
 describe('the engine against the channel twins', () => {
   it('settles every listing to the truth through all four dialects, oversells within the prediction', async () => {
-    world = await TwinWorld.start({ scenario, seed: 1, speedup: SPEEDUP, faults: false, port: 0 });
-    const manifest: ChannelManifest = world.manifest();
+    const { manifest, drive, measured, after, service } = await engineAgainstTwins({ scenario, speedup: SPEEDUP, faults: false });
     expect(manifest.channels.map((c) => c.dialect)).toEqual(['shopify', 'woocommerce', 'amazon', 'ebay']);
-    server = await startServer({ scenario, speedup: SPEEDUP, faults: false, channels: manifest, secrets: SECRETS, host: '127.0.0.1', port: 0, alerts: { raise: () => undefined }, warn: () => undefined });
-    await server.service.subscribeWebhooks(server.url);
-    // The service starts empty: the catalogue's stock is loaded as a warehouse would, through its API.
-    for (const { sku, quantity } of world.catalog) {
-      expect((await server.service.adjust(sku, { mutationId: `initial-${sku}`, quantityDelta: quantity })).status).toBe('applied');
-    }
-    expect(await server.service.settle(30_000)).toBe(true);
-
-    const drive = await driveCustomers({ target: world });
     expect(drive.orders).toBeGreaterThan(60);
-    const measured = world.auditReport();
-    await settle(world, 30_000);
-    const after = world.auditReport();
 
     // Every sale reached the service in its channel's dialect: webhooks (Shopify, Woo) and polls (Amazon, eBay).
-    const audit = await server.service.audit();
-    expect(audit.integrityViolations).toBe(0);
-    expect(audit.orders.received).toBeGreaterThanOrEqual(after.orders.taken);
+    expect(service.integrityViolations).toBe(0);
+    expect(service.orders.received).toBeGreaterThanOrEqual(after.orders.taken);
     expect(after.webhooks['shopify']?.abandoned).toBe(0);
     // Black box: every listing shows what exists, nothing left unpropagated.
     expect(after.divergentListings).toMatchObject({ total: 0, over: 0, under: 0 });
@@ -72,12 +90,26 @@ describe('the engine against the channel twins', () => {
     expect(after.propagation.latencyMs.count).toBeGreaterThan(0);
     for (const c of after.channels) expect(c.api.ok, c.id).toBeGreaterThan(0);
 
-    const predicted = await twinsPrediction(scenario, 'event-driven', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const comparison = twinsComparison({ scenario, strategy: 'event-driven', audit: parseTwinsAudit({ audit: measured, afterSettle: after }, 'audit'), predicted });
-    const oversells = comparison.measures.find((m) => m.id === 'oversellsPer1000')!;
+    const oversells = (await judged(scenario, measured, after)).measures.find((m) => m.id === 'oversellsPer1000')!;
     expect(oversells.comparable).toBe(true);
     expect(oversells.withinPrediction, JSON.stringify(oversells)).toBe(true);
   }, 120_000);
+
+  it("lands within the prediction on a shipped scenario: the flash sale's first 40 minutes, its burst and faults included", async () => {
+    // The burst (150 orders on 3 hot SKUs within 1.5 s) at 1 800 s and the surge after it, at the
+    // highest speedup the load plan allows the scenario (30): 80 real seconds.
+    const flash = scenarioPrefix(getScenario(loadScenarioFile('scenarios.yaml'), 'flash-sale'), 2_400);
+    const { drive, measured, after, service } = await engineAgainstTwins({ scenario: flash, speedup: 30, faults: true });
+    expect(drive.orders).toBeGreaterThan(150);
+    expect(service.integrityViolations).toBe(0);
+    expect(after.divergentListings, JSON.stringify(after.divergentListings)).toMatchObject({ total: 0 });
+    const comparison = await judged(flash, measured, after);
+    for (const id of ['oversellsPer1000', 'lostSalesPer1000']) {
+      const m = comparison.measures.find((x) => x.id === id)!;
+      expect(m.comparable, id).toBe(true);
+      expect(m.withinPrediction, JSON.stringify(m)).toBe(true);
+    }
+  }, 240_000);
 
   it('catches a naive read-modify-write service: its listings no longer match what exists', async () => {
     world = await TwinWorld.start({ scenario, seed: 1, speedup: SPEEDUP, faults: false, port: 0 });

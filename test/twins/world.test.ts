@@ -3,7 +3,8 @@
 // orderPlaced, two channels selling the last unit is an oversell in the audit, a stale zero is a
 // lost sale, and the control server serves the audit, Prometheus text, the manifest (also as an
 // atomically written YAML file), the catalogue and restocks; bad bodies are refused naming the
-// field, and a channel without a twin (Etsy) is refused naming channels[i].preset.
+// field, and a channel without a twin (Etsy) is refused naming channels[i].preset. The fault
+// windows and the rate limits count from the customers' start.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -372,6 +373,21 @@ scenarios:
     if (before < fromMs + 50_000) expect(early).toBe('ok');
     await until(() => w.time.nowMs() >= fromMs + 50_000, 'start + 50 s');
     expect(await call()).toBe('unavailable');
+  });
+
+  it("starts each twin's rate limits afresh when the customers start, whatever loading the stock used", async () => {
+    // Two calls a day: the service's stock load uses them up before the customers start.
+    const quota = scenario('      - { id: shop, preset: shopify-graphql, overrides: { errorRate5xx: 0, rateLimits: [{ kind: quota, limit: 2, periodS: 86400 }] } }');
+    world = await TwinWorld.start({ scenario: quota, port: 0, faults: false, factories: recorder().factories });
+    const shop = world.twins[0]!.channel;
+    const call = async (): Promise<string> => {
+      const r = await shop.call({ items: 1 }, () => 'ok');
+      return r.ok ? 'ok' : r.kind;
+    };
+    expect([await call(), await call(), await call()]).toEqual(['ok', 'ok', 'throttled']);
+    expect((await post(`${world.controlUrl}/twins/start`, {})).body).toMatchObject({ status: 'started', alreadyOpen: false });
+    // As at the simulator's time 0: the day's two calls are the load's.
+    expect([await call(), await call(), await call()]).toEqual(['ok', 'ok', 'throttled']);
   });
 
   it('applies a feed channel\'s accepted updates in the order it accepted them (the latest quantity wins)', async () => {

@@ -9,10 +9,11 @@ import { seedRange } from '../../analysis/compare.js';
 import { assertWritable } from '../../adapters/output-file.js';
 import { toJson } from '../../analysis/output.js';
 import { InputError } from '../../engine/errors.js';
-import { conditioningWords, liveStrategy, type LiveMeasure, type LiveResult } from '../../reports/live.js';
+import { liveStrategy, type LiveMeasure, type LiveResult } from '../../reports/live.js';
 import { commandLine } from '../../reports/make.js';
 import { reportTargets, writeReport } from '../../reports/write.js';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
+import { scenarioPrefix } from '../../scenarios/prefix.js';
 import { EXIT } from '../errors.js';
 import { fmtMs, fmtNumber, fmtSeeds } from '../../reports/format.js';
 import { textTable } from '../format.js';
@@ -72,7 +73,7 @@ function formatTwins(r: TwinsComparison): string {
   const rows = measureRows(r.measures, 'saleToListingMsP99');
   const a = r.audit;
   return [
-    `live-report: channel twins on ${r.scenario}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}`,
+    `live-report: channel twins on ${r.scenario}${a.durationS === null ? '' : ` (${fmtNumber(a.durationS)} s)`}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}${a.seed === null ? '' : `, each with the twins' catalogue (seed ${a.seed})`}`,
     `  ${fmtNumber(a.customers)} customers, ${fmtNumber(a.taken)} orders taken, ${fmtNumber(a.oversells)} oversold, ${fmtNumber(a.lostSales)} lost; listings ${a.settled ? 'settled to the truth' : 'NOT settled to the truth'}`,
     '',
     textTable(['measure', 'twins', 'predicted', '95% prediction interval (one run)', 'verdict'], rows),
@@ -110,7 +111,7 @@ function formatLive(r: LiveResult): string {
       : `departed from the prediction on ${departed.length} of ${comparable.length} comparable measures: ${departed.map((m) => m.label.toLowerCase()).join(', ')}`,
     ...notCompared.map((m) => `  not compared: ${m.label.toLowerCase()}: ${m.reason ?? ''}`),
     ...r.diagnostics.map((d) => `  ${departed.length === 0 ? 'note' : 'possible cause'}: ${d}`),
-    `  ${conditioningWords(r.conditioning)}`,
+    `  ${r.conditioningSummary}`,
     '',
     failed.length === 0 ? 'every assertion with a live equivalent held on the live run' : `FAILED on the live run: ${failed.map((a) => `${a.assertion} (live ${String(a.live)})`).join(', ')}`,
     '',
@@ -125,7 +126,13 @@ export async function liveReportCommand(args: LiveReportArgs, io: Io): Promise<n
   if (args.twinsAudit !== undefined) {
     if (args.k6Summary !== undefined || args.audit !== undefined) throw InputError.of('--twins-audit', 'compares the twins\' audit alone: leave out --k6-summary and --audit');
     if (args.report !== undefined) throw InputError.of('--report', 'the HTML report is for a k6 run; with --twins-audit the comparison is printed (--json for JSON)');
-    const comparison = twinsComparison({ scenario, strategy, audit: parseTwinsAudit(readJsonInput(args.twinsAudit, 'twins audit').json, args.twinsAudit), predicted: await twinsPrediction(scenario, strategy, seeds) });
+    const twins = parseTwinsAudit(readJsonInput(args.twinsAudit, 'twins audit').json, args.twinsAudit);
+    // The twins may have run a prefix of the scenario (invsim twins --duration-s): predict the same one.
+    if (twins.durationS !== null && twins.durationS > scenario.durationS) {
+      throw InputError.of('--twins-audit', `ran ${twins.durationS} s of scenario ${twins.scenario ?? scenario.name}, longer than ${scenario.name}'s ${scenario.durationS} s: the audit of another scenario?`);
+    }
+    const ran = twins.durationS === null || twins.durationS === scenario.durationS ? scenario : scenarioPrefix(scenario, twins.durationS);
+    const comparison = twinsComparison({ scenario: ran, strategy, audit: twins, predicted: await twinsPrediction(ran, strategy, seeds, twins.seed) });
     io.out(args.json ? toJson(comparison) : formatTwins(comparison));
     return EXIT.ok;
   }

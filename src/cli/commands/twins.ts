@@ -12,6 +12,7 @@
  */
 import type { Argv } from 'yargs';
 import { getScenario, loadScenarioFile } from '../../scenarios/load.js';
+import { scenarioPrefix } from '../../scenarios/prefix.js';
 import { adjustmentPoster, driveCustomers, twinLoadPlan } from '../../twins/drive.js';
 import { isHttpUrl, TwinWorld, type TwinAuditBody, type TwinWorldOptions } from '../../twins/world.js';
 import { table } from '../format.js';
@@ -24,6 +25,7 @@ export interface TwinsArgs {
   scenario: string;
   seed: number;
   speedup: number;
+  durationS?: number | undefined;
   host: string;
   port: number;
   faults: boolean;
@@ -43,6 +45,10 @@ export function twinsBuilder(y: Argv): Argv<TwinsArgs> {
     .option('scenario', { type: 'string', describe: 'scenario whose channels the twins serve', demandOption: true })
     .option('seed', { type: 'number', default: 1, describe: "root seed: the catalogue's initial stock (as invsim run --seed), the twins' draws, the customers, the credentials" })
     .option('speedup', { type: 'number', default: 1, describe: 'scenario seconds per real second (the k6 script\'s value; the scenario bounds it)' })
+    .option('duration-s', {
+      type: 'number',
+      describe: "run only the scenario's first N scenario seconds (what starts later is left out, windows are cut); the audit says so and live-report predicts the same prefix",
+    })
     .option('host', { type: 'string', default: '127.0.0.1', describe: 'address the twins listen on' })
     .option('port', { type: 'number', default: 7070, describe: 'control server port (audit, metrics, manifest); channel i listens on port+1+i (0: any free ports)' })
     .option('faults', { type: 'boolean', default: true, describe: "inject the scenario's channel faults (--no-faults: none)" })
@@ -58,7 +64,8 @@ export function twinsBuilder(y: Argv): Argv<TwinsArgs> {
     .option('settle-s', { type: 'number', default: 10, describe: 'with --drive: real seconds to wait at most after the last customer for every listing to reach the truth before the audit' })
     .option('json', { type: 'boolean', default: false, describe: 'with --drive: print the audit as JSON on stdout' })
     .example('$0 twins scenarios.yaml --scenario baseline --speedup 10', 'serve the twins; configure the service from twins.yaml')
-    .example('$0 twins scenarios.yaml --scenario baseline --speedup 10 --drive --restock-url http://127.0.0.1:8080 --json', 'customers, then the audit') as unknown as Argv<TwinsArgs>;
+    .example('$0 twins scenarios.yaml --scenario baseline --speedup 10 --drive --restock-url http://127.0.0.1:8080 --json', 'customers, then the audit')
+    .example('$0 twins scenarios.yaml --scenario flash-sale --duration-s 2400 --speedup 30 --drive --json', "the flash sale's first 40 minutes, its burst included") as unknown as Argv<TwinsArgs>;
 }
 
 export interface TwinsContext {
@@ -99,7 +106,11 @@ export async function twinsCommand(args: TwinsArgs, io: Io, context: TwinsContex
   if (!args.drive && args.waitFor !== undefined) throw new UsageError('--wait-for needs --drive');
   if (!args.drive && (args.restockUrl !== undefined || args.json)) throw new UsageError(`${args.json ? '--json' : '--restock-url'} needs --drive`);
   const webhookUrls = parseWebhooks(args.webhook);
-  const scenario = getScenario(loadScenarioFile(args.file), args.scenario);
+  const declared = getScenario(loadScenarioFile(args.file), args.scenario);
+  if (args.durationS !== undefined && !(args.durationS > 0 && args.durationS <= declared.durationS)) {
+    throw new UsageError(`--duration-s must be > 0 and at most scenario ${declared.name}'s ${declared.durationS} s, got ${args.durationS}`, { field: '--duration-s', reason: `must be > 0 and at most ${declared.durationS}` });
+  }
+  const scenario = args.durationS === undefined ? declared : scenarioPrefix(declared, args.durationS);
   const ids = scenario.channels.map((c) => c.id);
   for (const channel of Object.keys(webhookUrls)) {
     if (!ids.includes(channel)) throw new UsageError(`--webhook: scenario ${scenario.name} has no channel ${channel} (it has: ${ids.join(', ')})`);
