@@ -121,11 +121,13 @@ function send(request: PreparedRequest, tags: Record<string, string>, expected?:
 }
 
 export function createScript(config: ScriptConfig): Script {
-  const options: Options = buildOptions(config);
+  const settleTimeoutMs = settleTimeoutOf(__ENV['SETTLE_TIMEOUT_S'], config.settleTimeoutMs);
+  // SETTLE_TIMEOUT_S lengthens setup's and teardown's timeouts with the waits it bounds, else k6
+  // would stop a teardown still waiting for the service (exit 101) before the audit is read.
+  const options: Options = buildOptions({ ...config, settleTimeoutMs });
   const baseUrl = baseUrlOf(requireEnv(__ENV, 'BASE_URL', 'the service under test'));
   const secret = requireEnv(__ENV, 'WEBHOOK_SECRET', "the service's INVSIM_WEBHOOK_SECRET");
   const adminToken = requireEnv(__ENV, 'ADMIN_TOKEN', "the service's INVSIM_ADMIN_TOKEN");
-  const settleTimeoutMs = settleTimeoutOf(__ENV['SETTLE_TIMEOUT_S'], config.settleTimeoutMs);
 
   /** Re-seeds Math.random for this iteration of `stream` (see the file comment). */
   function seedIteration(stream: string): void {

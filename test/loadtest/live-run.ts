@@ -29,6 +29,8 @@ export interface LiveRunOptions {
   readonly seeds?: number;
   readonly outDir: string;
   readonly maxVUs?: number;
+  /** The script's SETTLE_TIMEOUT_S (default: the generator's). */
+  readonly settleTimeoutS?: number;
   readonly log?: (line: string) => void;
   /** Every request an instance sent and its answer (the stand-in's httpDebug). */
   readonly httpDebug?: StandInOptions['httpDebug'];
@@ -89,9 +91,9 @@ export async function liveRun(options: LiveRunOptions): Promise<LiveRun> {
   const service = await startService(options.file, scenario.name, speedup, seed);
   log(`${scenario.name}: speedup ${speedup}, ${(generated.config.durationMs / 1000).toFixed(1)} s of load on ${service.url}, ${segments} instance(s)`);
   try {
-    // SETTLE_TIMEOUT_S from the environment, as a k6 run takes it with -e (live-check.ts).
-    const settle = process.env['SETTLE_TIMEOUT_S'];
-    const env = { BASE_URL: service.url, WEBHOOK_SECRET: SECRETS.webhookSecret, ADMIN_TOKEN: SECRETS.adminToken, RESET: '1', ...(settle === undefined ? {} : { SETTLE_TIMEOUT_S: settle }) };
+    // SETTLE_TIMEOUT_S as a k6 run takes it, with -e.
+    const settle = options.settleTimeoutS === undefined ? {} : { SETTLE_TIMEOUT_S: String(options.settleTimeoutS) };
+    const env = { BASE_URL: service.url, WEBHOOK_SECRET: SECRETS.webhookSecret, ADMIN_TOKEN: SECRETS.adminToken, RESET: '1', ...settle };
     const summaryFiles = Array.from({ length: segments }, (_, i) => (segments === 1 ? generated.summaryFile : generated.summaryFile.replace(/\.json$/, `.${i}.json`)));
     const instances = await Promise.all(
       summaryFiles.map((summaryExport, index) =>
@@ -137,6 +139,7 @@ export async function liveCheck(argv: readonly string[]): Promise<void> {
     seeds: seeds === undefined ? 10 : Number(seeds),
     segments: segments === undefined ? 1 : Number(segments),
     maxVUs: Number(process.env['MAX_VUS'] ?? 200),
+    ...(process.env['SETTLE_TIMEOUT_S'] === undefined ? {} : { settleTimeoutS: Number(process.env['SETTLE_TIMEOUT_S']) }),
     outDir: join(ROOT, 'test-artifacts/live-run', scenario),
     log: (line) => process.stderr.write(`${line}\n`),
   });

@@ -12,7 +12,7 @@
 // (Live-vs-predicted figures for the shipped scenarios: docs/loadtest.md.)
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildOptions } from '../../loadtest/lib/options.js';
+import { buildOptions, ms } from '../../loadtest/lib/options.js';
 import { verifySignature } from '../../src/serve/signature.js';
 import { SECRETS, liveRun, type LiveRun } from './live-run.js';
 import type { GroupData, SummaryData } from './standin/metrics.js';
@@ -67,7 +67,7 @@ function exchangeOf(request: HttpRequestSpec, answer: HttpAnswer): Exchange {
 describe('a live run on the k6 stand-in against invsim serve', { timeout: 180_000 }, () => {
   it('schedules every demand source, loads the stock, sends acknowledged signed orders and redeliveries, passes its thresholds, settles, audits, and lands within the prediction', async () => {
     const wire: Exchange[] = [];
-    const run = await liveRun({ file: FILE, scenario: 'short-sale', speedup: 30, seeds: 10, outDir: join(OUT, 'one'), maxVUs: 64, httpDebug: (q, a) => wire.push(exchangeOf(q, a)) });
+    const run = await liveRun({ file: FILE, scenario: 'short-sale', speedup: 30, seeds: 10, outDir: join(OUT, 'one'), maxVUs: 64, settleTimeoutS: 100, httpDebug: (q, a) => wire.push(exchangeOf(q, a)) });
     const [k6] = run.instances;
     const config = run.generated.config;
     expect(k6!.exitCode).toBe(0);
@@ -75,6 +75,9 @@ describe('a live run on the k6 stand-in against invsim serve', { timeout: 180_00
 
     // k6's options, as the bundle exports them: the planner's, one scenario per demand source, each calling an exported function.
     expect(k6!.options['scenarios']).toEqual(JSON.parse(JSON.stringify(buildOptions(config).scenarios)));
+    // SETTLE_TIMEOUT_S=100 bounds setup's and teardown's waits: their timeouts grow with it.
+    expect(config.settleTimeoutMs).not.toBe(100_000);
+    expect(k6!.options).toMatchObject({ teardownTimeout: ms(60_000 + 100_000), setupTimeout: buildOptions({ ...config, settleTimeoutMs: 100_000 }).setupTimeout });
     const scenarios = k6!.options['scenarios'] as Record<string, { executor: string; exec: string }>;
     expect(Object.fromEntries(Object.entries(scenarios).map(([k, v]) => [k, `${v.executor}:${v.exec}`]))).toEqual({
       orders: 'ramping-arrival-rate:orders',
