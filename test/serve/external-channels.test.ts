@@ -188,7 +188,12 @@ describe('orders from external channels', () => {
     return { factories: { shopify: webhook, woocommerce: webhook, amazon: poller, ebay: poller }, queue, failNext, polls };
   }
 
-  it('commits a webhook order once (a redelivery is a duplicate) and a polled one, and survives a failed poll', async () => {
+  /**
+   * The flash sale's service with the fakes: its first channel by webhook, its second by polling
+   * (one polling channel only: the fakes' pollers share one queue, and an order drained by another
+   * polling channel would count there, orders being keyed by channel), 20 units of one SKU loaded.
+   */
+  async function flashSaleWithFakes() {
     const scenario = shippedScenario('flash-sale');
     const ids = scenario.channels.map((c) => c.id);
     const [hooked, polled] = [ids[0]!, ids[1]!];
@@ -202,14 +207,17 @@ describe('orders from external channels', () => {
       faults: false,
       alerts: { raise: () => undefined },
       warn: (line) => void warnings.push(line),
-      // One polling channel only: the fakes' pollers share one queue, and an order drained by another
-      // polling channel would count there (orders are keyed by channel), not as the duplicate below.
       channels: { channels: ids.map((id) => entry(id, id === polled ? 'amazon' : 'shopify')) },
       connectorFactories: f.factories,
     });
+    const sku = `${scenario.catalog.skuPrefix}${'1'.padStart(String(scenario.catalog.skus).length, '0')}`;
+    expect((await adjust(server.url, sku, 'stock-1', 20)).status).toBe('applied');
+    return { server, f, warnings, hooked, polled, sku };
+  }
+
+  it('commits a webhook order once (a redelivery is a duplicate) and a polled one, and survives a failed poll', async () => {
+    const { server, f, warnings, hooked, polled, sku } = await flashSaleWithFakes();
     try {
-      const sku = `${scenario.catalog.skuPrefix}${'1'.padStart(String(scenario.catalog.skus).length, '0')}`;
-      expect((await adjust(server.url, sku, 'stock-1', 20)).status).toBe('applied');
       const order = JSON.stringify({ orderId: 'web-1', lines: [{ sku, quantity: 2 }] });
       const post = (token: string, path = `/webhooks/shopify/${hooked}`) =>
         fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-token': token }, body: order });
@@ -241,25 +249,8 @@ describe('orders from external channels', () => {
   });
 
   it("keeps a polled order the service cannot take in now and feeds it before polling again; drops one it refuses", async () => {
-    const scenario = shippedScenario('flash-sale');
-    const ids = scenario.channels.map((c) => c.id);
-    const polled = ids[1]!;
-    const f = fakes();
-    const warnings: string[] = [];
-    const server = await startServer({
-      scenario,
-      host: '127.0.0.1',
-      port: 0,
-      secrets: SECRETS,
-      faults: false,
-      alerts: { raise: () => undefined },
-      warn: (line) => void warnings.push(line),
-      channels: { channels: ids.map((id) => entry(id, id === polled ? 'amazon' : 'shopify')) },
-      connectorFactories: f.factories,
-    });
+    const { server, f, warnings, polled, sku } = await flashSaleWithFakes();
     try {
-      const sku = `${scenario.catalog.skuPrefix}${'1'.padStart(String(scenario.catalog.skus).length, '0')}`;
-      expect((await adjust(server.url, sku, 'stock-1', 20)).status).toBe('applied');
       // The store is down for the next two attempts: the poller's cursor has moved past the orders.
       const service = server.service;
       const take = service.receiveIncoming.bind(service);
