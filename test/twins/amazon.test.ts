@@ -17,6 +17,7 @@ import { effectivePreset } from '../../src/scenarios/compile.js';
 import { createAmazonTwin } from '../../src/twins/amazon.js';
 import { TwinChannel, type TwinObserver } from '../../src/twins/channel.js';
 import type { TwinProtocol } from '../../src/twins/protocol.js';
+import { NO_FAULTS } from '../helpers/no-faults.js';
 
 const TOKEN = 'Atza|test-token';
 const SELLER = 'A1SELLER';
@@ -34,7 +35,7 @@ async function start(overrides: Record<string, unknown> = {}) {
     preset: effectivePreset('amazon-listings', { applyDelay: { kind: 'fixed', ms: 2000 }, latency: { kind: 'fixed', ms: 5 }, errorRate5xx: 0, ...overrides }),
     time,
     rng: new RandomStreams(1).stream('channel:amazon'),
-    faults: { active: () => false, serverErrorRate: 0, throttleRate: 0, throttleRetryAfterMs: 0, timeoutRate: 0, timeoutMs: 30_000, timeoutAppliedShare: 0, latencyMultiplier: () => 1, inOutage: () => false },
+    faults: NO_FAULTS,
     observer,
     catalog: [{ sku: 'SKU-01', quantity: 5 }, { sku: 'SKU-02', quantity: 7 }],
   });

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
 import { createEbayConnector, ebayResultOf } from '../../src/connectors/ebay.js';
 import type { ChannelFaults } from '../../src/model/channel.js';
+import { NO_FAULTS } from '../helpers/no-faults.js';
 import { RandomStreams } from '../../src/model/random.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
 import { TwinChannel, type TwinObserver } from '../../src/twins/channel.js';
@@ -25,7 +26,6 @@ afterEach(async () => {
 
 const SKUS = Array.from({ length: 30 }, (_, i) => `SKU-${String(i + 1).padStart(2, '0')}`);
 
-const NO_FAULTS: ChannelFaults = { active: () => false, serverErrorRate: 0, throttleRate: 0, throttleRetryAfterMs: 0, timeoutRate: 0, timeoutMs: 30_000, timeoutAppliedShare: 0, latencyMultiplier: () => 1, inOutage: () => false };
 
 async function start(overrides: Record<string, unknown> = {}, faults: ChannelFaults = NO_FAULTS) {
   const time = new RealTimeSource({ speedup: 100 });

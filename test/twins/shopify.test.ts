@@ -8,23 +8,13 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
 import { createShopifyConnector } from '../../src/connectors/shopify.js';
-import type { ChannelFaults } from '../../src/model/channel.js';
+import { NO_FAULTS } from '../helpers/no-faults.js';
 import { RandomStreams } from '../../src/model/random.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
 import { TwinChannel } from '../../src/twins/channel.js';
 import { createShopifyTwin } from '../../src/twins/shopify.js';
 
-const faults: ChannelFaults = {
-  active: () => false,
-  serverErrorRate: 0,
-  throttleRate: 0,
-  throttleRetryAfterMs: 0,
-  timeoutRate: 0,
-  timeoutMs: 30_000,
-  timeoutAppliedShare: 0,
-  latencyMultiplier: () => 1,
-  inOutage: () => false,
-};
+const faults = NO_FAULTS;
 const credentials = { accessToken: 'shpat_twin', secret: 'app-secret', account: 'twin-shop' };
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

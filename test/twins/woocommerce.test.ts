@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
 import { createWooCommerceConnector, oauthSignature, rfc3986 } from '../../src/connectors/woocommerce.js';
 import type { ChannelFaults } from '../../src/model/channel.js';
+import { NO_FAULTS } from '../helpers/no-faults.js';
 import { RandomStreams } from '../../src/model/random.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
 import { TwinChannel, type TwinObserver } from '../../src/twins/channel.js';
@@ -30,18 +31,6 @@ const WooCommerceRestApi = ((WooCommerceRestApiModule as unknown as { default?: 
 const KEY = 'ck_test_key';
 const SECRET = 'cs_test_secret';
 const SKUS = Array.from({ length: 120 }, (_, i) => `SKU-${String(i + 1).padStart(2, '0')}`);
-
-const NO_FAULTS: ChannelFaults = {
-  active: () => false,
-  serverErrorRate: 0,
-  throttleRate: 0,
-  throttleRetryAfterMs: 0,
-  timeoutRate: 0,
-  timeoutMs: 30_000,
-  timeoutAppliedShare: 0,
-  latencyMultiplier: () => 1,
-  inOutage: () => false,
-};
 
 interface Twin {
   readonly url: string;
