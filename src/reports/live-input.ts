@@ -83,6 +83,8 @@ export interface LiveAudit {
   readonly latencyMsP99: number | null;
   readonly latencyMs: LiveLatency | null;
   readonly latencyMsByChannel: Readonly<Record<string, LiveLatency>>;
+  /** Scenario ms from an order's first delivery to the engine's answer (`orderProcessingMs`; null: not said). */
+  readonly orderProcessingMs: LiveLatency | null;
   /** Mean listing confidence integrated over the measured window (or, from an older audit, the value at the end). */
   readonly meanConfidence: number | null;
   readonly invisibleFraction: number | null;
@@ -117,6 +119,7 @@ const auditNested = z.looseObject({
   dlq: z.looseObject({ parked: count.optional(), depth: count.optional() }).optional(),
   latencyMs: latency.optional(),
   latencyMsByChannel: z.record(z.string(), latency).optional(),
+  orderProcessingMs: latency.optional(),
   speedup: z.number().positive().optional(),
   storefront: z.boolean().optional(),
   freshness: z
@@ -306,6 +309,7 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
       latencyMsP99: a.latencyMs?.p99 ?? null,
       latencyMs: a.latencyMs === undefined ? null : pickLatency(a.latencyMs),
       latencyMsByChannel: Object.fromEntries(Object.entries(a.latencyMsByChannel ?? {}).map(([k, v]) => [k, pickLatency(v)])),
+      orderProcessingMs: a.orderProcessingMs === undefined ? null : pickLatency(a.orderProcessingMs),
       meanConfidence: integrated === undefined ? (a.freshness?.meanConfidence ?? null) : integrated.meanConfidence,
       invisibleFraction: integrated?.invisibleFraction ?? null,
       freshnessWindowS: integrated?.windowS ?? null,
@@ -339,6 +343,7 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
     latencyMsP99: a.latencyMsP99 ?? null,
     latencyMs: null,
     latencyMsByChannel: {},
+    orderProcessingMs: null,
     meanConfidence: a.meanConfidence ?? null,
     invisibleFraction: null,
     freshnessWindowS: null,

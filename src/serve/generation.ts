@@ -193,6 +193,12 @@ export class Generation implements ChannelHost {
   readonly startedAtMs: number;
   readonly channels: SimChannel[] = [];
   readonly observer: LatencyObserver;
+  /**
+   * Scenario ms from an order's first delivery to the engine's answer: the time the simulator's
+   * engine spends on it is its store latency and queueing only, so more here (a service short of
+   * CPU at a high speedup) is a departure of the live world the report names.
+   */
+  private readonly processing: LatencyObserver;
   /** A store shared with other instances (see the file comment). */
   readonly shared: boolean;
   private readonly opts: GenerationOptions;
@@ -326,6 +332,7 @@ export class Generation implements ChannelHost {
       clock: engineClock,
       onAlert: (alert) => options.alerts.raise(alert),
     });
+    this.processing = new LatencyObserver({ alertThresholdMs: Number.MAX_VALUE }); // a measure, never an alert
     this.buildChannels(streams);
     this.processor = new InventoryMutationProcessor({
       store: guarded === undefined ? this.store : this.knownLevels(guarded),
@@ -398,6 +405,7 @@ export class Generation implements ChannelHost {
   async receiveOrder(channelId: string, order: { mutationId: string; orderId: string; sku: string; quantity: number }): Promise<MutationResultBody> {
     const c = this.channelIndex.get(channelId);
     if (c === undefined) throw new RangeError(`unknown channel ${channelId}`);
+    const arrivedAtMs = this.time.nowMs();
     this.counts.ordersReceived++;
     const key = idempotencyKey('order', channelId, order.mutationId);
     let tracked = this.mutations.get(key);
@@ -434,6 +442,7 @@ export class Generation implements ChannelHost {
     });
     if (outcome.status === 'duplicate' && outcome.payloadDiffers === true) this.keyReused(tracked, `order ${order.mutationId} from ${channelId}`, firstSight ? key : undefined);
     if (firstSight && outcome.status === 'duplicate') this.decidedElsewhere(tracked);
+    if (firstSight && outcome.status !== 'duplicate' && !Number.isNaN(this.windowFromMs)) this.processing.recordPropagation('orders', Math.max(0, this.time.nowMs() - arrivedAtMs));
     this.recordOutcome(tracked, outcome);
     return resultBody(outcome);
   }
@@ -491,6 +500,7 @@ export class Generation implements ChannelHost {
     this.windowFromMs = this.time.nowMs();
     this.scheduleRedrive();
     this.observer.reset();
+    this.processing.reset();
     for (const channel of this.channels) channel.restartWindow(this.windowFromMs);
   }
 
@@ -698,6 +708,7 @@ export class Generation implements ChannelHost {
       dlq: { depth: dlqDepth, parked: k.parked, redriven: k.redriven },
       latencyMs: snapshotBody(this.observer.merged()),
       latencyMsByChannel: byChannel,
+      orderProcessingMs: snapshotBody(this.processing.snapshot('orders')),
       freshness: { ...this.freshness(), integrated: this.integratedFreshness() },
       channels: apiByChannel,
       alerts: {},

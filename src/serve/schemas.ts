@@ -132,6 +132,7 @@ export const Audit = {
     'dlq',
     'latencyMs',
     'latencyMsByChannel',
+    'orderProcessingMs',
     'freshness',
     'channels',
     'alerts',
@@ -225,6 +226,11 @@ export const Audit = {
     },
     latencyMs: LatencySnapshot,
     latencyMsByChannel: { type: 'object', additionalProperties: LatencySnapshot },
+    orderProcessingMs: {
+      ...LatencySnapshot,
+      description:
+        "Scenario ms from an order's first delivery to the engine's answer (applied or rejected), over the measured window. The simulator's engine spends only its store latency and queueing on an order; more here is the service's own work at this speedup.",
+    },
     freshness: {
       type: 'object',
       additionalProperties: false,
@@ -452,6 +458,7 @@ export interface AuditBody {
   readonly dlq: { readonly depth: number; readonly parked: number; readonly redriven: number };
   readonly latencyMs: LatencySnapshotBody;
   readonly latencyMsByChannel: Readonly<Record<string, LatencySnapshotBody>>;
+  readonly orderProcessingMs: LatencySnapshotBody;
   readonly freshness: {
     readonly listings: number;
     readonly staleListings: number;

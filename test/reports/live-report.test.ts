@@ -208,6 +208,52 @@ describe('live-report on an audit that cannot be compared on every measure', asy
   });
 });
 
+describe('live-report on an audit read too early, of a service too slow for its speedup', async () => {
+  const base = JSON.parse(readFileSync(AUDIT, 'utf8')) as Record<string, unknown> & { latencyMs: Record<string, number> };
+  const variant = async (name: string, change: (a: typeof base) => void): Promise<LiveResult> => {
+    const audit = structuredClone(base);
+    audit['scenario'] = 'marketplace-outage';
+    change(audit);
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(audit));
+    // marketplace-outage: its p99 (the outage's length) is tight across seeds, far above 1 ms.
+    return JSON.parse((await liveReport(['--k6-summary', K6, '--audit', path, '--scenario', 'marketplace-outage', '--seeds', '3', '--json'])).out) as LiveResult;
+  };
+  const latency = (r: LiveResult) => r.measures.find((m) => m.id === 'latencyMsP99')!;
+
+  it('gives an unsettled p99 below the prediction no verdict (a lower bound), and one above it a departure', async () => {
+    const low = await variant('unsettled-low', (a) => {
+      a['settled'] = false;
+      a.latencyMs['p99'] = 1;
+    });
+    expect(latency(low).predicted!.pi95[0]).toBeGreaterThan(1);
+    expect(latency(low)).toMatchObject({ comparable: false, withinPrediction: null });
+    expect(latency(low).reason).toMatch(/settled: false.*lower bound/);
+    expect(low.diagnostics.join('\n')).toMatch(/a latency p99 below the prediction is a lower bound/);
+    const high = await variant('unsettled-high', (a) => {
+      a['settled'] = false;
+      a.latencyMs['p99'] = 1e9;
+    });
+    expect(latency(high)).toMatchObject({ comparable: true, withinPrediction: false, reason: null });
+    // Settled, the same low p99 is a departure like any other.
+    const settledLow = await variant('settled-low', (a) => {
+      a.latencyMs['p99'] = 1;
+    });
+    expect(latency(settledLow)).toMatchObject({ comparable: true, withinPrediction: false });
+  });
+
+  it("names a service whose orders waited long for the engine's answer, in scenario and real time", async () => {
+    expect((await variant('quick', () => undefined)).diagnostics.join('\n')).not.toMatch(/orders waited/);
+    const slow = await variant('slow', (a) => {
+      a['orderProcessingMs'] = { count: 5610, p50: 900, p95: 4000, p99: 9000, max: 30000 };
+    });
+    const said = slow.diagnostics.find((d) => d.startsWith('orders waited'));
+    // 9 000 scenario ms at the audit's speedup 30 are 300 real ms.
+    expect(said).toMatch(/^orders waited 9\.0 s of scenario time at p99 \(median 0\.9 s, max 30\.0 s\) for the engine's answer \(300 real ms at speedup 30\)/);
+    expect(said).toMatch(/about 2 ms \(two store operations\)/);
+  });
+});
+
 describe('k6 summaries', () => {
   const exported = {
     root_group: { name: '', path: '', id: 'x', groups: {}, checks: { 'webhook acknowledged': { name: 'webhook acknowledged', path: '::webhook acknowledged', id: 'y', passes: 99, fails: 1 } } },

@@ -42,6 +42,7 @@ function audit(id: string, o: { applied: number; rejected: number; duplicates?: 
     dlq: { depth: 0, parked: 0, redriven: 0 },
     latencyMs: snapshot,
     latencyMsByChannel: {},
+    orderProcessingMs: { count: 0, p50: 0, p95: 0, p99: 0, max: 0 },
     freshness: {
       listings: 0,
       staleListings: 0,

@@ -127,6 +127,24 @@ describe('invsim serve --speedup', () => {
     expect(a.scenarioTimeS).toBeCloseTo(a.uptimeS * 40, -1);
   });
 
+  it("times each order from its delivery to the engine's answer, in scenario time, orders only and not their redeliveries", async () => {
+    server = await startTestServer(getScenario(file, 'slow-woo'), { faults: false, speedup: 40 });
+    await adjust(server.url, 'SKU-1', 'load-1', 3);
+    expect((await audit(server.url)).orderProcessingMs.count).toBe(0);
+    const order = { mutationId: 'o-1', orderId: 'o-1', sku: 'SKU-1', quantity: 1 };
+    const started = performance.now();
+    expect((await postOrder(server.url, 'woo', order)).body.status).toBe('applied');
+    const realMs = performance.now() - started;
+    expect((await postOrder(server.url, 'woo', order)).body.status).toBe('duplicate');
+    const taken = { ...order, mutationId: 'o-2', orderId: 'o-2', quantity: 5 };
+    expect((await postOrder(server.url, 'woo', taken)).body).toMatchObject({ status: 'rejected', reason: 'insufficient_stock' });
+    const p = (await audit(server.url)).orderProcessingMs;
+    expect(p.count).toBe(2);
+    // Two store operations of 1 scenario ms each, at least; at most the request's own real time, times 40.
+    expect(p.max).toBeGreaterThanOrEqual(2);
+    expect(p.p50).toBeLessThanOrEqual(realMs * 40);
+  });
+
   it('runs the retry backoff in scenario time, and opens fault windows at the first order', async () => {
     server = await startTestServer(getScenario(file, 'down-woo'), { faults: true, speedup: 100 });
     // Before the first order no fault window is open: the scenario's time 0 is the load's start.
