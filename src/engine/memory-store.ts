@@ -9,8 +9,10 @@ import type {
   CommitRequest,
   CommitResult,
   DeadLetter,
+  Fail,
   IdempotencyRecord,
   InventoryStore,
+  InventoryStoreContinuations,
   OutboxEvent,
   StockLevel,
   Timers,
@@ -72,6 +74,37 @@ export class InMemoryInventoryStore implements InventoryStore {
     this.maxOutboxLength = options.maxOutboxLength ?? 10_000_000;
     this.onCommitted = options.onCommitted;
     this.idempotency = options.idempotencyIndex ?? new MapIdempotencyIndex();
+    const after = options.timers?.after;
+    if (after !== undefined) this.continuations = this.continuationsOn(after.bind(options.timers));
+  }
+
+  /**
+   * The hot operations in continuation form, when the timers can run a callback (the simulator's
+   * kernel): each answers after the operation latency, as an event of its own, with no promise.
+   */
+  readonly continuations?: InventoryStoreContinuations;
+
+  private continuationsOn(after: (ms: number, fn: () => void) => void): InventoryStoreContinuations {
+    const latencyMs = this.latencyMs;
+    const answer = <T>(work: () => T, done: (value: T) => void, fail: Fail): void =>
+      after(latencyMs, () => {
+        let value: T;
+        try {
+          value = work();
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        done(value);
+      });
+    return {
+      read: (sku, done, fail) => answer(() => this.levels.get(sku) ?? EMPTY, done, fail),
+      commit: (request, nowMs, done, fail) => answer(() => this.commitNow(request, nowMs), done, fail),
+      readOutbox: (afterSeq, limit, done, fail) => answer(() => this.outboxAfter(afterSeq, limit), done, fail),
+      ackOutbox: (seq, done, fail) => answer(() => this.ackNow(seq), done, fail),
+      outboxCursor: (done, fail) => answer(() => this.cursor, done, fail),
+      parkDeadLetter: (letter, done, fail) => answer(() => void this.deadLetters.set(letter.id, letter), done, fail),
+    };
   }
 
   /** Sets a level directly (initial stock load); writes no outbox event. */
@@ -125,6 +158,10 @@ export class InMemoryInventoryStore implements InventoryStore {
 
   async readOutbox(afterSeq: number, limit: number): Promise<readonly OutboxEvent[]> {
     await this.tick();
+    return this.outboxAfter(afterSeq, limit);
+  }
+
+  private outboxAfter(afterSeq: number, limit: number): readonly OutboxEvent[] {
     // Seqs increase along the array: binary-search the first one after `afterSeq`.
     let lo = this.outboxHead;
     let hi = this.outbox.length;
@@ -138,6 +175,10 @@ export class InMemoryInventoryStore implements InventoryStore {
 
   async ackOutbox(seq: number): Promise<void> {
     await this.tick();
+    this.ackNow(seq);
+  }
+
+  private ackNow(seq: number): void {
     if (seq <= this.cursor) return;
     this.cursor = seq;
     while (this.outboxHead < this.outbox.length && this.outbox[this.outboxHead]!.seq <= seq) this.outboxHead++;

@@ -12,7 +12,16 @@ export interface Clock {
 /** Waits. The only way engine code lets time pass. */
 export interface Timers {
   sleep(ms: number): Promise<void>;
+  /**
+   * Runs `fn` after `ms`: the wait in continuation form, creating no promise. Optional; the
+   * simulator's kernel has it, and the engine's continuation paths (see `continuations` on the
+   * store and channel ports) need it.
+   */
+  after?(ms: number, fn: () => void): void;
 }
+
+/** Where a continuation-form operation reports its failure instead of rejecting a promise. */
+export type Fail = (error: unknown) => void;
 
 /** A uniform draw in [0, 1). */
 export interface Random {
@@ -139,6 +148,27 @@ export interface InventoryStore {
   removeDeadLetter(id: string): Promise<boolean>;
   /** Every SKU with a level, for audits. */
   skus(): Promise<readonly string[]>;
+  /**
+   * The hot operations in continuation form, where the store can answer without a promise (the
+   * embedded store on the simulator's kernel). Optional: the engine uses them when present and
+   * the promise methods otherwise, with the same decisions either way. A wrapper
+   * (`forwardStore`) drops them unless it supplies its own, so nothing can bypass it.
+   */
+  readonly continuations?: InventoryStoreContinuations;
+}
+
+/**
+ * An InventoryStore's operations in continuation form: each calls `done` with what the promise
+ * method of the same name resolves with, or `fail` with what it rejects with, exactly once and
+ * never before the call returns (the store's latency, or the next event, passes first).
+ */
+export interface InventoryStoreContinuations {
+  read(sku: string, done: (level: StockLevel) => void, fail: Fail): void;
+  commit(request: CommitRequest, nowMs: number, done: (result: CommitResult) => void, fail: Fail): void;
+  readOutbox(afterSeq: number, limit: number, done: (events: readonly OutboxEvent[]) => void, fail: Fail): void;
+  ackOutbox(seq: number, done: () => void, fail: Fail): void;
+  outboxCursor(done: (seq: number) => void, fail: Fail): void;
+  parkDeadLetter(letter: DeadLetter, done: () => void, fail: Fail): void;
 }
 
 /** What a channel holds for one SKU, as far as the channel tells us. */
@@ -187,4 +217,15 @@ export interface ChannelClient {
   readonly maxConcurrency?: number;
   /** The channel sets quantities by compare-and-set: the dispatcher sends `compareQuantity`. */
   readonly compareAndSet?: boolean;
+  /**
+   * The channel's calls in continuation form, creating no promise (the simulator's channels).
+   * Optional, with the same answers as `pushListing`/`batch.push` and `readListing`.
+   */
+  readonly continuations?: ChannelClientContinuations;
+}
+
+export interface ChannelClientContinuations {
+  /** One request: `batch.push` when the channel has a batch API, else `pushListing` of the one update. Never throws: failures are results. */
+  push(updates: readonly ChannelUpdate[], done: (result: ChannelResult) => void): void;
+  readListing(sku: string, done: (listing: ChannelListing | undefined) => void, fail: Fail): void;
 }

@@ -223,7 +223,7 @@ export class Kernel {
     this.foreignTicks = host.foreignTicks ?? NO_TICKS;
     this.ticksSeen = this.foreignTicks();
     this.clock = { nowMs: () => this.now };
-    this.timers = { sleep: (ms: number) => this.sleep(ms) };
+    this.timers = { sleep: (ms: number) => this.sleep(ms), after: (ms: number, fn: () => void) => this.after(ms, fn) };
   }
 
   nowMs(): number {
@@ -277,6 +277,14 @@ export class Kernel {
     return new Promise<void>((resolve) => {
       this.push(this.now + ms, resolve);
     });
+  }
+
+  /** Runs `fn` `ms` of virtual time from now, like `sleep` but with no promise and no handle. */
+  after(ms: number, fn: () => void): void {
+    if (!(ms >= 0) || ms === Infinity) {
+      throw new RangeError(`after ms must be finite and >= 0, got ${ms}`);
+    }
+    this.push(this.now + ms, fn);
   }
 
   /** Asks the running `run` to resolve after the current event's continuations. */

@@ -155,4 +155,5 @@ export async function liveCheck(argv: readonly string[]): Promise<void> {
   process.stdout.write(`k6 exit codes ${run.instances.map((i) => i.exitCode).join(', ')}; thresholds ${r.live.k6.thresholds.map((t) => `${t.metric} ${t.expression} ${t.ok ? 'ok' : 'FAILED'}`).join('; ')}\n`);
   process.stdout.write(`audit: orders ${JSON.stringify(run.audit.orders)} oversells ${run.audit.oversells} violations ${run.audit.integrityViolations} dlq ${JSON.stringify(run.audit.dlq)} settled ${run.audit.settled}\n`);
   process.stdout.write(`audit: lost sales by channel ${JSON.stringify(run.audit.lostSalesByChannel)}, oversells by channel ${JSON.stringify(run.audit.oversellsByChannel)}\n`);
+  process.stdout.write(`audit: order processing (scenario ms) ${JSON.stringify(run.audit.orderProcessingMs)}\n`);
 }
