@@ -9,6 +9,7 @@ import type { LatencyObserver } from '../engine/latency-observer.js';
 import type { CommitRequest, StockLevel } from '../engine/ports.js';
 import { INVARIANTS, InvariantLedger } from '../model/ledger.js';
 import { MAX_VIOLATIONS_LISTED } from '../model/result.js';
+import { CommitTimes } from './commit-times.js';
 import type { KeySpace } from './keys.js';
 import type { OrderBook } from './orders.js';
 import type { Restocks } from './stock.js';
@@ -36,8 +37,8 @@ export class RunLedger {
   readonly lastCommitAtMs: Float64Array;
   /** What the applied mutations sum to, per key. */
   private readonly expected: Float64Array;
-  /** `commitTimes[k][v - 2]`: when key k's version v was committed (1 is the seeded stock). */
-  private readonly commitTimes: number[][];
+  /** When key k's version v was committed (1 is the seeded stock), while a listing may still need it. */
+  private readonly commitTimes: CommitTimes;
 
   constructor(private readonly ports: RunLedgerPorts) {
     const n = ports.keys.size;
@@ -45,7 +46,7 @@ export class RunLedger {
     this.version = new Float64Array(n);
     this.lastCommitAtMs = new Float64Array(n);
     this.expected = new Float64Array(n);
-    this.commitTimes = Array.from({ length: n }, () => []);
+    this.commitTimes = new CommitTimes(n, ports.keys.nChannels, (k) => ports.keys.keyChannel[k]!);
     this.invariants = new InvariantLedger({
       nowMs: ports.nowMs,
       maxListed: MAX_VIOLATIONS_LISTED,
@@ -96,7 +97,7 @@ export class RunLedger {
     this.quantity[k] = level.quantity;
     this.version[k] = level.version;
     this.lastCommitAtMs[k] = nowMs;
-    this.commitTimes[k]![level.version - 2] = nowMs;
+    this.commitTimes.committed(k, level.version, nowMs);
     trace.record(TRACE.commit, k, level.quantity, level.version, id.charCodeAt(0), n, nowMs);
     this.ports.onSourceChanged(k);
   }
@@ -105,11 +106,14 @@ export class RunLedger {
   onListingChanged(channel: { id: string; index: number }, key: string, k: number, update: { quantity: number; version: number }, previousVersion: number, nowMs: number): void {
     this.invariants.checkListingChange(channel.id, key, update.version, previousVersion, this.version[k]!);
     this.ports.trace.record(TRACE.apply, channel.index, k, update.quantity, update.version, 0, nowMs);
-    const times = this.commitTimes[k]!;
-    for (let v = Math.max(previousVersion + 1, 2); v <= update.version; v++) {
-      const at = times[v - 2];
+    const times = this.commitTimes;
+    // From each version's commit to the first time this listing showed it or a newer one: a
+    // listing that went back (an older update applied late) and forward again shows nothing new.
+    for (let v = Math.max(previousVersion + 1, times.highestListed(channel.index, k) + 1, 2); v <= update.version; v++) {
+      const at = times.at(k, v);
       if (at !== undefined) this.ports.listingObserver.recordPropagation(channel.id, nowMs - at);
     }
+    times.listedBy(channel.index, k, update.version);
   }
 
   /** Every order a channel accepted must end applied or rejected. */

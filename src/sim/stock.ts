@@ -55,11 +55,24 @@ export interface RestockPorts {
   enqueue(message: number): void;
 }
 
-/** Restock mutations: each one's key, its delta, and how often it was applied. */
+const INITIAL_RESTOCKS = 1024;
+
+/**
+ * Restock mutations: each one's key, its delta, how often it was applied and whether the engine
+ * has answered it, in typed columns over a sliding window. Restocks answered long ago (before
+ * `release`'s bound, which the caller puts past any redelivery) are dropped from the front, so a
+ * run of many days keeps the restocks still in play, not every one it issued. Reading one that
+ * was dropped is a bug and throws.
+ */
 export class Restocks {
-  private readonly key: number[] = [];
-  private readonly delta: number[] = [];
-  private readonly appliedCount: number[] = [];
+  /** Restock number of window slot 0. */
+  private base = 0;
+  private count = 0;
+  private key = new Int32Array(INITIAL_RESTOCKS);
+  private delta = new Int32Array(INITIAL_RESTOCKS);
+  private appliedCount = new Int32Array(INITIAL_RESTOCKS);
+  /** When the engine answered it (NaN: not yet). */
+  private answeredAtMs = new Float64Array(INITIAL_RESTOCKS).fill(Number.NaN);
 
   constructor(
     private readonly spec: Scenario['catalog']['restock'],
@@ -72,16 +85,68 @@ export class Restocks {
   }
 
   keyOf(m: number): number {
-    return this.key[m]!;
+    return this.key[this.slot(m)]!;
   }
 
   deltaOf(m: number): number {
-    return this.delta[m]!;
+    return this.delta[this.slot(m)]!;
   }
 
   /** Counts one more commit of restock m; returns how many it has now. */
   applied(m: number): number {
-    return ++this.appliedCount[m]!;
+    return ++this.appliedCount[this.slot(m)]!;
+  }
+
+  /** The engine gave restock m its final answer at `atMs`. */
+  answered(m: number, atMs: number): void {
+    this.answeredAtMs[this.slot(m)] = atMs;
+  }
+
+  /** Restocks issued so far (numbered 0 … issued-1), and how many the window still holds. */
+  get issued(): number {
+    return this.count;
+  }
+  get held(): number {
+    return this.count - this.base;
+  }
+
+  /** Drops the answered restocks at the window's front that were answered before `beforeMs`. */
+  release(beforeMs: number): void {
+    const live = this.count - this.base;
+    let drop = 0;
+    while (drop < live && this.answeredAtMs[drop]! < beforeMs) drop++;
+    if (drop < INITIAL_RESTOCKS || drop * 2 < live) return;
+    for (const column of [this.key, this.delta, this.appliedCount, this.answeredAtMs]) column.copyWithin(0, drop, live);
+    this.answeredAtMs.fill(Number.NaN, live - drop, live);
+    this.base += drop;
+  }
+
+  private slot(m: number): number {
+    const s = m - this.base;
+    if (s < 0 || m >= this.count) throw new RangeError(`restock r${m} is not in the window (it starts at r${this.base}, ${this.count} issued)`);
+    return s;
+  }
+
+  private add(k: number, delta: number): number {
+    const s = this.count - this.base;
+    if (s === this.key.length) this.grow();
+    this.key[s] = k;
+    this.delta[s] = delta;
+    this.appliedCount[s] = 0;
+    this.answeredAtMs[s] = Number.NaN;
+    return this.count++;
+  }
+
+  private grow(): void {
+    const size = this.key.length * 2;
+    const grown = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.key = grown(this.key, new Int32Array(size));
+    this.delta = grown(this.delta, new Int32Array(size));
+    this.appliedCount = grown(this.appliedCount, new Int32Array(size));
+    this.answeredAtMs = grown(this.answeredAtMs, new Float64Array(size).fill(Number.NaN));
   }
 
   /** Every `everyS`, tops every SKU below `upToUnits` back up (per pool by allocation). */
@@ -115,10 +180,7 @@ export class Restocks {
     for (let c = 0; c < keys.poolsPerSku; c++) {
       const delta = keys.partition ? shares[c]! : units;
       if (delta <= 0) continue;
-      const m = this.delta.length;
-      this.delta.push(delta);
-      this.key.push(keys.keyOf(c, i));
-      this.appliedCount.push(0);
+      const m = this.add(keys.keyOf(c, i), delta);
       this.ports.enqueue(-(m + 1));
     }
   }

@@ -255,6 +255,7 @@ class World implements ChannelHost {
       onCommitted: () => this.onEngineCommit(),
       onOutcome: (message, outcome) => {
         if (message >= 0) this.sales.settle(message, outcome);
+        else this.restocks.answered(-message - 1, kernel.nowMs());
       },
       background: (work) => this.background(work),
     });
@@ -393,7 +394,9 @@ class World implements ChannelHost {
     this.freshness.sample();
     this.seriesDlq.push(this.dispatch.dlqDepth);
     // Orders older than the idempotency window can no longer be redelivered meaningfully.
-    this.orders.release(this.kernel.nowMs() - Math.max(this.cfg.idempotencyTtlMs, 6 * HOUR_MS));
+    const settledBeforeMs = this.kernel.nowMs() - Math.max(this.cfg.idempotencyTtlMs, 6 * HOUR_MS);
+    this.orders.release(settledBeforeMs);
+    this.restocks.release(settledBeforeMs);
   }
 
   // ---- the run --------------------------------------------------------------------------
