@@ -95,7 +95,14 @@ export interface SimulationResult {
   dlq: { maxDepth: number; parked: number };
   converged: boolean;
   convergenceMs: number | null;
-  engine: { versionConflicts: number; processorRestarts: number; dispatcherRestarts: number; alerts: number };
+  engine: {
+    versionConflicts: number;
+    processorRestarts: number;
+    dispatcherRestarts: number;
+    alerts: number;
+    /** From an order's first delivery to the engine's final answer (its queue and store operations); null when none was answered. */
+    orderProcessingMs: MaybePercentiles;
+  };
   channels: ChannelResult[];
   oversellExamples: OversellExplanation[];
   series: {

@@ -27,6 +27,8 @@ export class OrderBook {
   private shownCol = new Int32Array(INITIAL);
   private sourceAt = new Int32Array(INITIAL);
   private sourceChangedAt = new Float64Array(INITIAL);
+  /** When its notification first reached the engine's intake (NaN: not yet). */
+  private deliveredAt = new Float64Array(INITIAL);
 
   /** Orders placed so far (order numbers are 0 … size-1). */
   get size(): number {
@@ -47,6 +49,7 @@ export class OrderBook {
     this.shownCol[s] = o.shown;
     this.sourceAt[s] = o.sourceQuantity;
     this.sourceChangedAt[s] = o.sourceChangedAtMs;
+    this.deliveredAt[s] = Number.NaN;
     return n;
   }
 
@@ -98,6 +101,16 @@ export class OrderBook {
   sourceChangedAtOf(n: number): number {
     return this.sourceChangedAt[this.slot(n)]!;
   }
+  /** Order n's notification reached the engine at `atMs`; only the first delivery counts. */
+  delivered(n: number, atMs: number): void {
+    if (n < this.base) return;
+    const s = this.slot(n);
+    if (Number.isNaN(this.deliveredAt[s]!)) this.deliveredAt[s] = atMs;
+  }
+  /** When order n first reached the engine (NaN: not yet). */
+  deliveredAtOf(n: number): number {
+    return this.deliveredAt[this.slot(n)]!;
+  }
 
   /** Order numbers still pending, oldest first. */
   *pending(): Generator<number> {
@@ -124,7 +137,7 @@ export class OrderBook {
   }
 
   private columns(): (Int32Array | Uint8Array | Float64Array)[] {
-    return [this.sku, this.channel, this.units, this.statusCol, this.appliedCol, this.recordCol, this.placedAt, this.shownCol, this.sourceAt, this.sourceChangedAt];
+    return [this.sku, this.channel, this.units, this.statusCol, this.appliedCol, this.recordCol, this.placedAt, this.shownCol, this.sourceAt, this.sourceChangedAt, this.deliveredAt];
   }
 
   private grow(): void {
@@ -144,5 +157,6 @@ export class OrderBook {
     this.shownCol = grown(this.shownCol, (n) => new Int32Array(n));
     this.sourceAt = grown(this.sourceAt, (n) => new Int32Array(n));
     this.sourceChangedAt = grown(this.sourceChangedAt, (n) => new Float64Array(n));
+    this.deliveredAt = grown(this.deliveredAt, (n) => new Float64Array(n));
   }
 }

@@ -97,7 +97,7 @@ export function buildResult(x: ResultInputs): SimulationResult {
     dlq: { maxDepth: x.dlq.maxDepth, parked: x.dlq.parked },
     converged: x.convergenceMs !== null,
     convergenceMs: x.convergenceMs === null ? null : round3(x.convergenceMs),
-    engine: { ...x.engine },
+    engine: { ...x.engine, orderProcessingMs: percentilesOrNull(sales.processing.snapshot('orders')) },
     channels: x.channels.map((ch, c) => {
       const snap = x.observer.snapshot(ch.id);
       const listing = x.listingObserver.snapshot(ch.id);

@@ -6,6 +6,7 @@
  * and the order must be cancelled). Counts per run and per channel, and the first oversells
  * explained.
  */
+import { LatencyObserver } from '../engine/latency-observer.js';
 import type { MutationOutcome } from '../engine/mutation.js';
 import type { SimChannel } from '../model/channel.js';
 import type { OversellExplanation } from '../model/result.js';
@@ -37,6 +38,8 @@ export class Sales {
   readonly lostSalesByChannel: number[];
   readonly placedByChannel: number[];
   readonly oversellExamples: OversellExplanation[] = [];
+  /** From each order's first delivery to its final answer (series `orders`): a measure, never an alert. */
+  readonly processing = new LatencyObserver({ alertThresholdMs: Number.MAX_VALUE });
 
   constructor(
     private readonly channels: readonly SimChannel[],
@@ -87,6 +90,8 @@ export class Sales {
     const settled = outcome.status === 'duplicate' ? orders.committedAs(n) : outcome.status;
     if (settled === undefined || orders.statusOf(n) !== ORDER_STATUS.pending) return;
     this.pending--;
+    const deliveredAt = orders.deliveredAtOf(n);
+    if (!Number.isNaN(deliveredAt)) this.processing.recordPropagation('orders', this.ports.nowMs() - deliveredAt);
     if (settled === 'applied') {
       orders.setStatus(n, ORDER_STATUS.fulfilled);
       this.fulfilled++;

@@ -219,6 +219,7 @@ class World implements ChannelHost {
       faultsOn: () => this.faultsOn,
       deliver: (n) => {
         this.trace.record(TRACE.delivery, n, 0, 0, 0, 0, kernel.nowMs());
+        this.orders.delivered(n, kernel.nowMs());
         this.workers.enqueue(n);
       },
     });

@@ -70,7 +70,7 @@ export function liveReportBuilder(y: Argv): Argv<LiveReportArgs> {
 }
 
 function formatTwins(r: TwinsComparison): string {
-  const rows = measureRows(r.measures, 'saleToListingMsP99');
+  const rows = measureRows(r.measures, ['saleToListingMsP99']);
   const a = r.audit;
   return [
     `live-report: channel twins on ${r.scenario}${a.durationS === null ? '' : ` (${fmtNumber(a.durationS)} s)`}, predicted with ${r.strategy} on seeds ${fmtSeeds(r.seeds)}${a.seed === null ? '' : `, each with the twins' catalogue (seed ${a.seed})`}`,
@@ -82,10 +82,10 @@ function formatTwins(r: TwinsComparison): string {
   ].join('\n');
 }
 
-/** A comparison's table rows: measure, live, predicted mean, its interval, verdict; `msId` is the one in ms. */
-function measureRows(measures: readonly LiveMeasure[], msId: string): string[][] {
+/** A comparison's table rows: measure, live, predicted mean, its interval, verdict; `msIds` are the ones in ms. */
+function measureRows(measures: readonly LiveMeasure[], msIds: readonly string[]): string[][] {
   const fmt = (id: string, x: number | null): string =>
-    x === null ? '-' : id === msId ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
+    x === null ? '-' : msIds.includes(id) ? fmtMs(x) : fmtNumber(x, id === 'meanConfidence' || id === 'invisibleFraction' ? 4 : Number.isInteger(x) ? 0 : 1);
   return measures.map((m) => [
     `${m.label} (${m.unit})`,
     fmt(m.id, m.live),
@@ -96,7 +96,7 @@ function measureRows(measures: readonly LiveMeasure[], msId: string): string[][]
 }
 
 function formatLive(r: LiveResult): string {
-  const rows = measureRows(r.measures, 'latencyMsP99');
+  const rows = measureRows(r.measures, ['latencyMsP99', 'orderProcessingMsP99']);
   const failed = r.liveAssertions.filter((a) => a.held === false);
   const comparable = r.measures.filter((m) => m.comparable);
   const departed = comparable.filter((m) => m.withinPrediction === false);
