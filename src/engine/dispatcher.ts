@@ -513,14 +513,17 @@ export class PropagationDispatcher {
     // Updates and covers are immutable: channels that list the same quantity share one object.
     const cover: Pending = { slot, committedAtMs: event.committedAtMs };
     const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
+    // The SKU's lanes are looked up once for all its channels.
+    const lanes = this.lanesOf(event.sku);
     for (const channel of targets) {
-      if (channel.client.compareAndSet === true) this.observeLevel(this.lane(channel, event.sku), event);
+      const lane = lanes[channel.index] ?? this.newLane(lanes, channel, event.sku);
+      if (channel.client.compareAndSet === true) this.observeLevel(lane, event);
       const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
-      if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
+      if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(lane, update)) {
         this.settle(slot);
         continue;
       }
-      this.enqueueCover(channel, update, cover);
+      this.enqueueLane(lane, update, cover);
     }
     if (targets.length === 0) {
       this.owedLeft[slot - this.slotBase] = 1;
@@ -549,42 +552,48 @@ export class PropagationDispatcher {
   }
 
   /** The source channel already shows its own sale; only an idle lane may skip the echo. */
-  private skipEcho(channel: ChannelState, update: ChannelUpdate): boolean {
-    const lane = this.lane(channel, update.sku);
+  private skipEcho(lane: Lane, update: ChannelUpdate): boolean {
     if (lane.sending !== undefined || lane.next !== undefined || update.version <= lane.ackedVersion) return false;
     lane.ackedVersion = update.version;
     return true;
   }
 
   private lane(channel: ChannelState, sku: string): Lane {
+    const lanes = this.lanesOf(sku);
+    return lanes[channel.index] ?? this.newLane(lanes, channel, sku);
+  }
+
+  /** A SKU's lanes, one slot per channel (created empty on first use). */
+  private lanesOf(sku: string): (Lane | undefined)[] {
     let perChannel = this.lanes.get(sku);
     if (perChannel === undefined) {
       perChannel = new Array<Lane | undefined>(this.channels.length);
       this.lanes.set(sku, perChannel);
     }
-    let lane = perChannel[channel.index];
-    if (lane === undefined) {
-      lane = {
-        sku,
-        channel,
-        next: undefined,
-        nextCommittedAtMs: 0,
-        covers: [],
-        state: 'idle',
-        sending: undefined,
-        sendingCovers: [],
-        queued: false,
-        failures: 0,
-        throttles: 0,
-        ackedVersion: -1,
-        listed: Number.NaN,
-        unsynced: 0,
-        ownReflected: 0,
-        seenLevel: Number.NaN,
-        conflicts: 0,
-      };
-      perChannel[channel.index] = lane;
-    }
+    return perChannel;
+  }
+
+  private newLane(lanes: (Lane | undefined)[], channel: ChannelState, sku: string): Lane {
+    const lane: Lane = {
+      sku,
+      channel,
+      next: undefined,
+      nextCommittedAtMs: 0,
+      covers: [],
+      state: 'idle',
+      sending: undefined,
+      sendingCovers: [],
+      queued: false,
+      failures: 0,
+      throttles: 0,
+      ackedVersion: -1,
+      listed: Number.NaN,
+      unsynced: 0,
+      ownReflected: 0,
+      seenLevel: Number.NaN,
+      conflicts: 0,
+    };
+    lanes[channel.index] = lane;
     return lane;
   }
 
@@ -594,7 +603,11 @@ export class PropagationDispatcher {
   }
 
   private enqueueCover(channel: ChannelState, update: ChannelUpdate, cover: Pending): boolean {
-    const lane = this.lane(channel, update.sku);
+    return this.enqueueLane(this.lane(channel, update.sku), update, cover);
+  }
+
+  private enqueueLane(lane: Lane, update: ChannelUpdate, cover: Pending): boolean {
+    const channel = lane.channel;
     if (update.version <= lane.ackedVersion) {
       if (cover.slot >= 0) this.settle(cover.slot);
       return false;
@@ -1098,5 +1111,7 @@ function errorText(error: unknown): string {
 /** What a compare-and-set channel is sent: the level less its unseen sales, compared with what it shows. */
 function casUpdate(lane: Lane, update: ChannelUpdate): ChannelUpdate {
   const quantity = Math.max(0, update.quantity - lane.unsynced);
-  return Number.isNaN(lane.listed) ? { ...update, quantity } : { ...update, quantity, compareQuantity: lane.listed };
+  // Written out rather than spread: this runs per request, and a spread copies slowly.
+  const compareQuantity = Number.isNaN(lane.listed) ? update.compareQuantity : lane.listed;
+  return compareQuantity === undefined ? { sku: update.sku, quantity, version: update.version } : { sku: update.sku, quantity, version: update.version, compareQuantity };
 }
