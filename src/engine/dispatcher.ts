@@ -16,10 +16,18 @@
  * owed. An acknowledgement that could not be written only delays the cursor (a restart re-sends
  * from it; channels take a version once); the next acknowledgement covers it.
  *
- * No promise floats. Work the dispatcher starts without awaiting it (a send, a backoff, a write)
- * goes through `background`, which turns a throw there (a bug: operating errors are handled where
- * they happen) into a latched fault: the dispatcher stops, and `pump`, `idle`, `redrive` and
- * `submit` reject or throw with it from then on, so it cannot be lost.
+ * I/O in continuation form. Every request, store write and wait goes through one small layer
+ * (`io`, `request`, `reread`, `wait`): where the port offers continuations (`store.continuations`,
+ * `client.continuations`, `timers.after`; the simulator's) it calls them and creates no promise,
+ * elsewhere (the service, the network stores) it calls the promise methods. Either way the answer
+ * reaches the same decision code (`sent`, `delivered`, `failed`, `conflicted`, `park`), so both
+ * paths decide alike; only the number of microtask hops between decisions differs.
+ *
+ * No promise floats and no callback throws into its caller. Work the dispatcher starts without
+ * awaiting it (a send, a backoff, a write) goes through `background` (a promise) or `guard` (a
+ * callback), which turn a throw there (a bug: operating errors are handled where they happen)
+ * into a latched fault: the dispatcher stops, `onFault` hears of it, and `pump`, `idle`,
+ * `redrive` and `submit` reject or throw with it from then on, so it cannot be lost.
  */
 import { isIdentityPolicy, listedQuantity, type ListingPolicy } from './listing-policy.js';
 import type { LatencyObserver } from './latency-observer.js';
@@ -31,7 +39,9 @@ import type {
   ChannelUpdate,
   Clock,
   DeadLetter,
+  Fail,
   InventoryStore,
+  InventoryStoreContinuations,
   OutboxEvent,
   Random,
   Timers,
@@ -91,7 +101,15 @@ export interface DispatcherOptions extends DispatcherPorts {
   /** Called whenever a channel acknowledges a version (metrics, tests). */
   readonly onDelivered?: (channelId: string, update: ChannelUpdate, latencyMs: number) => void;
   readonly onParked?: (letter: DeadLetter) => void;
+  /**
+   * Called once when a fault latches (see the file comment): how a caller that starts work with
+   * `pumpSoon`, and awaits nothing, learns that the dispatcher stopped on a bug.
+   */
+  readonly onFault?: (error: unknown) => void;
 }
+
+/** The store operations the dispatcher makes on its own, in continuation form. */
+type DispatcherStoreIo = Pick<InventoryStoreContinuations, 'outboxCursor' | 'readOutbox' | 'ackOutbox' | 'parkDeadLetter'>;
 
 export interface DispatcherStats {
   calls: number;
@@ -221,8 +239,18 @@ export class PropagationDispatcher {
   private ackedSeq = 0;
   /** The highest seq the store confirmed acknowledging: a failed older acknowledgement needs no retry. */
   private durableAckSeq = 0;
-  private pumping: Promise<number> | undefined;
+  /** A pump run (one or more passes over the outbox) is in progress. */
+  private pumpActive = false;
   private pumpAgain = false;
+  /** Events read by the current pump run, and the `pump()` callers waiting for its end. */
+  private pumpTotal = 0;
+  private pumpWaiters: { resolve: (read: number) => void; reject: (error: unknown) => void }[] = [];
+  /** `pumpSoon` started or joined the current run: nobody awaits a failure of it, so it latches. */
+  private pumpUnawaited = false;
+  /** The store in continuation form: its own, or its promise methods adapted. */
+  private readonly io: DispatcherStoreIo;
+  /** `timers.after`, when the timers have it. */
+  private readonly after: ((ms: number, fn: () => void) => void) | undefined;
   private stopped = false;
   private inFlightTotal = 0;
   private waitingTotal = 0;
@@ -247,6 +275,28 @@ export class PropagationDispatcher {
       ids.add(client.id);
       return { client, index: this.channelCount++, ready: [], readyHead: 0, inFlight: 0, pausedUntilMs: 0, wakeScheduled: false };
     });
+    this.io = options.store.continuations ?? this.promiseStoreIo(options.store);
+    const after = options.timers.after;
+    this.after = after === undefined ? undefined : after.bind(options.timers);
+  }
+
+  /** The store's promise methods behind the continuation interface; `done` and `fail` run guarded (a throw there is a fault). */
+  private promiseStoreIo(store: InventoryStore): DispatcherStoreIo {
+    const call = <T>(operation: () => Promise<T>, done: (value: T) => void, fail: Fail): void => {
+      let answer: Promise<T>;
+      try {
+        answer = operation();
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      this.background(answer.then(done, fail));
+    };
+    return {
+      outboxCursor: (done, fail) => call(() => store.outboxCursor(), done, fail),
+      readOutbox: (afterSeq, limit, done, fail) => call(() => store.readOutbox(afterSeq, limit), done, fail),
+      ackOutbox: (seq, done, fail) => call(() => store.ackOutbox(seq), done, fail),
+      parkDeadLetter: (letter, done, fail) => call(() => store.parkDeadLetter(letter), done, fail),
+    };
   }
 
   /** Stops taking new work and ignores the results of requests still in flight (a crash). */
@@ -261,33 +311,84 @@ export class PropagationDispatcher {
 
   /** A pump is reading the outbox: events it has not yet counted in the backlog may be on their way. */
   get pumpInProgress(): boolean {
-    return this.pumping !== undefined;
+    return this.pumpActive;
   }
 
   /**
    * Reads new outbox events and starts their deliveries. Safe to call often: concurrent calls
-   * coalesce into one more pass. Resolves with the number of events read.
+   * coalesce into one more pass. Resolves with the number of events read by the run it joined;
+   * rejects with a store failure of that run (the next call tries again).
    */
   pump(): Promise<number> {
     if (this.fault !== undefined) return Promise.reject(this.fault.error);
-    if (this.pumping !== undefined) {
+    return new Promise<number>((resolve, reject) => {
+      this.pumpWaiters.push({ resolve, reject });
+      this.startPump();
+    });
+  }
+
+  /**
+   * `pump` with no promise, for a driver that awaits nothing (the simulator, after each commit):
+   * coalesces the same way. Nobody hears a failure of the run it starts or joins, so a store
+   * failure there latches as a fault (see the file comment and `onFault`).
+   */
+  pumpSoon(): void {
+    if (this.fault !== undefined) return;
+    this.pumpUnawaited = true;
+    this.startPump();
+  }
+
+  private startPump(): void {
+    if (this.pumpActive) {
       this.pumpAgain = true;
-      return this.pumping;
+      return;
     }
-    const run = async (): Promise<number> => {
-      let total = 0;
+    this.pumpActive = true;
+    this.pumpTotal = 0;
+    try {
+      this.pumpPass();
+    } catch (error) {
+      this.pumpFailed(error);
+    }
+  }
+
+  private pumpPass(): void {
+    this.pumpAgain = false;
+    this.pumpOnce(this.pumpPassDone, this.pumpFailed);
+  }
+
+  private readonly pumpPassDone = (read: number): void => {
+    this.pumpTotal += read;
+    if (this.pumpAgain && !this.stopped) {
+      // A store call that throws at once (a kernel limit, a bug) fails the run like one that answers with a failure.
       try {
-        do {
-          this.pumpAgain = false;
-          total += await this.pumpOnce();
-        } while (this.pumpAgain && !this.stopped);
-      } finally {
-        this.pumping = undefined;
+        this.pumpPass();
+      } catch (error) {
+        this.pumpFailed(error);
       }
-      return total;
-    };
-    this.pumping = run();
-    return this.pumping;
+      return;
+    }
+    const waiters = this.endPump();
+    for (const waiter of waiters) waiter.resolve(this.pumpTotal);
+    this.guard(this.maybeIdleNow, undefined);
+  };
+
+  private readonly pumpFailed = (error: unknown): void => {
+    if (!this.pumpActive) return; // the run already ended (a fault latched meanwhile)
+    const unawaited = this.pumpUnawaited;
+    const waiters = this.endPump();
+    for (const waiter of waiters) waiter.reject(error);
+    if (unawaited) this.latchFault(error);
+  };
+
+  private readonly maybeIdleNow = (): void => this.maybeIdle();
+
+  private endPump(): { resolve: (read: number) => void; reject: (error: unknown) => void }[] {
+    const waiters = this.pumpWaiters;
+    this.pumpWaiters = [];
+    this.pumpActive = false;
+    this.pumpUnawaited = false;
+    return waiters;
   }
 
   /**
@@ -345,7 +446,7 @@ export class PropagationDispatcher {
   }
 
   private isIdle(): boolean {
-    return this.inFlightTotal === 0 && this.waitingTotal === 0 && this.pumping === undefined && this.readyCount() === 0;
+    return this.inFlightTotal === 0 && this.waitingTotal === 0 && !this.pumpActive && this.readyCount() === 0;
   }
 
   private readyCount(): number {
@@ -354,26 +455,52 @@ export class PropagationDispatcher {
     return n;
   }
 
-  private async pumpOnce(): Promise<number> {
-    const { store } = this.opts;
-    if (this.readCursor < 0) {
-      this.readCursor = await store.outboxCursor();
-      this.ackedSeq = this.readCursor;
+  /** One pass: the cursor (first time), then batches of events until a short one; `done` with how many were read. A throw in the answers goes to `fail`. */
+  private pumpOnce(done: (read: number) => void, fail: Fail): void {
+    if (this.readCursor >= 0) {
+      this.readBatch(0, done, fail);
+      return;
+    }
+    this.io.outboxCursor((seq) => {
+      try {
+        this.readCursor = seq;
+        this.ackedSeq = seq;
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      this.readBatch(0, done, fail);
+    }, fail);
+  }
+
+  private readBatch(readSoFar: number, done: (read: number) => void, fail: Fail): void {
+    if (this.stopped) {
+      done(readSoFar);
+      return;
     }
     const limit = this.opts.outboxBatch ?? DEFAULT_OUTBOX_BATCH;
-    let read = 0;
-    for (;;) {
-      if (this.stopped) return read;
-      const events = await store.readOutbox(this.readCursor, limit);
-      for (const event of events) this.accept(event);
-      read += events.length;
-      if (events.length < limit) break;
-    }
-    // Enqueue everything read before sending anything, so a restart that re-reads several
-    // versions of one SKU sends only the newest.
-    for (const channel of this.channels) this.drain(channel);
-    this.maybeIdle();
-    return read;
+    this.io.readOutbox(
+      this.readCursor,
+      limit,
+      (events) => {
+        const read = readSoFar + events.length;
+        try {
+          for (const event of events) this.accept(event);
+          if (events.length >= limit) {
+            this.readBatch(read, done, fail);
+            return;
+          }
+          // Enqueue everything read before sending anything, so a restart that re-reads several
+          // versions of one SKU sends only the newest.
+          for (const channel of this.channels) this.drain(channel);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        done(read);
+      },
+      fail,
+    );
   }
 
   private accept(event: OutboxEvent): void {
@@ -386,14 +513,17 @@ export class PropagationDispatcher {
     // Updates and covers are immutable: channels that list the same quantity share one object.
     const cover: Pending = { slot, committedAtMs: event.committedAtMs };
     const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
+    // The SKU's lanes are looked up once for all its channels.
+    const lanes = this.lanesOf(event.sku);
     for (const channel of targets) {
-      if (channel.client.compareAndSet === true) this.observeLevel(this.lane(channel, event.sku), event);
+      const lane = lanes[channel.index] ?? this.newLane(lanes, channel, event.sku);
+      if (channel.client.compareAndSet === true) this.observeLevel(lane, event);
       const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
-      if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(channel, update)) {
+      if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(lane, update)) {
         this.settle(slot);
         continue;
       }
-      this.enqueueCover(channel, update, cover);
+      this.enqueueLane(lane, update, cover);
     }
     if (targets.length === 0) {
       this.owedLeft[slot - this.slotBase] = 1;
@@ -422,42 +552,48 @@ export class PropagationDispatcher {
   }
 
   /** The source channel already shows its own sale; only an idle lane may skip the echo. */
-  private skipEcho(channel: ChannelState, update: ChannelUpdate): boolean {
-    const lane = this.lane(channel, update.sku);
+  private skipEcho(lane: Lane, update: ChannelUpdate): boolean {
     if (lane.sending !== undefined || lane.next !== undefined || update.version <= lane.ackedVersion) return false;
     lane.ackedVersion = update.version;
     return true;
   }
 
   private lane(channel: ChannelState, sku: string): Lane {
+    const lanes = this.lanesOf(sku);
+    return lanes[channel.index] ?? this.newLane(lanes, channel, sku);
+  }
+
+  /** A SKU's lanes, one slot per channel (created empty on first use). */
+  private lanesOf(sku: string): (Lane | undefined)[] {
     let perChannel = this.lanes.get(sku);
     if (perChannel === undefined) {
       perChannel = new Array<Lane | undefined>(this.channels.length);
       this.lanes.set(sku, perChannel);
     }
-    let lane = perChannel[channel.index];
-    if (lane === undefined) {
-      lane = {
-        sku,
-        channel,
-        next: undefined,
-        nextCommittedAtMs: 0,
-        covers: [],
-        state: 'idle',
-        sending: undefined,
-        sendingCovers: [],
-        queued: false,
-        failures: 0,
-        throttles: 0,
-        ackedVersion: -1,
-        listed: Number.NaN,
-        unsynced: 0,
-        ownReflected: 0,
-        seenLevel: Number.NaN,
-        conflicts: 0,
-      };
-      perChannel[channel.index] = lane;
-    }
+    return perChannel;
+  }
+
+  private newLane(lanes: (Lane | undefined)[], channel: ChannelState, sku: string): Lane {
+    const lane: Lane = {
+      sku,
+      channel,
+      next: undefined,
+      nextCommittedAtMs: 0,
+      covers: [],
+      state: 'idle',
+      sending: undefined,
+      sendingCovers: [],
+      queued: false,
+      failures: 0,
+      throttles: 0,
+      ackedVersion: -1,
+      listed: Number.NaN,
+      unsynced: 0,
+      ownReflected: 0,
+      seenLevel: Number.NaN,
+      conflicts: 0,
+    };
+    lanes[channel.index] = lane;
     return lane;
   }
 
@@ -467,7 +603,11 @@ export class PropagationDispatcher {
   }
 
   private enqueueCover(channel: ChannelState, update: ChannelUpdate, cover: Pending): boolean {
-    const lane = this.lane(channel, update.sku);
+    return this.enqueueLane(this.lane(channel, update.sku), update, cover);
+  }
+
+  private enqueueLane(lane: Lane, update: ChannelUpdate, cover: Pending): boolean {
+    const channel = lane.channel;
     if (update.version <= lane.ackedVersion) {
       if (cover.slot >= 0) this.settle(cover.slot);
       return false;
@@ -508,7 +648,7 @@ export class PropagationDispatcher {
         lane.queued = false;
         if (lane.next !== undefined && lane.state === 'idle') batch.push(lane);
       }
-      if (batch.length > 0) this.background(this.send(channel, batch));
+      if (batch.length > 0) this.sendLatching(channel, batch);
     }
     if (channel.readyHead > 1024 && channel.readyHead * 2 > channel.ready.length) {
       channel.ready.splice(0, channel.readyHead);
@@ -520,17 +660,24 @@ export class PropagationDispatcher {
     if (channel.wakeScheduled) return;
     channel.wakeScheduled = true;
     this.waitingTotal++;
-    this.background(
-      this.opts.timers.sleep(delayMs).then(() => {
-        channel.wakeScheduled = false;
-        this.waitingTotal--;
-        this.drain(channel);
-        this.maybeIdle();
-      }),
-    );
+    this.wait(delayMs, () => {
+      channel.wakeScheduled = false;
+      this.waitingTotal--;
+      this.drain(channel);
+      this.maybeIdle();
+    });
   }
 
-  private async send(channel: ChannelState, lanes: Lane[]): Promise<void> {
+  /** A throw while starting a send is a bug: latched, so the drain that started it carries on as a stopped dispatcher. */
+  private sendLatching(channel: ChannelState, lanes: Lane[]): void {
+    try {
+      this.send(channel, lanes);
+    } catch (error) {
+      this.latchFault(error);
+    }
+  }
+
+  private send(channel: ChannelState, lanes: Lane[]): void {
     const cas = channel.client.compareAndSet === true;
     const originals = lanes.map((lane) => lane.next!);
     const updates = cas ? lanes.map((lane, i) => casUpdate(lane, originals[i]!)) : originals;
@@ -544,13 +691,31 @@ export class PropagationDispatcher {
     channel.inFlight++;
     this.inFlightTotal++;
     this.stats.calls++;
-    let result: ChannelResult;
-    try {
-      const client = channel.client;
-      result = client.batch !== undefined ? await client.batch.push(updates) : await client.pushListing(updates[0]!);
-    } catch (error) {
-      result = { ok: false, error: 'server_error', message: error instanceof Error ? error.message : String(error) };
+    this.request(channel, updates, (result) => this.sent(channel, lanes, updates, originals, result));
+  }
+
+  /**
+   * One request to the channel: its continuation form, or `batch.push`/`pushListing`, a throw or
+   * rejection of which is a server error (the channel's adapter failed, not the update).
+   */
+  private request(channel: ChannelState, updates: readonly ChannelUpdate[], done: (result: ChannelResult) => void): void {
+    const client = channel.client;
+    const continuations = client.continuations;
+    if (continuations !== undefined) {
+      continuations.push(updates, (result) => this.guard(done, result));
+      return;
     }
+    let answer: Promise<ChannelResult>;
+    try {
+      answer = client.batch !== undefined ? client.batch.push(updates) : client.pushListing(updates[0]!);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    this.background(answer.then(done, (error: unknown) => done({ ok: false, error: 'server_error', message: errorText(error) })));
+  }
+
+  /** A request answered: each lane moves on from `sending` by the outcome. */
+  private sent(channel: ChannelState, lanes: Lane[], updates: readonly ChannelUpdate[], originals: readonly ChannelUpdate[], result: ChannelResult): void {
     channel.inFlight--;
     this.inFlightTotal--;
     if (this.stopped) return;
@@ -618,12 +783,14 @@ export class PropagationDispatcher {
     }
     this.putBack(lane, update, covers, now);
     if (lane.failures > this.policy.maxRetries || lane.throttles > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
-      this.background(this.park(lane, result, now));
+      this.park(lane, result, now);
       return;
     }
     this.stats.retries++;
     const backoff = result.error === 'throttled' ? 0 : retryDelayMs(this.policy, lane.failures, this.opts.random);
-    this.retryAfter(lane, this.opts.timers.sleep(Math.max(backoff, result.retryAfterMs ?? 0)));
+    const delayMs = Math.max(backoff, result.retryAfterMs ?? 0);
+    this.backoff(lane);
+    this.wait(delayMs, () => this.backoffOver(lane));
   }
 
   /** The update that did not go through waits again; a newer version that arrived meanwhile takes its place and its debts. */
@@ -635,20 +802,19 @@ export class PropagationDispatcher {
     lane.covers = covers.concat(lane.covers);
   }
 
-  /** The lane waits for `wait` (a backoff, a re-read), then is ready to send again. */
-  private retryAfter(lane: Lane, wait: Promise<void>): void {
+  /** The lane waits (a backoff, a re-read); `backoffOver` makes it ready to send again. */
+  private backoff(lane: Lane): void {
     this.move(lane, 'backoff');
     this.waitingTotal++;
-    this.background(
-      wait.then(() => {
-        this.move(lane, 'idle');
-        this.waitingTotal--;
-        if (this.stopped) return;
-        this.requeue(lane);
-        this.drain(lane.channel);
-        this.maybeIdle();
-      }),
-    );
+  }
+
+  private backoffOver(lane: Lane): void {
+    this.move(lane, 'idle');
+    this.waitingTotal--;
+    if (this.stopped) return;
+    this.requeue(lane);
+    this.drain(lane.channel);
+    this.maybeIdle();
   }
 
   /**
@@ -664,10 +830,11 @@ export class PropagationDispatcher {
     // What goes again is the source's update (re-adjusted when sent), not the refused copy.
     this.putBack(lane, update, covers, now);
     if (lane.conflicts > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
-      this.background(this.park(lane, result, now));
+      this.park(lane, result, now);
       return;
     }
-    this.retryAfter(lane, this.reread(lane));
+    this.backoff(lane);
+    this.reread(lane, () => this.backoffOver(lane));
   }
 
   /**
@@ -678,29 +845,43 @@ export class PropagationDispatcher {
    */
   private resyncLater(lane: Lane, original: ChannelUpdate): void {
     this.waitingTotal++;
-    this.background(
-      this.opts.timers.sleep(this.opts.compareAndSetSettleMs ?? DEFAULT_CAS_SETTLE_MS).then(() => {
-        this.waitingTotal--;
-        if (this.stopped) return;
-        if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && lane.listed !== original.quantity) {
-          lane.next = original;
-          lane.nextCommittedAtMs = Number.NaN; // a resend: no propagation latency of its own
-          this.requeue(lane);
-          this.drain(lane.channel);
-        }
-        this.maybeIdle();
-      }),
-    );
+    this.wait(this.opts.compareAndSetSettleMs ?? DEFAULT_CAS_SETTLE_MS, () => {
+      this.waitingTotal--;
+      if (this.stopped) return;
+      if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && lane.listed !== original.quantity) {
+        lane.next = original;
+        lane.nextCommittedAtMs = Number.NaN; // a resend: no propagation latency of its own
+        this.requeue(lane);
+        this.drain(lane.channel);
+      }
+      this.maybeIdle();
+    });
   }
 
-  private async reread(lane: Lane): Promise<void> {
-    let listing: ChannelListing | undefined;
-    try {
-      listing = await lane.channel.client.readListing(lane.sku);
-    } catch {
-      lane.listed = Number.NaN; // unknown: the next attempt is unconditional
+  /** Reads what the channel shows for the lane's SKU (see `conflicted`), then `done`. */
+  private reread(lane: Lane, done: () => void): void {
+    const read = (listing: ChannelListing | undefined): void => {
+      this.learnListing(lane, listing);
+      done();
+    };
+    // A read that fails leaves the listing unknown: the next attempt is unconditional.
+    const unknown = (): void => read(undefined);
+    const client = lane.channel.client;
+    const continuations = client.continuations;
+    if (continuations !== undefined) {
+      continuations.readListing(lane.sku, (listing) => this.guard(read, listing), () => this.guard(unknown, undefined));
       return;
     }
+    let answer: Promise<ChannelListing | undefined>;
+    try {
+      answer = client.readListing(lane.sku);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    this.background(answer.then(read, unknown));
+  }
+
+  private learnListing(lane: Lane, listing: ChannelListing | undefined): void {
     if (listing === undefined) {
       lane.listed = Number.NaN;
       return;
@@ -710,7 +891,7 @@ export class PropagationDispatcher {
     lane.listed = listing.quantity;
   }
 
-  private async park(lane: Lane, result: Extract<ChannelResult, { ok: false }>, now: number): Promise<void> {
+  private park(lane: Lane, result: Extract<ChannelResult, { ok: false }>, now: number): void {
     const update = lane.next;
     if (update === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} parks with no update`);
     const covers = lane.covers;
@@ -732,21 +913,30 @@ export class PropagationDispatcher {
     lane.throttles = 0;
     this.move(lane, 'parking'); // hold the lane until the letter is durable
     this.inFlightTotal++;
-    // The write is awaited here, not in a helper, so a healthy park takes the same steps as ever.
-    for (let failures = 0; ; ) {
-      try {
-        await this.opts.store.parkDeadLetter(letter);
-        break;
-      } catch (error) {
-        failures++;
-        this.stats.parkFailures++;
-        if (this.stopped || failures > this.storePolicy.maxRetries) {
-          this.parkGivenUp(lane, update, covers, letter, error, failures);
-          return;
-        }
-        await this.opts.timers.sleep(retryDelayMs(this.storePolicy, failures, this.opts.random));
-      }
-    }
+    this.writeLetter(lane, update, covers, letter, now, 0);
+  }
+
+  /** Writes the letter, retrying a failed write after the store policy's delays. */
+  private writeLetter(lane: Lane, update: ChannelUpdate, covers: Pending[], letter: DeadLetter, now: number, failuresSoFar: number): void {
+    this.io.parkDeadLetter(
+      letter,
+      () => this.guard(() => this.parked(lane, update, covers, letter, now), undefined),
+      (error) =>
+        this.guard(() => {
+          const failures = failuresSoFar + 1;
+          this.stats.parkFailures++;
+          if (this.stopped || failures > this.storePolicy.maxRetries) {
+            this.parkGivenUp(lane, update, covers, letter, error, failures);
+            return;
+          }
+          this.wait(retryDelayMs(this.storePolicy, failures, this.opts.random), () => this.writeLetter(lane, update, covers, letter, now, failures));
+        }, undefined),
+    );
+  }
+
+  /** The letter is durable: the lane is released and its outbox events settled. */
+  private parked(lane: Lane, update: ChannelUpdate, covers: Pending[], letter: DeadLetter, now: number): void {
+    const channelId = letter.channel;
     this.inFlightTotal--;
     this.move(lane, 'idle');
     this.stats.parked++;
@@ -816,7 +1006,7 @@ export class PropagationDispatcher {
     }
     if (acked > this.ackedSeq) {
       this.ackedSeq = acked;
-      this.background(this.ack(acked));
+      this.ack(acked, 0);
     }
   }
 
@@ -825,37 +1015,37 @@ export class PropagationDispatcher {
    * is confirmed or the store retries are spent. The store call is made at once, as the settle
    * that asks for it happens.
    */
-  private async ack(seq: number): Promise<void> {
-    for (let failures = 0; ; ) {
-      try {
-        await this.opts.store.ackOutbox(seq);
+  private ack(seq: number, failuresSoFar: number): void {
+    this.io.ackOutbox(
+      seq,
+      () => {
         if (seq > this.durableAckSeq) this.durableAckSeq = seq;
-        return;
-      } catch (error) {
-        failures++;
-        this.stats.ackFailures++;
-        if (this.stopped || this.durableAckSeq >= seq) return;
-        if (failures > this.storePolicy.maxRetries) {
-          this.stats.acksAbandoned++;
-          this.opts.alerts.raise({
-            kind: 'store_write_failed',
-            severity: 'warning',
-            message: `outbox acknowledgement up to ${seq} not written after ${failures} attempts (${errorText(error)}); a later one covers it, a restart re-sends from the last one written`,
-            atMs: this.opts.clock.nowMs(),
-            detail: { operation: 'ackOutbox', seq, attempts: failures },
-          });
-          return;
-        }
-        this.waitingTotal++;
-        try {
-          await this.opts.timers.sleep(retryDelayMs(this.storePolicy, failures, this.opts.random));
-        } finally {
-          this.waitingTotal--;
-          this.maybeIdle();
-        }
-        if (this.stopped || this.durableAckSeq >= seq) return;
-      }
+      },
+      (error) => this.guard(() => this.ackFailed(seq, failuresSoFar + 1, error), undefined),
+    );
+  }
+
+  private ackFailed(seq: number, failures: number, error: unknown): void {
+    this.stats.ackFailures++;
+    if (this.stopped || this.durableAckSeq >= seq) return;
+    if (failures > this.storePolicy.maxRetries) {
+      this.stats.acksAbandoned++;
+      this.opts.alerts.raise({
+        kind: 'store_write_failed',
+        severity: 'warning',
+        message: `outbox acknowledgement up to ${seq} not written after ${failures} attempts (${errorText(error)}); a later one covers it, a restart re-sends from the last one written`,
+        atMs: this.opts.clock.nowMs(),
+        detail: { operation: 'ackOutbox', seq, attempts: failures },
+      });
+      return;
     }
+    this.waitingTotal++;
+    this.wait(retryDelayMs(this.storePolicy, failures, this.opts.random), () => {
+      this.waitingTotal--;
+      this.maybeIdle();
+      if (this.stopped || this.durableAckSeq >= seq) return;
+      this.ack(seq, failures);
+    });
   }
 
   /** Moves a lane along its lifecycle (see LaneState); any other move is a bug. */
@@ -878,6 +1068,22 @@ export class PropagationDispatcher {
     work.catch(this.onBackgroundFailure);
   }
 
+  /** Runs a callback a port calls (nobody to throw to); a throw there is latched as the dispatcher's fault. */
+  private guard<T>(fn: (value: T) => void, value: T): void {
+    try {
+      fn(value);
+    } catch (error) {
+      this.latchFault(error);
+    }
+  }
+
+  /** Runs `fn` after `ms`: `timers.after` when the timers have it, else after `sleep` resolves. Guarded either way. */
+  private wait(ms: number, fn: () => void): void {
+    const after = this.after;
+    if (after !== undefined) after(ms, () => this.guard(fn, undefined));
+    else this.background(this.opts.timers.sleep(ms).then(fn));
+  }
+
   private latchFault(error: unknown): void {
     if (this.fault !== undefined) return;
     this.fault = { error };
@@ -885,6 +1091,9 @@ export class PropagationDispatcher {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const waiter of waiters) waiter.reject(error);
+    const pumpWaiters = this.pumpActive ? this.endPump() : [];
+    for (const waiter of pumpWaiters) waiter.reject(error);
+    this.opts.onFault?.(error);
   }
 
   private maybeIdle(): void {
@@ -902,5 +1111,7 @@ function errorText(error: unknown): string {
 /** What a compare-and-set channel is sent: the level less its unseen sales, compared with what it shows. */
 function casUpdate(lane: Lane, update: ChannelUpdate): ChannelUpdate {
   const quantity = Math.max(0, update.quantity - lane.unsynced);
-  return Number.isNaN(lane.listed) ? { ...update, quantity } : { ...update, quantity, compareQuantity: lane.listed };
+  // Written out rather than spread: this runs per request, and a spread copies slowly.
+  const compareQuantity = Number.isNaN(lane.listed) ? update.compareQuantity : lane.listed;
+  return compareQuantity === undefined ? { sku: update.sku, quantity, version: update.version } : { sku: update.sku, quantity, version: update.version, compareQuantity };
 }

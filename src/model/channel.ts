@@ -5,8 +5,13 @@
  * to a marketplace adapter. It reads time only through a `TimeSource`: the simulator passes its
  * Kernel (virtual time); `invsim serve` passes a real-time source (src/adapters/realtime.ts), so
  * the same latency, throttling and failure models run against the wall clock.
+ *
+ * The request logic is written once, in continuation form on `time.schedule` (`continuations`,
+ * which the dispatcher uses with no promise per request); `pushListing`, `batch.push` and
+ * `readListing` wrap it in a promise, so both forms make the same random draws in the same order
+ * and answer alike.
  */
-import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../engine/ports.js';
+import type { ChannelClient, ChannelClientContinuations, ChannelListing, ChannelResult, ChannelUpdate, Fail } from '../engine/ports.js';
 import { sampleLatencyMs, type LatencySpec } from './latency.js';
 import type { ChannelPreset } from './presets.js';
 import { ChannelLimits } from './channel-limits.js';
@@ -21,6 +26,8 @@ export interface TimeSource {
   sleep(ms: number): Promise<void>;
   /** Runs `fn` after `delayMs` (>= 0). */
   schedule(delayMs: number, fn: () => void): unknown;
+  /** `schedule` with no handle to return, where the source has it (the kernel's allocates none). */
+  after?(delayMs: number, fn: () => void): void;
   /** Runs `fn` at `timeMs` (>= nowMs()). */
   scheduleAt(timeMs: number, fn: () => void): unknown;
 }
@@ -61,6 +68,7 @@ export class SimChannel implements ChannelClient {
   readonly maxConcurrency: number;
   readonly batch: ChannelClient['batch'];
   readonly compareAndSet: boolean;
+  readonly continuations: ChannelClientContinuations;
   readonly stats: ChannelStats = { calls: 0, throttled: 0, failed: 0, reads: 0, itemsSent: 0 };
 
   /**
@@ -79,6 +87,8 @@ export class SimChannel implements ChannelClient {
   private readonly lastSet: Int32Array;
   private readonly limits: ChannelLimits;
   private applyQueueTailMs = 0;
+  /** `time.after`, or `time.schedule` where the source has no `after`. */
+  private readonly later: (delayMs: number, fn: () => void) => void;
 
   constructor(
     private readonly time: TimeSource,
@@ -97,8 +107,24 @@ export class SimChannel implements ChannelClient {
     this.updatedAtMs = new Float64Array(options.skus);
     this.lastSet = new Int32Array(options.skus);
     this.limits = new ChannelLimits(options.preset.rateLimits);
+    const after = time.after;
+    this.later = after !== undefined ? after.bind(time) : (delayMs, fn) => void time.schedule(delayMs, fn);
     const maxItems = options.preset.maxItemsPerRequest;
-    this.batch = maxItems > 1 ? { maxItems, push: (updates) => this.request(updates) } : undefined;
+    this.batch = maxItems > 1 ? { maxItems, push: (updates) => new Promise((resolve, reject) => this.request(updates, resolve, reject)) } : undefined;
+    this.continuations = {
+      // The port's push never throws: a throw in the channel's own code (a bug, an unknown
+      // listing key) answers, on an event of its own, as the server error the dispatcher makes
+      // of a rejected push.
+      push: (updates, done) => {
+        const failed = (error: unknown): void => done({ ok: false, error: 'server_error', message: error instanceof Error ? error.message : String(error) });
+        try {
+          this.request(updates, done, failed);
+        } catch (error) {
+          this.later(0, () => failed(error));
+        }
+      },
+      readListing: (sku, done, fail) => this.read(sku, done, fail),
+    };
   }
 
   /** Sets the initial listing (the catalog as it stood when the run began). */
@@ -114,23 +140,43 @@ export class SimChannel implements ChannelClient {
   }
 
   pushListing(update: ChannelUpdate): Promise<ChannelResult> {
-    return this.request([update]);
+    return new Promise((resolve, reject) => this.request([update], resolve, reject));
   }
 
-  async readListing(sku: string): Promise<ChannelListing | undefined> {
+  readListing(sku: string): Promise<ChannelListing | undefined> {
+    return new Promise((resolve, reject) => this.read(sku, resolve, reject));
+  }
+
+  /** A read answers after the latency; an outage when it was sent fails it. */
+  private read(sku: string, done: (listing: ChannelListing) => void, fail: Fail): void {
     this.stats.reads++;
     const now = this.time.nowMs();
-    await this.time.sleep(this.latency(now));
-    if (this.faults.active() && this.faults.inOutage(now)) throw new Error(`${this.id}: 503 service unavailable`);
-    const i = this.host.skuIndexOf(sku);
-    return { quantity: this.quantity[i]!, version: this.version[i]! };
+    this.later(this.latency(now), () => {
+      if (this.faults.active() && this.faults.inOutage(now)) {
+        fail(new Error(`${this.id}: 503 service unavailable`));
+        return;
+      }
+      let listing: ChannelListing;
+      try {
+        const i = this.host.skuIndexOf(sku);
+        listing = { quantity: this.quantity[i]!, version: this.version[i]! };
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      done(listing);
+    });
   }
 
   private latency(nowMs: number): number {
     return sampleLatencyMs(this.preset.latency, this.rng) * this.faults.latencyMultiplier(nowMs);
   }
 
-  private async request(updates: readonly ChannelUpdate[]): Promise<ChannelResult> {
+  /**
+   * One request; `done` hears its answer (failures are results) after the latency, or the
+   * timeout; `fail` a throw of the channel's own code when the request arrives.
+   */
+  private request(updates: readonly ChannelUpdate[], done: (result: ChannelResult) => void, fail: Fail): void {
     const stats = this.stats;
     stats.calls++;
     stats.itemsSent += updates.length;
@@ -138,25 +184,38 @@ export class SimChannel implements ChannelClient {
     const latencyMs = this.latency(now);
     const faultsOn = this.faults.active();
     const draw = this.rng.next();
-    if (faultsOn && this.faults.inOutage(now)) return this.fail(latencyMs, { ok: false, error: 'unavailable', message: 'HTTP 503 (outage)' });
+    if (faultsOn && this.faults.inOutage(now)) return this.fail(latencyMs, { ok: false, error: 'unavailable', message: 'HTTP 503 (outage)' }, done);
     const acquire = this.limits.perListing ? { items: updates.length, keys: updates.map((u) => u.sku) } : { items: updates.length };
     const admission = this.limits.admit(now, acquire);
-    if (!admission.ok) return this.throttle(latencyMs, admission.retryAfterMs);
+    if (!admission.ok) return this.throttle(latencyMs, admission.retryAfterMs, done);
     const perListing = this.limits.admitListings(now, acquire);
-    if (!perListing.ok) return this.fail(latencyMs, { ok: false, error: 'rejected', retryAfterMs: perListing.retryAfterMs, message: 'listing revision limit reached' });
+    if (!perListing.ok) return this.fail(latencyMs, { ok: false, error: 'rejected', retryAfterMs: perListing.retryAfterMs, message: 'listing revision limit reached' }, done);
     const f = this.faults;
     const throttleP = faultsOn ? f.throttleRate : 0;
     const errorP = this.preset.errorRate5xx + (faultsOn ? f.serverErrorRate : 0);
     const timeoutP = faultsOn ? f.timeoutRate : 0;
-    if (draw < throttleP) return this.throttle(latencyMs, f.throttleRetryAfterMs);
-    if (draw < throttleP + errorP) return this.fail(latencyMs, { ok: false, error: 'server_error', message: 'HTTP 500' });
+    if (draw < throttleP) return this.throttle(latencyMs, f.throttleRetryAfterMs, done);
+    if (draw < throttleP + errorP) return this.fail(latencyMs, { ok: false, error: 'server_error', message: 'HTTP 500' }, done);
     // A timeout: injected, or a response slower than the client waits. The outcome is unknown
     // to the caller; the channel may have applied the request before the client gave up.
     if (draw < throttleP + errorP + timeoutP || latencyMs >= f.timeoutMs) {
-      if (this.rng.next() < f.timeoutAppliedShare) this.time.schedule(Math.min(latencyMs, f.timeoutMs) / 2, () => this.accept(updates));
-      return this.fail(f.timeoutMs, { ok: false, error: 'timeout', message: `no answer within ${f.timeoutMs} ms` });
+      if (this.rng.next() < f.timeoutAppliedShare) this.later(Math.min(latencyMs, f.timeoutMs) / 2, () => this.accept(updates));
+      return this.fail(f.timeoutMs, { ok: false, error: 'timeout', message: `no answer within ${f.timeoutMs} ms` }, done);
     }
-    await this.time.sleep(latencyMs);
+    this.later(latencyMs, () => {
+      let result: ChannelResult;
+      try {
+        result = this.answer(updates);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      done(result);
+    });
+  }
+
+  /** The request arrived (its latency passed): compare-and-set checks, then accept. */
+  private answer(updates: readonly ChannelUpdate[]): ChannelResult {
     if (this.compareAndSet) {
       // Shopify's inventorySetQuantities with compareQuantity: all or nothing, refused when a
       // quantity is no longer the one the caller expects (units sold here since it last set it).
@@ -203,15 +262,13 @@ export class SimChannel implements ChannelClient {
     }
   }
 
-  private async fail(afterMs: number, result: ChannelResult): Promise<ChannelResult> {
+  private fail(afterMs: number, result: ChannelResult, done: (result: ChannelResult) => void): void {
     this.stats.failed++;
-    await this.time.sleep(afterMs);
-    return result;
+    this.later(afterMs, () => done(result));
   }
 
-  private async throttle(afterMs: number, retryAfterMs: number): Promise<ChannelResult> {
+  private throttle(afterMs: number, retryAfterMs: number, done: (result: ChannelResult) => void): void {
     this.stats.throttled++;
-    await this.time.sleep(afterMs);
-    return { ok: false, error: 'throttled', retryAfterMs };
+    this.later(afterMs, () => done({ ok: false, error: 'throttled', retryAfterMs }));
   }
 }

@@ -67,14 +67,20 @@ export class Dispatch {
       listingPolicy: this.options.policy,
       ...(this.keys.partition ? { channelsFor: (key: string) => this.channelsForKey(key), skipEchoToSource: true } : {}),
       onParked: (letter) => this.onParked(letter),
+      // A fault the dispatcher latched in work nobody awaits (a pumpSoon) fails the run like a rejected pump.
+      onFault: (error) => this.ports.background(Promise.reject(error)),
     });
     this.down = false;
     this.ports.background(this.current.pump());
   }
 
-  /** Pumps the outbox now, unless the dispatcher is down. */
+  /**
+   * Pumps the outbox now, unless the dispatcher is down: the hot path (after each commit, for
+   * event-driven sync), so with no promise; a failure latches in the dispatcher and reaches the
+   * run through `onFault`.
+   */
   pump(): void {
-    if (!this.down) this.ports.background(this.current.pump());
+    if (!this.down) this.current.pumpSoon();
   }
 
   crash(downMs: number): void {

@@ -3,13 +3,16 @@
 // another channel's sale makes the dispatcher set a new level. The channel refuses the set (it no
 // longer shows what was set last), the dispatcher re-reads it and sets the source's level less
 // the sale the source has not seen, so the listing never shows a unit that is gone. On an
-// absolute channel the same sequence leaves a phantom unit listed until the order arrives.
+// absolute channel the same sequence leaves a phantom unit listed until the order arrives. Both
+// cases run on both port paths (test/helpers/port-paths.ts): the store front's set and re-read in
+// continuation form, or as promises.
 import { describe, expect, it } from 'vitest';
-import { InMemoryInventoryStore, InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
-import type { ChannelClient, ChannelListing, ChannelResult, ChannelUpdate } from '../../src/engine/ports.js';
+import { InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
+import type { ChannelClient, ChannelClientContinuations, ChannelListing, ChannelResult, ChannelUpdate, Timers } from '../../src/engine/ports.js';
 import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
+import { PORT_PATHS, storeOn, timersOn, type PortPath } from '../helpers/port-paths.js';
 
 /** A channel that sells on its own and, with compareAndSet, refuses a set whose compareQuantity moved. */
 class StoreFront implements ChannelClient {
@@ -17,17 +20,32 @@ class StoreFront implements ChannelClient {
   readonly listings = new Map<string, ChannelListing>();
   readonly refusals: ChannelUpdate[] = [];
   reads = 0;
+  readonly continuations?: ChannelClientContinuations;
   constructor(
     readonly id: string,
     readonly compareAndSet: boolean,
-    private readonly kernel: Kernel,
-  ) {}
+    private readonly timers: Timers,
+  ) {
+    const after = timers.after?.bind(timers);
+    if (after !== undefined) {
+      this.continuations = {
+        push: (updates, done) => after(50, () => done(this.set(updates[0]!))),
+        readListing: (sku, done) => {
+          this.reads++;
+          after(20, () => done(this.listings.get(sku)));
+        },
+      };
+    }
+  }
   sell(sku: string, units: number): void {
     const l = this.listings.get(sku)!;
     this.listings.set(sku, { quantity: l.quantity - units, version: l.version });
   }
   async pushListing(update: ChannelUpdate): Promise<ChannelResult> {
-    await this.kernel.timers.sleep(50);
+    await this.timers.sleep(50);
+    return this.set(update);
+  }
+  private set(update: ChannelUpdate): ChannelResult {
     const current = this.listings.get(update.sku);
     if (this.compareAndSet && update.compareQuantity !== undefined && current?.quantity !== update.compareQuantity) {
       this.refusals.push(update);
@@ -38,18 +56,19 @@ class StoreFront implements ChannelClient {
   }
   async readListing(sku: string): Promise<ChannelListing | undefined> {
     this.reads++;
-    await this.kernel.timers.sleep(20);
+    await this.timers.sleep(20);
     return this.listings.get(sku);
   }
 }
 
-async function scenario(compareAndSet: boolean) {
+async function scenario(path: PortPath, compareAndSet: boolean) {
   const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
-  const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(1), alerts: new RecordingAlerts() };
-  const store = new InMemoryInventoryStore();
+  const timers = timersOn(path, kernel);
+  const ports = { clock: kernel.clock, timers, random: seededRandom(1), alerts: new RecordingAlerts() };
+  const store = storeOn(path, kernel);
   store.seed('A', 10);
-  const shop = new StoreFront('shop', compareAndSet, kernel);
-  const woo = new StoreFront('woo', false, kernel);
+  const shop = new StoreFront('shop', compareAndSet, timers);
+  const woo = new StoreFront('woo', false, timers);
   for (const ch of [shop, woo]) ch.listings.set('A', { quantity: 10, version: 1 });
   const dispatcher = new PropagationDispatcher({ ...ports, store, channels: [shop, woo] });
   const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void dispatcher.pump() });
@@ -74,9 +93,9 @@ async function scenario(compareAndSet: boolean) {
   return { listed, shop, level: store.peek('A'), stats: dispatcher.stats };
 }
 
-describe('a compare-and-set channel', () => {
+describe.each(PORT_PATHS)('a compare-and-set channel (%s)', (path) => {
   it('refuses a set over its own unseen sale; the dispatcher re-reads and lists the level less that sale', async () => {
-    const cas = await scenario(true);
+    const cas = await scenario(path, true);
     expect(cas.level.quantity).toBe(7);
     // Between the refusal and the shop's order reaching the source: 8 at the source, 1 sold on
     // shop that it has not seen: shop lists 7, the units that are really left.
@@ -89,7 +108,7 @@ describe('a compare-and-set channel', () => {
   });
 
   it('an absolute channel, the same sequence: a phantom unit listed until the order arrives', async () => {
-    const absolute = await scenario(false);
+    const absolute = await scenario(path, false);
     expect(absolute.level.quantity).toBe(7);
     expect(absolute.listed).toEqual([8, 7]);
     expect(absolute.shop.refusals).toHaveLength(0);

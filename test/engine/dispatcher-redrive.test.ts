@@ -1,22 +1,25 @@
 // Proves a redrive sends the SKU's level as it is now, never the payload the letter was parked
 // with: a channel down long enough to park two versions of a SKU comes back, the older letter
 // alone is redriven, and the channel is brought to the current level (a newer version than the
-// letter's), in one request. Sending the parked payload would list stock that is gone.
+// letter's), in one request. Sending the parked payload would list stock that is gone. On both
+// port paths (test/helpers/port-paths.ts).
 import { describe, expect, it } from 'vitest';
 import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
-import { DEFAULT_RETRY_POLICY, InMemoryInventoryStore, InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
+import { DEFAULT_RETRY_POLICY, InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { ScriptedChannel } from '../helpers/fake-channel.js';
+import { PORT_PATHS, storeOn, timersOn } from '../helpers/port-paths.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
 
-describe('redrive', () => {
+describe.each(PORT_PATHS)('redrive (%s)', (path) => {
   it('sends the current level, not the parked payload', async () => {
     const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
-    const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(4), alerts: new RecordingAlerts() };
-    const store = new InMemoryInventoryStore();
+    const timers = timersOn(path, kernel);
+    const ports = { clock: kernel.clock, timers, random: seededRandom(4), alerts: new RecordingAlerts() };
+    const store = storeOn(path, kernel);
     store.seed('A', 10);
     let healthy = false;
-    const channel = new ScriptedChannel('ch0', kernel.clock, kernel.timers, () => (healthy ? { ok: true } : { ok: false, error: 'unavailable', message: 'down' }));
+    const channel = new ScriptedChannel('ch0', kernel.clock, timers, () => (healthy ? { ok: true } : { ok: false, error: 'unavailable', message: 'down' }));
     const dispatcher = new PropagationDispatcher({ ...ports, store, channels: [channel] });
     const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void dispatcher.pump() });
 

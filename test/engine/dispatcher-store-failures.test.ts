@@ -3,23 +3,27 @@
 // alert when the retries are spent, and never leaves a lane held or the dispatcher short of idle.
 // A store wrapper rejects the first N calls of one operation; the kernel drives everything in
 // virtual time, and "idle" is observed as a flag, so a lane stuck in flight fails the test
-// instead of hanging it. A throw in background work (a bug) is latched, not swallowed.
+// instead of hanging it. A throw in background work (a bug) is latched, not swallowed. Every case
+// runs on both port paths (test/helpers/port-paths.ts): the wrapper fails the store's continuation
+// form on one and its promise methods on the other, with the same expectations.
 import { describe, expect, it } from 'vitest';
 import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import {
   DEFAULT_RETRY_POLICY,
   DEFAULT_STORE_RETRY_POLICY,
-  InMemoryInventoryStore,
   InventoryMutationProcessor,
   PropagationDispatcher,
   type ChannelResult,
   type Clock,
   type DeadLetter,
+  type Fail,
   type InventoryStore,
+  type Timers,
 } from '../../src/engine/index.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { forwardStore } from '../../src/engine/forward-store.js';
 import { ScriptedChannel } from '../helpers/fake-channel.js';
+import { PORT_PATHS, storeOn, timersOn, type PortPath } from '../helpers/port-paths.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
 
 const OK: ChannelResult = { ok: true };
@@ -29,29 +33,45 @@ const STORE_ATTEMPTS = DEFAULT_STORE_RETRY_POLICY.maxRetries + 1;
 
 type Flaky = 'parkDeadLetter' | 'ackOutbox';
 
-/** The embedded store, except that the first `failures` calls of `operation` reject; records when each call came. */
-function flakyStore(store: InventoryStore, operation: Flaky, failures: number, clock: Clock): { store: InventoryStore; callsAtMs: number[] } {
+/**
+ * The embedded store, except that the first `failures` calls of `operation` fail (its promise
+ * method rejects; its continuation form, when the store has one, calls `fail` on an event of its
+ * own); records when each call came.
+ */
+function flakyStore(store: InventoryStore, operation: Flaky, failures: number, clock: Clock, timers: Timers): { store: InventoryStore; callsAtMs: number[] } {
   const callsAtMs: number[] = [];
   let left = failures;
-  const call = (arg: number & DeadLetter): Promise<void> => {
+  const failsNow = (): boolean => {
     callsAtMs.push(clock.nowMs());
-    if (left > 0) {
-      left--;
-      return Promise.reject(new Error(`${operation}: connection reset`));
-    }
+    if (left <= 0) return false;
+    left--;
+    return true;
+  };
+  const error = (): Error => new Error(`${operation}: connection reset`);
+  const call = (arg: number & DeadLetter): Promise<void> => {
+    if (failsNow()) return Promise.reject(error());
     return operation === 'ackOutbox' ? store.ackOutbox(arg) : store.parkDeadLetter(arg);
   };
-  return { store: forwardStore(store, { [operation]: call }), callsAtMs };
+  const base = store.continuations;
+  if (base === undefined) return { store: forwardStore(store, { [operation]: call }), callsAtMs };
+  const after = timers.after!.bind(timers);
+  const continuation = (arg: number & DeadLetter, done: () => void, fail: Fail): void => {
+    if (failsNow()) after(0, () => fail(error()));
+    else if (operation === 'ackOutbox') base.ackOutbox(arg, done, fail);
+    else base.parkDeadLetter(arg, done, fail);
+  };
+  return { store: forwardStore(store, { [operation]: call, continuations: { ...base, [operation]: continuation } }), callsAtMs };
 }
 
-function world(options: { operation: Flaky; failures: number; script: (call: number) => ChannelResult }) {
+function world(path: PortPath, options: { operation: Flaky; failures: number; script: (call: number) => ChannelResult }) {
   const kernel = new Kernel({ maxEvents: 1_000_000, host: nodeKernelHost({ countForeignTicks: true }) });
   const alerts = new RecordingAlerts();
-  const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(5), alerts };
-  const base = new InMemoryInventoryStore();
+  const timers = timersOn(path, kernel);
+  const ports = { clock: kernel.clock, timers, random: seededRandom(5), alerts };
+  const base = storeOn(path, kernel);
   base.seed('A', 10);
-  const flaky = flakyStore(base, options.operation, options.failures, kernel.clock);
-  const channel = new ScriptedChannel('ch0', kernel.clock, kernel.timers, options.script);
+  const flaky = flakyStore(base, options.operation, options.failures, kernel.clock, timers);
+  const channel = new ScriptedChannel('ch0', kernel.clock, timers, options.script);
   const dispatcher = new PropagationDispatcher({ ...ports, store: flaky.store, channels: [channel] });
   const processor = new InventoryMutationProcessor({ ...ports, store: base, onCommitted: () => void dispatcher.pump() });
   let idle = false;
@@ -63,9 +83,9 @@ function world(options: { operation: Flaky; failures: number; script: (call: num
   return { kernel, alerts, base, flaky, channel, dispatcher, order, watchIdle, isIdle: () => idle };
 }
 
-describe('a failing parkDeadLetter', () => {
+describe.each(PORT_PATHS)('a failing parkDeadLetter (%s)', (path) => {
   it('is retried with backoff and then parks; the lane is released and the outbox acknowledged', async () => {
-    const w = world({ operation: 'parkDeadLetter', failures: 2, script: () => FAIL });
+    const w = world(path, { operation: 'parkDeadLetter', failures: 2, script: () => FAIL });
     await w.order('o1');
     await w.kernel.run();
     w.watchIdle();
@@ -86,7 +106,7 @@ describe('a failing parkDeadLetter', () => {
 
   it('given up after its retries, raises an alert and puts the update back into delivery, owed', async () => {
     // The first park gives up; the update is sent again with a fresh budget and parks next time.
-    const w = world({ operation: 'parkDeadLetter', failures: STORE_ATTEMPTS, script: () => FAIL });
+    const w = world(path, { operation: 'parkDeadLetter', failures: STORE_ATTEMPTS, script: () => FAIL });
     await w.order('o1');
     w.watchIdle();
     await w.kernel.run();
@@ -103,7 +123,7 @@ describe('a failing parkDeadLetter', () => {
 
   it('never settles an outbox event it could not park, and lets a healthy channel take the update', async () => {
     let healthy = false;
-    const w = world({ operation: 'parkDeadLetter', failures: Number.POSITIVE_INFINITY, script: () => (healthy ? OK : FAIL) });
+    const w = world(path, { operation: 'parkDeadLetter', failures: Number.POSITIVE_INFINITY, script: () => (healthy ? OK : FAIL) });
     await w.order('o1');
     await w.kernel.run({ untilMs: 200_000 });
     // Parks keep failing: nothing is parked, nothing acknowledged, and the lane keeps delivering.
@@ -120,9 +140,9 @@ describe('a failing parkDeadLetter', () => {
   });
 });
 
-describe('a failing ackOutbox', () => {
+describe.each(PORT_PATHS)('a failing ackOutbox (%s)', (path) => {
   it('is retried until the store takes it, without an alert', async () => {
-    const w = world({ operation: 'ackOutbox', failures: 3, script: () => OK });
+    const w = world(path, { operation: 'ackOutbox', failures: 3, script: () => OK });
     await w.order('o1');
     w.watchIdle();
     await w.kernel.run();
@@ -134,7 +154,7 @@ describe('a failing ackOutbox', () => {
   });
 
   it('given up after its retries, raises an alert and leaves the dispatcher idle; the next one covers it', async () => {
-    const w = world({ operation: 'ackOutbox', failures: STORE_ATTEMPTS, script: () => OK });
+    const w = world(path, { operation: 'ackOutbox', failures: STORE_ATTEMPTS, script: () => OK });
     await w.order('o1');
     w.watchIdle();
     await w.kernel.run();
@@ -149,14 +169,16 @@ describe('a failing ackOutbox', () => {
   });
 });
 
-describe('background work', () => {
-  it('latches a throw (a bug) as the dispatcher fault: idle, pump and submit report it', async () => {
+describe.each(PORT_PATHS)('background work (%s)', (path) => {
+  it('latches a throw (a bug) as the dispatcher fault: idle, pump and submit report it, onFault hears it once', async () => {
     const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
-    const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(1), alerts: new RecordingAlerts() };
-    const store = new InMemoryInventoryStore();
+    const timers = timersOn(path, kernel);
+    const ports = { clock: kernel.clock, timers, random: seededRandom(1), alerts: new RecordingAlerts() };
+    const store = storeOn(path, kernel);
     store.seed('A', 10);
-    const channel = new ScriptedChannel('ch0', kernel.clock, kernel.timers, () => OK);
+    const channel = new ScriptedChannel('ch0', kernel.clock, timers, () => OK);
     const bug = new TypeError('onDelivered blew up');
+    const faults: unknown[] = [];
     const dispatcher = new PropagationDispatcher({
       ...ports,
       store,
@@ -164,6 +186,7 @@ describe('background work', () => {
       onDelivered: () => {
         throw bug;
       },
+      onFault: (error) => faults.push(error),
     });
     const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void dispatcher.pump().catch(() => undefined) });
     const idle = dispatcher.idle();
@@ -174,5 +197,46 @@ describe('background work', () => {
     expect(await waiting).toBe(bug);
     await expect(dispatcher.pump()).rejects.toBe(bug);
     expect(() => dispatcher.submit('ch0', { sku: 'A', quantity: 1, version: 9 }, 0)).toThrow(bug);
+    expect(faults).toEqual([bug]);
+  });
+
+  it('pumpSoon: a store failure nobody awaits latches; pump: the caller hears it and the dispatcher carries on', async () => {
+    const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
+    const timers = timersOn(path, kernel);
+    const ports = { clock: kernel.clock, timers, random: seededRandom(1), alerts: new RecordingAlerts() };
+    const base = storeOn(path, kernel);
+    base.seed('A', 10);
+    const outage = new Error('readOutbox: connection reset');
+    let reads = 0;
+    const failing = (): boolean => ++reads === 1;
+    const store = forwardStore(base, {
+      readOutbox: (afterSeq, limit) => (failing() ? Promise.reject(outage) : base.readOutbox(afterSeq, limit)),
+      ...(base.continuations === undefined
+        ? {}
+        : { continuations: { ...base.continuations, readOutbox: (afterSeq, limit, done, fail) => (failing() ? timers.after!(0, () => fail(outage)) : base.continuations!.readOutbox(afterSeq, limit, done, fail)) } }),
+    });
+    const make = (faults: unknown[]) => new PropagationDispatcher({ ...ports, store, channels: [new ScriptedChannel('ch0', kernel.clock, timers, () => OK)], onFault: (error) => faults.push(error) });
+    // Awaited: the pump rejects, nothing latches, and the next pump reads the outbox.
+    const awaitedFaults: unknown[] = [];
+    const awaited = make(awaitedFaults);
+    const first = awaited.pump().catch((error: unknown) => error);
+    await kernel.run();
+    expect(await first).toBe(outage);
+    expect(awaited.pumpInProgress).toBe(false);
+    const second = awaited.pump();
+    await kernel.run();
+    expect(await second).toBe(0);
+    expect(awaitedFaults).toEqual([]);
+    // Not awaited: the same failure stops the dispatcher and is reported once.
+    reads = 0;
+    const unawaitedFaults: unknown[] = [];
+    const unawaited = make(unawaitedFaults);
+    unawaited.pumpSoon();
+    unawaited.pumpSoon(); // coalesces into the same run
+    await kernel.run();
+    expect(reads).toBe(1);
+    expect(unawaitedFaults).toEqual([outage]);
+    await expect(unawaited.pump()).rejects.toBe(outage);
+    await expect(unawaited.idle()).rejects.toBe(outage);
   });
 });

@@ -2,11 +2,12 @@
 // the real dispatcher): retry delays follow the seed's policy, Retry-After is honoured, newer
 // versions supersede older ones, the last failure parks the update and alerts, and parked
 // entries can be redriven. Nothing is dropped: the outbox cursor moves only when every channel
-// has each event, a newer version, or a DLQ entry.
+// has each event, a newer version, or a DLQ entry. Every case runs on both port paths (the
+// simulator's continuations and the service's promises, test/helpers/port-paths.ts) with the same
+// expectations, and one case requires the two paths to produce the same call log, stats and state.
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RETRY_POLICY,
-  InMemoryInventoryStore,
   InventoryMutationProcessor,
   LatencyObserver,
   nominalRetryDelayMs,
@@ -17,17 +18,20 @@ import {
 import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { ScriptedChannel } from '../helpers/fake-channel.js';
+import { PORT_PATHS, storeOn, timersOn, type PortPath } from '../helpers/port-paths.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
 
 const OK: ChannelResult = { ok: true };
 const FAIL: ChannelResult = { ok: false, error: 'server_error', message: 'HTTP 503' };
 
-function world(script: (call: number) => ChannelResult, channelCount = 1) {
+function world(path: PortPath, script: (call: number) => ChannelResult, channelCount = 1) {
   const kernel = new Kernel({ maxEvents: 1_000_000, host: nodeKernelHost({ countForeignTicks: true }) });
-  const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(3), alerts: new RecordingAlerts() };
-  const store = new InMemoryInventoryStore();
+  const timers = timersOn(path, kernel);
+  const ports = { clock: kernel.clock, timers, random: seededRandom(3), alerts: new RecordingAlerts() };
+  const store = storeOn(path, kernel);
   store.seed('A', 10);
-  const channels = Array.from({ length: channelCount }, (_, i) => new ScriptedChannel(`ch${i}`, kernel.clock, kernel.timers, script));
+  const channels = Array.from({ length: channelCount }, (_, i) => new ScriptedChannel(`ch${i}`, kernel.clock, timers, script));
+  if (channels.some((c) => (c.continuations !== undefined) !== (path === 'continuations'))) throw new Error(`channels on the ${path} path`);
   const observer = new LatencyObserver({ alertThresholdMs: 5_000 });
   const dispatcher = new PropagationDispatcher({ ...ports, store, channels, observer });
   const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void dispatcher.pump() });
@@ -35,9 +39,9 @@ function world(script: (call: number) => ChannelResult, channelCount = 1) {
   return { kernel, ports, store, channels, dispatcher, processor, observer, order };
 }
 
-describe('PropagationDispatcher', () => {
+describe.each(PORT_PATHS)('PropagationDispatcher (%s)', (path) => {
   it('delivers after three failures, with delays that follow the policy and no DLQ entry', async () => {
-    const w = world((call) => (call < 3 ? FAIL : OK));
+    const w = world(path, (call) => (call < 3 ? FAIL : OK));
     const done = w.order('o1');
     await w.kernel.run();
     await done;
@@ -59,7 +63,7 @@ describe('PropagationDispatcher', () => {
 
   it('parks the latest version and alerts when a channel always fails; redrive delivers it later', async () => {
     let healthy = false;
-    const w = world(() => (healthy ? OK : FAIL));
+    const w = world(path, () => (healthy ? OK : FAIL));
     const orders = Promise.all([w.order('o1'), w.order('o2'), w.order('o3')]);
     await w.kernel.run();
     await orders;
@@ -81,7 +85,7 @@ describe('PropagationDispatcher', () => {
   });
 
   it('honours Retry-After on 429 by pausing the channel at least that long', async () => {
-    const w = world((call) => (call === 0 ? { ok: false, error: 'throttled', retryAfterMs: 7_000 } : OK));
+    const w = world(path, (call) => (call === 0 ? { ok: false, error: 'throttled', retryAfterMs: 7_000 } : OK));
     await w.order('o1');
     await w.kernel.run();
     const calls = w.channels[0]!.calls;
@@ -91,7 +95,7 @@ describe('PropagationDispatcher', () => {
   });
 
   it('lets a newer version supersede a pending older one and never sends a version backwards', async () => {
-    const w = world(() => OK);
+    const w = world(path, () => OK);
     // Nine orders commit while the first request is in flight.
     await w.order('o0');
     for (let i = 1; i <= 9; i++) await w.order(`o${i}`);
@@ -108,23 +112,62 @@ describe('PropagationDispatcher', () => {
   });
 
   it('a restarted dispatcher redelivers what the crashed one had not finished', async () => {
-    const w = world(() => OK);
+    const w = world(path, () => OK);
     await w.order('o1');
     await w.kernel.run({ untilMs: 50 }); // the request is still in flight
     w.dispatcher.stop();
     await w.kernel.run();
     expect(await w.store.outboxCursor()).toBe(0);
     const fresh = new PropagationDispatcher({ ...w.ports, store: w.store, channels: w.channels });
-    await fresh.pump();
+    // The pump's store calls answer as kernel events on the continuation path: run the kernel to settle it.
+    const pumped = fresh.pump();
     await w.kernel.run();
+    expect(await pumped).toBe(1);
     expect(await w.store.outboxCursor()).toBe(1);
     expect(w.channels[0]!.listings.get('A')).toEqual({ quantity: 9, version: 2 });
   });
 });
 
-describe('Reconciler', () => {
+describe('the two port paths', () => {
+  /**
+   * Failures, a 429 and superseded versions on three channels; what the run leaves behind. The
+   * orders are 650 ms apart, so none lands at the very moment a retry wait ends: at such a tie the
+   * continuation store's answer is an event of its own, after the wait's, and the promise store's
+   * a microtask of the order's event, before it, so the paths may then coalesce differently (both
+   * correctly).
+   */
+  async function mixedRun(path: PortPath) {
+    const script = (call: number): ChannelResult => (call % 5 === 1 ? FAIL : call % 7 === 3 ? { ok: false, error: 'throttled', retryAfterMs: 2_000 } : OK);
+    const w = world(path, script, 3);
+    for (let i = 0; i < 12; i++) w.kernel.scheduleAt(i * 650, () => void w.order(`o${i}`, i % 4 === 0 ? 2 : -1));
+    await w.kernel.run();
+    return {
+      calls: w.channels.map((c) => c.calls),
+      listings: w.channels.map((c) => c.listings.get('A')),
+      stats: w.dispatcher.stats,
+      alerts: w.ports.alerts.alerts.map((a) => [a.kind, a.atMs]),
+      deadLetters: await w.store.listDeadLetters(),
+      cursor: await w.store.outboxCursor(),
+      latency: w.channels.map((c) => w.observer.snapshot(c.id)),
+      endMs: w.kernel.nowMs(),
+    };
+  }
+
+  it('make the same requests at the same times and leave the same state', async () => {
+    const viaContinuations = await mixedRun('continuations');
+    const viaPromises = await mixedRun('promises');
+    // Not a vacuous comparison: the run retried, was throttled and superseded versions.
+    expect(viaContinuations.stats).toMatchObject({ failed: expect.any(Number), throttled: expect.any(Number) });
+    expect(viaContinuations.stats.failed).toBeGreaterThan(0);
+    expect(viaContinuations.stats.throttled).toBeGreaterThan(0);
+    expect(viaContinuations.cursor).toBe(12);
+    expect(viaContinuations).toEqual(viaPromises);
+  });
+});
+
+describe.each(PORT_PATHS)('Reconciler (%s)', (path) => {
   it('corrects a drifted channel and never overwrites a channel holding a newer version', async () => {
-    const w = world(() => OK, 2);
+    const w = world(path, () => OK, 2);
     await w.order('o1');
     await w.kernel.run();
     const [stale, ahead] = w.channels as [ScriptedChannel, ScriptedChannel];

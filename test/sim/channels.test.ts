@@ -1,6 +1,11 @@
-// Proves that the channel models behave as documented: rate limiters admit and refuse at the exact virtual times their specs imply (with an exact Retry-After and no consumption on refusal), latency sampling matches its closed-form quantiles, and every preset is valid, fully sourced and in sync with docs/channel-presets.md.
+// Proves that the channel models behave as documented: rate limiters admit and refuse at the exact virtual times their specs imply (with an exact Retry-After and no consumption on refusal), latency sampling matches its closed-form quantiles, every preset is valid, fully sourced and in sync with docs/channel-presets.md, and a SimChannel answers alike through its continuations and its promise methods (same answers at the same times, same listings, same random draws).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
+import type { ChannelResult, ChannelUpdate } from '../../src/engine/ports.js';
+import { SimChannel, type ChannelFaults, type ChannelHost } from '../../src/model/channel.js';
+import { Rng } from '../../src/model/random.js';
+import { Kernel } from '../../src/sim/kernel.js';
 import {
   Z_99,
   inverseNormalCdf,
@@ -17,7 +22,7 @@ import {
   renderPresetTable,
   validatePreset,
 } from '../../src/model/presets.js';
-import type { ChannelPreset } from '../../src/model/presets.js';
+import type { ChannelPreset, PresetId } from '../../src/model/presets.js';
 import {
   createRateLimiter,
   createRateLimiters,
@@ -474,5 +479,61 @@ describe('presets', () => {
     const doc = readFileSync(new URL('../../docs/channel-presets.md', import.meta.url), 'utf8');
     expect(doc).toContain(renderPresetTable());
     for (const id of PRESET_IDS) expect(doc).toContain(`| ${id} |`);
+  });
+});
+
+describe.each(['shopify-graphql', 'shopify-rest', 'amazon-feed', 'ebay'] as const satisfies readonly PresetId[])('SimChannel (%s): continuations and promise methods', (presetId) => {
+  /** 80 requests and reads a second apart through one form, under every fault, a latency spike and an outage; what they leave. */
+  async function run(form: 'continuations' | 'promises') {
+    const kernel = new Kernel({ maxEvents: 1_000_000, host: nodeKernelHost({ countForeignTicks: true }) });
+    const applied: string[] = [];
+    const host: ChannelHost = {
+      skuIndexOf: (key) => Number(key.slice(1)),
+      onApplied: (_channel, i, _key, update, previousVersion) => applied.push(`${kernel.nowMs()} s${i} v${update.version} q${update.quantity} (was v${previousVersion})`),
+    };
+    const faults: ChannelFaults = {
+      active: () => true,
+      serverErrorRate: 0.1,
+      throttleRate: 0.1,
+      throttleRetryAfterMs: 1_000,
+      timeoutRate: 0.1,
+      timeoutMs: 5_000,
+      timeoutAppliedShare: 0.5,
+      latencyMultiplier: (nowMs) => (nowMs >= 20_000 && nowMs < 30_000 ? 30 : 1),
+      inOutage: (nowMs) => nowMs >= 50_000 && nowMs < 60_000,
+    };
+    const rng = new Rng(`forms:${presetId}`);
+    const channel = new SimChannel(kernel, rng, host, faults, { id: 'ch', index: 0, preset: CHANNEL_PRESETS[presetId], skus: 4, maxConcurrency: 4 });
+    for (let i = 0; i < 4; i++) channel.seedListing(i, 10, 0);
+    const answers: string[] = [];
+    const note = (k: number, answer: unknown): void => void answers.push(`${k} @${kernel.nowMs()} ${JSON.stringify(answer)}`);
+    for (let k = 0; k < 80; k++) {
+      kernel.scheduleAt(k * 1_000, () => {
+        const sku = `s${k % 4}`;
+        if (k % 5 === 4) {
+          const failed = (error: unknown): void => note(k, { read: 'failed', message: (error as Error).message });
+          if (form === 'continuations') channel.continuations.readListing(sku, (listing) => note(k, listing), failed);
+          else channel.readListing(sku).then((listing) => note(k, listing), failed);
+          return;
+        }
+        const update: ChannelUpdate = { sku, quantity: 10 - (k % 7), version: k + 1, ...(k % 3 === 0 ? { compareQuantity: channel.quantity[k % 4]! - (k % 2) } : {}) };
+        const answered = (result: ChannelResult): void => note(k, result);
+        if (form === 'continuations') channel.continuations.push([update], answered);
+        else void (channel.batch !== undefined ? channel.batch.push([update]) : channel.pushListing(update)).then(answered);
+      });
+    }
+    await kernel.run();
+    return { answers, applied, stats: { ...channel.stats }, quantity: [...channel.quantity], version: [...channel.version], nextDraw: rng.next(), endMs: kernel.nowMs() };
+  }
+
+  it('give the same answers at the same times, apply the same updates and draw the same numbers', async () => {
+    const viaContinuations = await run('continuations');
+    const viaPromises = await run('promises');
+    // Not vacuous: every kind of answer happened (a read failed in the outage, a request was throttled, failed, timed out, went through).
+    const kinds = new Set(viaContinuations.answers.map((a) => /"error":"(\w+)"|"ok":(true)|"read":"(failed)"|"quantity"/.exec(a)?.slice(1).find((x) => x !== undefined) ?? 'listing'));
+    for (const kind of ['true', 'throttled', 'server_error', 'timeout', 'unavailable', 'failed', 'listing']) expect(kinds, [...kinds].join(', ')).toContain(kind);
+    expect(viaContinuations.answers).toHaveLength(80);
+    expect(viaContinuations.applied.length).toBeGreaterThan(0);
+    expect(viaContinuations).toEqual(viaPromises);
   });
 });
