@@ -47,7 +47,7 @@ export async function settle(twins: TwinWorld, boundMs: number): Promise<void> {
  * the stock loaded through the service's API, the customers driven (the service told of each
  * restock through its adjustment API, as a warehouse feed would, and its measured window opened
  * with the twins', as a load generator's `POST /start` does); the audit when the scenario ended
- * and after settling (real ms, default 30 s), and the service's own audit.
+ * and after settling (for up to `settleBoundMs` real ms, default 30 000), and the service's own audit.
  */
 export async function engineAgainstTwins(started: Started, options: { scenario: Scenario; speedup: number; faults: boolean; settleBoundMs?: number }) {
   const { scenario: s, speedup, faults } = options;

@@ -6,8 +6,10 @@
 // (src/reports/twins.ts). Of the twins comparison's measures only oversells and lost sales are
 // the simulator's quantities here: every one of these scenarios polls Amazon's and eBay's orders,
 // so freshness is not (the twins count staleness from the sale, the simulator from the poll), and
-// the sale-to-listing latency never is. Each prefix is as long as about 100 real seconds allow at
-// the highest speedup the load plan honours for the scenario (src/loadtest/plan.ts).
+// the sale-to-listing latency never is; nor does it offer a DLQ measure (the twins see only the
+// marketplaces), so the outage's parked updates are checked on the service's own audit. Each
+// prefix is as long as about 100 real seconds allow at the highest speedup the load plan honours
+// for the scenario (src/loadtest/plan.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
 import { scenarioPrefix } from '../../src/scenarios/prefix.js';
