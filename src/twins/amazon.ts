@@ -14,6 +14,8 @@
  * x-amzn-RateLimit-Limit is requests per real second: the scenario's rate times the speedup
  * (wire-time.ts), so a client pacing itself on the wall clock keeps to the channel model's limit.
  * A 429 carries no Retry-After, as SP-API's do not; the rate header is the client's guide.
+ * In an outage window the Orders API answers 503 too (TwinChannel.inOutage): an outage is the
+ * whole marketplace API's, as in the simulator, which fetches no polled order during one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createRateLimiter, type InspectableRateLimiter } from '../model/ratelimit.js';
@@ -160,6 +162,7 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
       if (!authorized(request, reply)) return reply;
       const q = request.query;
       reply.header('x-amzn-RateLimit-Limit', ordersRateHeader);
+      if (channel.inOutage()) return refuse(reply, { kind: 'unavailable' }, ordersRateHeader);
       const admission = ordersLimiter.tryAcquire(time.nowMs(), { items: 1 });
       if (!admission.ok) return errors(reply, 429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
       if (q['MarketplaceIds'] === undefined || q['MarketplaceIds'] === '') return errors(reply, 400, 'InvalidInput', 'MarketplaceIds is required');
@@ -189,6 +192,7 @@ export const createAmazonTwin: TwinProtocolFactory = (ctx: TwinProtocolContext):
     app.get<{ Params: { orderId: string } }>('/orders/v0/orders/:orderId/orderItems', async (request, reply) => {
       if (!authorized(request, reply)) return reply;
       reply.header('x-amzn-RateLimit-Limit', itemsRateHeader);
+      if (channel.inOutage()) return refuse(reply, { kind: 'unavailable' }, itemsRateHeader);
       const admission = itemsLimiter.tryAcquire(time.nowMs(), { items: 1 });
       if (!admission.ok) return errors(reply, 429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
       const order = byId.get(request.params.orderId);

@@ -127,6 +127,16 @@ export class TwinChannel {
     return this.limits.peek(this.time.nowMs(), { items });
   }
 
+  /**
+   * In an outage window now (faults on). `call` refuses every call then; a dialect's order reads,
+   * which bypass `call` for their own limits, ask here, since an outage takes the marketplace's
+   * whole API down: the simulator fetches no polled order while a channel is in one
+   * (src/sim/notifications.ts).
+   */
+  inOutage(): boolean {
+    return this.faults.active() && this.faults.inOutage(this.time.nowMs());
+  }
+
   /** The measured window opens at `nowMs`: the rate limits start afresh there, as at the simulator's time 0. */
   restartLimits(nowMs: number): void {
     this.limits.restart(nowMs);

@@ -13,7 +13,9 @@
  * its own statusCode, as eBay does.
  *
  * A 429 answering the whole request carries Retry-After in real seconds, rounded up, and the
- * exact real wait in `retry-after-ms` (wire-time.ts), whatever the speedup.
+ * exact real wait in `retry-after-ms` (wire-time.ts), whatever the speedup. In an outage window
+ * getOrders answers 503 too (TwinChannel.inOutage): an outage is the whole API's, as in the
+ * simulator, which fetches no polled order during one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tokenMatches } from '../serve/signature.js';
@@ -157,6 +159,7 @@ export const createEbayTwin: TwinProtocolFactory = (ctx: TwinProtocolContext): T
 
     app.get<{ Querystring: Record<string, string | undefined> }>('/sell/fulfillment/v1/order', async (request, reply) => {
       if (!authorized(request, reply)) return reply;
+      if (channel.inOutage()) return refuseWhole(reply, { kind: 'unavailable' });
       const q = request.query;
       const range = parseCreationDate(q['filter']);
       if (typeof range === 'string') return send(reply, 400, ebayError(30810, `Invalid filter. ${range}`, 'REQUEST', 'API_FULFILLMENT'));

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { twinsCommand, type TwinsArgs } from '../../src/cli/commands/twins.js';
@@ -20,25 +20,30 @@ const standin =
   () => ({ dialect, register: () => undefined, orderPlaced: () => undefined, webhookStats: () => undefined, close: async () => undefined });
 const STANDINS: Record<TwinDialect, TwinProtocolFactory> = { shopify: standin('shopify'), woocommerce: standin('woocommerce'), amazon: standin('amazon'), ebay: standin('ebay') };
 
-function busyFile(dir: string): string {
-  const file = join(dir, 'busy.yaml');
-  writeFileSync(
-    file,
-    `scenarios:
-  busy:
-    durationS: 60
-    catalog: { skus: 3, initialStockMin: 3, initialStockMax: 6, restock: { everyS: 20, upToUnits: 5 } }
-    channels:
-      - { id: shop, preset: shopify-graphql }
-      - { id: woo, preset: woocommerce }
-    demand: { ordersPerDay: 86400 }
-    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
-    strategies:
-      event-driven: { kind: event-driven }
-`,
-  );
+/** A scenario file in a fresh directory holding the scenario `name`, its YAML `body` indented under it. */
+function scenarioFile(name: string, body: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'invsim-twins-cli-')), `${name}.yaml`);
+  const indented = body
+    .trim()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+  writeFileSync(file, `scenarios:\n  ${name}:\n${indented}\n`);
   return file;
 }
+
+/** A minute of busy trading on two twins, restocked every 20 s. */
+const BUSY = `
+durationS: 60
+catalog: { skus: 3, initialStockMin: 3, initialStockMax: 6, restock: { everyS: 20, upToUnits: 5 } }
+channels:
+  - { id: shop, preset: shopify-graphql }
+  - { id: woo, preset: woocommerce }
+demand: { ordersPerDay: 86400 }
+economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+strategies:
+  event-driven: { kind: event-driven }
+`;
 
 function args(file: string, manifest: string, extra: Partial<TwinsArgs> = {}): TwinsArgs {
   return { file, scenario: 'busy', seed: 1, speedup: 60, host: '127.0.0.1', port: 0, faults: true, webhook: undefined, manifest, drive: false, restockUrl: undefined, settleS: 0.1, json: false, ...extra };
@@ -46,26 +51,18 @@ function args(file: string, manifest: string, extra: Partial<TwinsArgs> = {}): T
 
 const SCENARIOS = 'scenarios.yaml';
 
-function etsyFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'invsim-twins-cli-'));
-  const file = join(dir, 'etsy.yaml');
-  writeFileSync(
-    file,
-    `scenarios:
-  crafts:
-    durationS: 3600
-    catalog: { skus: 3, initialStockMin: 1, initialStockMax: 3 }
-    channels:
-      - { id: shop, preset: shopify-graphql }
-      - { id: etsy, preset: etsy }
-    demand: { ordersPerDay: 100 }
-    economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
-    strategies:
-      event-driven: { kind: event-driven }
-`,
-  );
-  return file;
-}
+/** A scenario with a channel that has no twin (Etsy). */
+const CRAFTS = `
+durationS: 3600
+catalog: { skus: 3, initialStockMin: 1, initialStockMax: 3 }
+channels:
+  - { id: shop, preset: shopify-graphql }
+  - { id: etsy, preset: etsy }
+demand: { ordersPerDay: 100 }
+economics: { averageOrderValue: 1, customerLifetimeValue: 1, churnMultiplier: 0 }
+strategies:
+  event-driven: { kind: event-driven }
+`;
 
 const base = ['twins', SCENARIOS, '--scenario', 'baseline', '--port', '0', '--manifest', join(tmpdir(), 'invsim-twins-never-written.yaml')];
 
@@ -103,17 +100,17 @@ describe('invsim twins', () => {
   });
 
   it('exits 2 on a channel without a twin, naming channels[i].preset', async () => {
-    const r = await spawnCli(['twins', etsyFile(), '--scenario', 'crafts', '--port', '0', '--manifest', join(tmpdir(), 'invsim-twins-never.yaml')]);
+    const r = await spawnCli(['twins', scenarioFile('crafts', CRAFTS), '--scenario', 'crafts', '--port', '0', '--manifest', join(tmpdir(), 'invsim-twins-never.yaml')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/channels\[1\]\.preset etsy \(channel etsy\) has no channel twin yet/);
   });
 
   it('serves until SIGTERM, with the manifest written and each twin named on stderr', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'invsim-twins-cli-'));
-    const manifest = join(dir, 'twins.yaml');
+    const file = scenarioFile('busy', BUSY);
+    const manifest = join(dirname(file), 'twins.yaml');
     const signals = new EventEmitter();
     let err = '';
-    const done = twinsCommand(args(busyFile(dir), manifest), { out: () => undefined, err: (t) => void (err += t) }, {
+    const done = twinsCommand(args(file, manifest), { out: () => undefined, err: (t) => void (err += t) }, {
       factories: STANDINS,
       signals,
       onListening: () => setImmediate(() => signals.emit('SIGTERM')),
@@ -130,10 +127,10 @@ describe('invsim twins', () => {
   });
 
   it('--drive --json runs the customers and prints the audit as one JSON document', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'invsim-twins-cli-'));
-    const manifest = join(dir, 'twins.yaml');
+    const file = scenarioFile('busy', BUSY);
+    const manifest = join(dirname(file), 'twins.yaml');
     let out = '';
-    const code = await twinsCommand(args(busyFile(dir), manifest, { drive: true, json: true, faults: false }), { out: (t) => void (out += t), err: () => undefined }, { factories: STANDINS, signals: new EventEmitter() });
+    const code = await twinsCommand(args(file, manifest, { drive: true, json: true, faults: false }), { out: (t) => void (out += t), err: () => undefined }, { factories: STANDINS, signals: new EventEmitter() });
     expect(code).toBe(0);
     expect(existsSync(manifest)).toBe(true);
     const doc = JSON.parse(out) as { drive: { orders: number }; audit: TwinAuditBody; afterSettle: TwinAuditBody };

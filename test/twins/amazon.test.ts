@@ -1,10 +1,11 @@
 // Proves the Amazon twin speaks SP-API as the published SDK clients expect (the generated
 // @sp-api-sdk ListingsItemsApi / OrdersApi, pointed at the twin with basePath and an axios
 // instance carrying x-amz-access-token), that a PATCH is ACCEPTED now and applied after the
-// preset's apply delay, that refusals carry Amazon's statuses and bodies, and that the connector
-// pushes, reads, maps throttling and polls each order exactly once. The twins run at speedup 100:
-// x-amzn-RateLimit-Limit is requests per real second (100 times the scenario's), and the connector
-// at the same speedup gives the engine the scenario-time wait of one token.
+// preset's apply delay, that refusals carry Amazon's statuses and bodies (the Orders API's 503 in
+// an outage included), and that the connector pushes, reads, maps throttling and polls each order
+// exactly once. The twins run at speedup 100: x-amzn-RateLimit-Limit is requests per real second
+// (100 times the scenario's), and the connector at the same speedup gives the engine the
+// scenario-time wait of one token.
 import { ListingsItemsApi } from '@sp-api-sdk/listings-items-api-2021-08-01';
 import { OrdersApi } from '@sp-api-sdk/orders-api-v0';
 import axios from 'axios';
@@ -12,6 +13,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
 import { AMAZON_MARKETPLACE_ID, createAmazonConnector } from '../../src/connectors/amazon.js';
+import type { ChannelFaults } from '../../src/model/channel.js';
 import { RandomStreams } from '../../src/model/random.js';
 import { effectivePreset } from '../../src/scenarios/compile.js';
 import { createAmazonTwin } from '../../src/twins/amazon.js';
@@ -26,7 +28,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((a) => a.close()));
 });
 
-async function start(overrides: Record<string, unknown> = {}) {
+async function start(overrides: Record<string, unknown> = {}, faults: ChannelFaults = NO_FAULTS) {
   const time = new RealTimeSource({ speedup: 100 });
   const calls: string[] = [];
   const observer: TwinObserver = { listingChanged: () => {}, purchase: () => {}, apiCall: (_c, outcome) => calls.push(outcome) };
@@ -35,7 +37,7 @@ async function start(overrides: Record<string, unknown> = {}) {
     preset: effectivePreset('amazon-listings', { applyDelay: { kind: 'fixed', ms: 2000 }, latency: { kind: 'fixed', ms: 5 }, errorRate5xx: 0, ...overrides }),
     time,
     rng: new RandomStreams(1).stream('channel:amazon'),
-    faults: NO_FAULTS,
+    faults,
     observer,
     catalog: [{ sku: 'SKU-01', quantity: 5 }, { sku: 'SKU-02', quantity: 7 }],
   });
@@ -127,6 +129,21 @@ describe('amazon twin', () => {
     const second = await connector.poller!.poll();
     expect(second.map((o) => o.orderId)).toEqual(['111-0000000-0000003']);
     expect(await connector.poller!.poll()).toEqual([]);
+  });
+
+  it('refuses the Orders API with 503 during an outage, and the connector polls what was placed in it once it ends', async () => {
+    let down = true;
+    const { url, protocol, time } = await start({}, { ...NO_FAULTS, active: () => true, inOutage: () => down });
+    protocol.orderPlaced({ orderId: 'o1', number: 1, channel: 'amazon', sku: 'SKU-01', units: 2, placedAtMs: time.nowMs() });
+    const get = (path: string) => fetch(`${url}${path}`, { headers: { 'x-amz-access-token': TOKEN } });
+    const orders = await get(`/orders/v0/orders?MarketplaceIds=${AMAZON_MARKETPLACE_ID}&CreatedAfter=${new Date(0).toISOString()}`);
+    expect(orders.status).toBe(503);
+    expect(((await orders.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('ServiceUnavailable');
+    expect((await get('/orders/v0/orders/111-0000000-0000001/orderItems')).status).toBe(503);
+    const connector = createAmazonConnector({ channel: 'amazon', dialect: 'amazon', baseUrl: url, accessToken: TOKEN, secret: 's', account: SELLER, pollIntervalMs: 50 });
+    await expect(connector.poller!.poll()).rejects.toThrow(/HTTP 503/);
+    down = false;
+    expect(await connector.poller!.poll()).toEqual([{ orderId: '111-0000000-0000001', lines: [{ sku: 'SKU-01', quantity: 2 }] }]);
   });
 
   it('connector: pushes, reads back with the acknowledged version, maps 429 to throttled', async () => {

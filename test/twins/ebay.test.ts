@@ -1,10 +1,11 @@
 // Proves the eBay twin answers the published `ebay-api` client (pointed at the twin by its
 // per-API `api({schema, subdomain, tld})` override, with a bearer token set through OAuth2), that
 // bulk updates are capped at 25 and refused per item by the per-listing revision quota, that
-// refusals carry eBay's statuses and error bodies, and that the connector pushes in batches,
-// reads back, maps throttling and polls each order exactly once. The clock runs at speedup 100:
-// a 429's Retry-After is real seconds (with the exact real ms beside it), which the connector's
-// mapping at the same speedup turns back into the channel model's scenario-time wait.
+// refusals carry eBay's statuses and error bodies (getOrders' 503 in an outage included), and that
+// the connector pushes in batches, reads back, maps throttling and polls each order exactly once.
+// The clock runs at speedup 100: a 429's Retry-After is real seconds (with the exact real ms
+// beside it), which the connector's mapping at the same speedup turns back into the channel
+// model's scenario-time wait.
 import eBayApi from 'ebay-api';
 import fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,6 +116,19 @@ describe('ebay twin', () => {
     expect(await connector.poller!.poll()).toEqual([{ orderId: '00-00000-00003', lines: [{ sku: 'SKU-03', quantity: 4 }] }]);
     expect(await connector.poller!.poll()).toEqual([]);
     expect((await fetch(`${url}/sell/fulfillment/v1/order?limit=201`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(400);
+  });
+
+  it('refuses the Fulfillment API with 503 during an outage, and the connector polls what was placed in it once it ends', async () => {
+    let down = true;
+    const { url, protocol, time } = await start({}, { ...NO_FAULTS, active: () => true, inOutage: () => down });
+    protocol.orderPlaced({ orderId: 'o1', number: 1, channel: 'ebay', sku: 'SKU-01', units: 2, placedAtMs: time.nowMs() });
+    const refused = await fetch(`${url}/sell/fulfillment/v1/order`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { errors: { errorId: number }[] }).errors[0]?.errorId).toBe(2003);
+    const connector = connectorFor(url);
+    await expect(connector.poller!.poll()).rejects.toThrow(/HTTP 503/);
+    down = false;
+    expect(await connector.poller!.poll()).toEqual([{ orderId: '00-00000-00001', lines: [{ sku: 'SKU-01', quantity: 2 }] }]);
   });
 
   it('at speedup 100 answers a 429 with Retry-After in real seconds, and the mapping gives the engine scenario time', async () => {
