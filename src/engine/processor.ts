@@ -50,6 +50,8 @@ export interface ProcessorStats {
   versionConflicts: number;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** One attempt's commit and what it was decided on. */
 interface AttemptPlan {
   readonly request: CommitRequest;
@@ -166,7 +168,7 @@ export class InventoryMutationProcessor {
     const tooHigh = next > MAX_STOCK_LEVEL;
     const effect = next < 0 || tooHigh ? 'reject' : 'apply';
     const nowMs = this.ports.clock.nowMs();
-    const request: CommitRequest = {
+    const request: Mutable<CommitRequest> = {
       effect,
       sku: mutation.sku,
       expectedVersion: level.version,
@@ -174,9 +176,10 @@ export class InventoryMutationProcessor {
       mutationId: mutation.mutationId,
       idempotencyTtlMs: this.ttlMs,
       outbox: { sourceChannel: mutation.sourceChannel, committedAtMs: nowMs },
-      ...(mutation.payloadDigest === undefined ? {} : { payloadDigest: mutation.payloadDigest }),
-      ...(mutation.origin === undefined ? {} : { origin: mutation.origin }),
     };
+    // Assigned, not spread: two fewer objects per attempt on the hot path, same keys in the same order.
+    if (mutation.payloadDigest !== undefined) request.payloadDigest = mutation.payloadDigest;
+    if (mutation.origin !== undefined) request.origin = mutation.origin;
     return { request, level, tooHigh };
   }
 
