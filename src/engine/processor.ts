@@ -6,11 +6,16 @@
  * only if the version is unchanged. A lost race is retried with jittered exponential
  * backoff up to a bound. Stock never goes below zero nor above MAX_STOCK_LEVEL: such a mutation
  * is rejected, and the rejection is recorded too, so a redelivery of a rejected order stays rejected.
+ *
+ * Two drivers, one set of decisions: `handle` awaits the store's promise methods (the service,
+ * Redis, PostgreSQL); `handleThen` chains the store's continuations and `timers.after` (the
+ * simulator), creating no promise. Both call the same synchronous `plan`, `settle`, `backoffMs`
+ * and `exhausted`, in the same order, so they draw the same jitter and count the same stats.
  */
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './defaults.js';
 import { MAX_STOCK_LEVEL } from './limits.js';
 import { assertValidMutation, type InventoryMutation, type MutationOutcome } from './mutation.js';
-import type { AlertSink, Clock, InventoryStore, Random, Timers } from './ports.js';
+import type { AlertSink, Clock, CommitRequest, CommitResult, Fail, InventoryStore, Random, StockLevel, Timers } from './ports.js';
 
 export interface ConflictRetryPolicy {
   readonly maxAttempts: number;
@@ -43,6 +48,15 @@ export interface ProcessorStats {
   rejectedAboveMaxLevel: number;
   rejectedConflicts: number;
   versionConflicts: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** One attempt's commit and what it was decided on. */
+interface AttemptPlan {
+  readonly request: CommitRequest;
+  readonly level: StockLevel;
+  readonly tooHigh: boolean;
 }
 
 export class InventoryMutationProcessor {
@@ -79,45 +93,127 @@ export class InventoryMutationProcessor {
     // version, so a redelivery is answered `duplicate` in the same two round trips.
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       const level = await store.read(mutation.sku);
-      const next = level.quantity + mutation.quantityDelta;
-      const tooHigh = next > MAX_STOCK_LEVEL;
-      const effect = next < 0 || tooHigh ? 'reject' : 'apply';
-      const nowMs = ports.clock.nowMs();
-      const result = await store.commit(
-        {
-          effect,
-          sku: mutation.sku,
-          expectedVersion: level.version,
-          quantity: effect === 'apply' ? next : level.quantity,
-          mutationId: mutation.mutationId,
-          idempotencyTtlMs: this.ttlMs,
-          outbox: { sourceChannel: mutation.sourceChannel, committedAtMs: nowMs },
-          ...(mutation.payloadDigest === undefined ? {} : { payloadDigest: mutation.payloadDigest }),
-          ...(mutation.origin === undefined ? {} : { origin: mutation.origin }),
-        },
-        nowMs,
-      );
-      if (result.ok) {
-        if (effect === 'reject') {
-          if (tooHigh) {
-            this.stats.rejectedAboveMaxLevel++;
-            return { status: 'rejected', reason: 'above_max_level', quantity: level.quantity };
-          }
-          this.stats.rejectedInsufficientStock++;
-          return { status: 'rejected', reason: 'insufficient_stock', quantity: level.quantity };
-        }
-        if (result.level.quantity < 0) throw new Error(`invariant: ${mutation.sku} committed below zero`);
-        this.stats.applied++;
-        this.onCommitted?.(mutation.sku, result.outboxSeq);
-        return { status: 'applied', quantity: result.level.quantity, version: result.level.version, attempts: attempt };
-      }
-      if (result.reason === 'duplicate') {
-        const recorded = result.recorded?.payloadDigest;
-        return this.duplicate(mutation.payloadDigest !== undefined && recorded !== undefined && recorded !== mutation.payloadDigest);
-      }
-      this.stats.versionConflicts++;
+      const plan = this.plan(mutation, level);
+      const result = await store.commit(plan.request, plan.request.outbox.committedAtMs);
+      const outcome = this.settle(mutation, plan, result, attempt);
+      if (outcome !== undefined) return outcome;
       if (attempt < this.retry.maxAttempts) await ports.timers.sleep(this.backoffMs(attempt));
     }
+    return this.exhausted(mutation);
+  }
+
+  /**
+   * `handle` in continuation form: the same decisions (`plan`, `settle`, `backoffMs`, `exhausted`)
+   * driven by the store's continuations and `timers.after`, creating no promise, so the simulator
+   * pays no promise per step. Calls `done` or `fail` exactly once, never before it returns. With
+   * a store or timers that lack the continuation forms it is `handle(mutation).then(done, fail)`.
+   */
+  handleThen(mutation: InventoryMutation, done: (outcome: MutationOutcome) => void, fail: Fail): void {
+    const store = this.store.continuations;
+    const timers = this.ports.timers;
+    const after = timers.after;
+    if (store === undefined || after === undefined) {
+      this.handle(mutation).then(done, fail);
+      return;
+    }
+    const maxAttempts = this.retry.maxAttempts;
+    let attempt = 1;
+    let plan: AttemptPlan;
+    // Each step calls the decision code inside a try so that whatever would reject `handle`
+    // reaches `fail`, and calls `done`/`fail` outside it, so a throwing caller's callback is
+    // not taken for the processor's failure (and answered twice).
+    const committed = (result: CommitResult): void => {
+      let outcome: MutationOutcome | undefined;
+      let waitMs = 0;
+      try {
+        outcome = this.settle(mutation, plan, result, attempt);
+        if (outcome === undefined) {
+          if (attempt < maxAttempts) waitMs = this.backoffMs(attempt);
+          else outcome = this.exhausted(mutation);
+        }
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (outcome !== undefined) {
+        done(outcome);
+        return;
+      }
+      attempt++;
+      after.call(timers, waitMs, read);
+    };
+    const levelRead = (level: StockLevel): void => {
+      try {
+        plan = this.plan(mutation, level);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      store.commit(plan.request, plan.request.outbox.committedAtMs, committed, fail);
+    };
+    const read = (): void => store.read(mutation.sku, levelRead, fail);
+    try {
+      assertValidMutation(mutation);
+    } catch (error) {
+      // `handle` rejects rather than throws: answer a bad mutation later too, never synchronously.
+      after.call(timers, 0, () => fail(error));
+      return;
+    }
+    read();
+  }
+
+  /** One attempt's decision on the level read: apply or reject, and the atomic commit that records it. */
+  private plan(mutation: InventoryMutation, level: StockLevel): AttemptPlan {
+    const next = level.quantity + mutation.quantityDelta;
+    const tooHigh = next > MAX_STOCK_LEVEL;
+    const effect = next < 0 || tooHigh ? 'reject' : 'apply';
+    const nowMs = this.ports.clock.nowMs();
+    const request: Mutable<CommitRequest> = {
+      effect,
+      sku: mutation.sku,
+      expectedVersion: level.version,
+      quantity: effect === 'apply' ? next : level.quantity,
+      mutationId: mutation.mutationId,
+      idempotencyTtlMs: this.ttlMs,
+      outbox: { sourceChannel: mutation.sourceChannel, committedAtMs: nowMs },
+    };
+    // Assigned, not spread: two fewer objects per attempt on the hot path, same keys in the same order.
+    if (mutation.payloadDigest !== undefined) request.payloadDigest = mutation.payloadDigest;
+    if (mutation.origin !== undefined) request.origin = mutation.origin;
+    return { request, level, tooHigh };
+  }
+
+  /**
+   * What the commit's answer means: the outcome, or undefined for a lost race (counted; the
+   * caller waits `backoffMs(attempt)` and tries again while attempts remain, else `exhausted`).
+   * Throws on a broken invariant, which ends `handle` with a rejection and `handleThen` in `fail`.
+   */
+  private settle(mutation: InventoryMutation, plan: AttemptPlan, result: CommitResult, attempt: number): MutationOutcome | undefined {
+    if (result.ok) {
+      if (plan.request.effect === 'reject') {
+        if (plan.tooHigh) {
+          this.stats.rejectedAboveMaxLevel++;
+          return { status: 'rejected', reason: 'above_max_level', quantity: plan.level.quantity };
+        }
+        this.stats.rejectedInsufficientStock++;
+        return { status: 'rejected', reason: 'insufficient_stock', quantity: plan.level.quantity };
+      }
+      if (result.level.quantity < 0) throw new Error(`invariant: ${mutation.sku} committed below zero`);
+      this.stats.applied++;
+      this.onCommitted?.(mutation.sku, result.outboxSeq);
+      return { status: 'applied', quantity: result.level.quantity, version: result.level.version, attempts: attempt };
+    }
+    if (result.reason === 'duplicate') {
+      const recorded = result.recorded?.payloadDigest;
+      return this.duplicate(mutation.payloadDigest !== undefined && recorded !== undefined && recorded !== mutation.payloadDigest);
+    }
+    this.stats.versionConflicts++;
+    return undefined;
+  }
+
+  /** Every attempt lost its race: the outcome, and the alert an operator needs. */
+  private exhausted(mutation: InventoryMutation): MutationOutcome {
+    const { ports } = this;
     this.stats.rejectedConflicts++;
     ports.alerts.raise({
       kind: 'conflict_retries_exhausted',

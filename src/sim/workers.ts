@@ -3,10 +3,15 @@
  * (-(m + 1)) wait in a durable queue: nothing is lost while workers are down. A generation of
  * workers shares one store handle; a crash freezes it (a dead process makes no further calls,
  * its in-flight messages are never acknowledged) and the restart delivers those again.
+ *
+ * The real processors are driven in continuation form (`handleThen` on the store's
+ * continuations): take a message or wait for one, handle it, answer, take the next, with no
+ * promise per step. A pitfall that replaces or wraps the processors or their store keeps the
+ * promise loop (`work`), since its code awaits.
  */
 import type { InventoryMutation, MutationOutcome } from '../engine/mutation.js';
 import { forwardStore } from '../engine/forward-store.js';
-import type { AlertSink, Clock, InventoryStore, Timers } from '../engine/ports.js';
+import type { AlertSink, Clock, InventoryStore, InventoryStoreContinuations, Timers } from '../engine/ports.js';
 import { InventoryMutationProcessor } from '../engine/processor.js';
 import type { Rng } from '../model/random.js';
 import type { MutationHandler, PitfallBehaviour } from './pitfalls.js';
@@ -89,25 +94,28 @@ export class Workers {
 
   start(): void {
     const live = { alive: true };
-    // A crashed process makes no further calls: its store handle stops answering.
+    // A crashed process makes no further calls: its store handle stops answering. Like the
+    // promise methods, the continuations check at call time: a call made while alive answers.
     const frozen = new Promise<never>(() => undefined);
     const base = this.store;
+    const continuations = base.continuations;
     const store = forwardStore(base, {
       read: (sku) => (live.alive ? base.read(sku) : frozen),
       hasProcessed: (id, now) => (live.alive ? base.hasProcessed(id, now) : frozen),
       commit: (req, now) => (live.alive ? base.commit(req, now) : frozen),
+      ...(continuations === undefined ? {} : { continuations: frozenWhenDead(continuations, live) }),
     });
     const ports = this.ports;
-    const handles = this.pitfall.processors?.({ store, count: this.options.count, onCommitted: () => ports.onCommitted() });
+    const pitfall = this.pitfall;
+    const handles = pitfall.processors?.({ store, count: this.options.count, onCommitted: () => ports.onCommitted() });
     const processors: InventoryMutationProcessor[] = [];
-    let handlers: MutationHandler[];
+    let handlers: MutationHandler[] = [];
     if (handles !== undefined) {
       handlers = handles;
     } else {
-      const wrapped = this.pitfall.processorStore?.(store) ?? store;
+      const wrapped = pitfall.processorStore?.(store) ?? store;
       const jitter = ports.jitter(this.restarts);
-      const around = this.pitfall.aroundHandler?.();
-      handlers = [];
+      const around = pitfall.aroundHandler?.();
       for (let w = 0; w < this.options.count; w++) {
         const processor = new InventoryMutationProcessor({
           store: wrapped,
@@ -119,11 +127,17 @@ export class Workers {
           onCommitted: () => ports.onCommitted(),
         });
         processors.push(processor);
-        handlers.push(around === undefined ? (m) => processor.handle(m) : (m) => around(m.sku, () => processor.handle(m)));
+        // The real processor on the real store runs in continuation form (below); a wrapped one awaits.
+        if (around !== undefined) handlers.push((m) => around(m.sku, () => processor.handle(m)));
+        else if (pitfall.processorStore !== undefined) handlers.push((m) => processor.handle(m));
       }
     }
     const gen: Generation = Object.assign(live, { inflight: new Set<number>(), versionConflicts: () => processors.reduce((a, p) => a + p.stats.versionConflicts, 0) });
     this.generation = gen;
+    if (handlers.length === 0) {
+      for (const processor of processors) this.serve(gen, processor);
+      return;
+    }
     for (const handle of handlers) ports.background(this.work(gen, handle));
   }
 
@@ -154,16 +168,53 @@ export class Workers {
     this.start();
   }
 
-  private take(gen: Generation): Promise<number> {
-    if (this.queueHead < this.queue.length) {
-      const message = this.queue[this.queueHead++]!;
-      if (this.queueHead > COMPACT_QUEUE_AFTER && this.queueHead * 2 > this.queue.length) {
-        this.queue.splice(0, this.queueHead);
-        this.queueHead = 0;
-      }
-      return Promise.resolve(message);
+  /** The next queued message, or undefined when the queue is empty. */
+  private takeQueued(): number | undefined {
+    if (this.queueHead >= this.queue.length) return undefined;
+    const message = this.queue[this.queueHead++]!;
+    if (this.queueHead > COMPACT_QUEUE_AFTER && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
     }
+    return message;
+  }
+
+  private take(gen: Generation): Promise<number> {
+    const message = this.takeQueued();
+    if (message !== undefined) return Promise.resolve(message);
     return new Promise((resolve) => this.waiters.push({ gen, resolve }));
+  }
+
+  /**
+   * One worker in continuation form: `work`'s loop with callbacks for awaits. `handleThen`
+   * never answers before it returns, so the take-handle-answer cycle never recurses within
+   * one event. A `fail` from the processor ends the handler, and the broker redelivers.
+   */
+  private serve(gen: Generation, processor: InventoryMutationProcessor): void {
+    let message = 0;
+    const next = (): void => {
+      if (!gen.alive) return;
+      const queued = this.takeQueued();
+      if (queued === undefined) this.waiters.push({ gen, resolve: begin });
+      else begin(queued);
+    };
+    const begin = (taken: number): void => {
+      if (!gen.alive) {
+        this.requeueFirst(taken);
+        return;
+      }
+      message = taken;
+      gen.inflight.add(taken);
+      processor.handleThen(this.ports.mutationOf(taken), answer, failed);
+    };
+    const answer = (outcome: MutationOutcome | undefined): void => {
+      if (!gen.alive) return; // a dead process answers nothing; the restart redelivers
+      gen.inflight.delete(message);
+      this.answered(message, outcome);
+      next();
+    };
+    const failed = (): void => answer(undefined);
+    next();
   }
 
   private async work(gen: Generation, handle: MutationHandler): Promise<void> {
@@ -194,4 +245,20 @@ export class Workers {
     }
     this.ports.onOutcome(message, outcome);
   }
+}
+
+/** A generation's continuations: they forward while it lives and never answer once it is dead. */
+function frozenWhenDead(store: InventoryStoreContinuations, live: { readonly alive: boolean }): InventoryStoreContinuations {
+  return {
+    read: (sku, done, fail) => {
+      if (live.alive) store.read(sku, done, fail);
+    },
+    commit: (request, nowMs, done, fail) => {
+      if (live.alive) store.commit(request, nowMs, done, fail);
+    },
+    readOutbox: (afterSeq, limit, done, fail) => store.readOutbox(afterSeq, limit, done, fail),
+    ackOutbox: (seq, done, fail) => store.ackOutbox(seq, done, fail),
+    outboxCursor: (done, fail) => store.outboxCursor(done, fail),
+    parkDeadLetter: (letter, done, fail) => store.parkDeadLetter(letter, done, fail),
+  };
 }

@@ -1,6 +1,8 @@
 // Proves the processor's guarantees against the in-memory store: the documented example,
 // no oversell under 1 000 concurrent orders, atomic commits under injected store failures,
-// and, with fast-check's scheduler, the safety properties over arbitrary interleavings (which
+// each through both drivers (`handle` on promises, `handleThen` on the store's continuations),
+// which must also give equal outcomes, stats, alerts, levels, outbox and kernel events on a
+// mixed workload with conflicts; and, with fast-check's scheduler, the safety properties over arbitrary interleavings (which
 // a naive read-modify-write processor kept in the tests is shown to break).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +15,12 @@ import {
   type MutationOutcome,
 } from '../../src/index.js';
 import { InventoryMutationProcessor as CoreProcessor } from '../../src/engine/index.js';
+import { forwardStore } from '../../src/engine/forward-store.js';
+import { MAX_STOCK_LEVEL } from '../../src/engine/limits.js';
+import type { InventoryStoreContinuations } from '../../src/engine/ports.js';
+import type { Kernel } from '../../src/sim/kernel.js';
 import { NaiveProcessor, NaiveStore } from '../helpers/naive-processor.js';
+import { PROCESSOR_DRIVERS, processorBench } from '../helpers/processor-drivers.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
 
 const order = (id: string, sku = 'A', delta = -1): InventoryMutation => ({
@@ -39,122 +46,210 @@ describe('InventoryMutationProcessor', () => {
     expect(typeof level.version).toBe('number');
   });
 
+});
+
+// Every case below runs on both drivers (test/helpers/processor-drivers.ts): the service's
+// `handle` and the simulator's `handleThen` must keep the same guarantees.
+describe.each(PROCESSOR_DRIVERS)('InventoryMutationProcessor through %s', (driver) => {
   it('rejects a mutation that would take stock below zero, and keeps rejecting its redelivery', async () => {
-    const store = new InMemoryInventoryStore();
-    store.seed('A', 1);
-    const processor = new InventoryMutationProcessor({ store });
-    expect(await processor.handle(order('o1', 'A', -2))).toMatchObject({ status: 'rejected', reason: 'insufficient_stock' });
-    await processor.handle({ mutationId: 'r1', sku: 'A', quantityDelta: 10, sourceChannel: 'warehouse', orderId: 'r1' });
-    expect(await processor.handle(order('o1', 'A', -2))).toEqual({ status: 'duplicate' });
-    expect((await store.read('A')).quantity).toBe(11);
+    const b = processorBench(driver);
+    b.store.seed('A', 1);
+    expect(await b.handle(order('o1', 'A', -2))).toEqual({ status: 'rejected', reason: 'insufficient_stock', quantity: 1 });
+    expect(await b.handle({ mutationId: 'r1', sku: 'A', quantityDelta: 10, sourceChannel: 'warehouse', orderId: 'r1' })).toEqual({ status: 'applied', quantity: 11, version: 2, attempts: 1 });
+    expect(await b.handle(order('o1', 'A', -2))).toEqual({ status: 'duplicate' });
+    expect(b.store.peek('A')).toEqual({ quantity: 11, version: 2 });
+    expect(b.processor.stats).toEqual({ applied: 1, duplicates: 1, rejectedInsufficientStock: 1, rejectedAboveMaxLevel: 0, rejectedConflicts: 0, versionConflicts: 0 });
   });
 
-  it('rejects malformed mutations with a TypeError naming the field', async () => {
-    const processor = new InventoryMutationProcessor({ store: new InMemoryInventoryStore() });
-    await expect(processor.handle({ ...order('x'), quantityDelta: 1.5 })).rejects.toThrow(/quantityDelta/);
-    await expect(processor.handle({ ...order('x'), mutationId: '' })).rejects.toThrow(/mutationId/);
+  it('rejects malformed mutations with a TypeError naming the field, and touches nothing', async () => {
+    const b = processorBench(driver);
+    await expect(b.handle({ ...order('x'), quantityDelta: 1.5 })).rejects.toThrow(TypeError);
+    await expect(b.handle({ ...order('x'), quantityDelta: 1.5 })).rejects.toThrow(/quantityDelta/);
+    await expect(b.handle({ ...order('x'), mutationId: '' })).rejects.toThrow(/mutationId/);
+    expect(b.store.idempotencyRecords).toBe(0);
+    expect(b.store.outboxLength).toBe(0);
   });
 
-  it('1 000 concurrent orders on 100 units: exactly 100 applied, 900 rejected, never below zero', async () => {
-    const store = new InMemoryInventoryStore();
-    store.seed('A', 100);
+  it.each([0, 3])('1 000 concurrent orders on 100 units (store latency %i ms): exactly 100 applied, 900 rejected, never below zero', async (latencyMs) => {
     let minSeen = Infinity;
-    const watched: InventoryStore = new Proxy(store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (prop !== 'commit' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-        return async (...args: Parameters<InventoryStore['commit']>) => {
-          const result = await store.commit(...args);
-          minSeen = Math.min(minSeen, store.peek('A').quantity);
-          return result;
-        };
-      },
-    });
-    const processor = new InventoryMutationProcessor({ store: watched });
-    const outcomes = await Promise.all(Array.from({ length: 1000 }, (_, i) => processor.handle(order(`o${i}`))));
-    const applied = outcomes.filter((o) => o.status === 'applied');
-    const rejected = outcomes.filter((o) => o.status === 'rejected' && o.reason === 'insufficient_stock');
-    expect(applied).toHaveLength(100);
-    expect(rejected).toHaveLength(900);
-    expect((await store.read('A')).quantity).toBe(0);
+    const b = processorBench(driver, { store: { operationLatencyMs: latencyMs, onCommitted: (_, level) => (minSeen = Math.min(minSeen, level.quantity)) } });
+    b.store.seed('A', 100);
+    const outcomes = await b.handleAll(Array.from({ length: 1000 }, (_, i) => order(`o${i}`)));
+    expect(outcomes.filter((o) => o.status === 'applied')).toHaveLength(100);
+    expect(outcomes.filter((o) => o.status === 'rejected' && o.reason === 'insufficient_stock')).toHaveLength(900);
+    expect(b.store.peek('A')).toEqual({ quantity: 0, version: 101 });
     expect(minSeen).toBe(0);
+    expect(b.store.outboxLength).toBe(100);
     // The locking is real: concurrent calls did lose races and retry.
-    expect(processor.stats.versionConflicts).toBeGreaterThan(0);
+    expect(b.processor.stats.versionConflicts).toBeGreaterThan(0);
+    expect(b.processor.stats).toMatchObject({ applied: 100, rejectedInsufficientStock: 900, duplicates: 0 });
   });
 
   it.each<CommitStep>(['check', 'level', 'idempotency', 'outbox', 'apply'])(
     'a store failing at commit step %s leaves nothing behind; the retry applies exactly once',
     async (failingStep) => {
       let armed = true;
-      const store = new InMemoryInventoryStore({
-        faultHook: (step) => {
-          if (armed && step === failingStep) {
-            armed = false;
-            throw new Error(`injected failure at ${step}`);
-          }
-        },
-      });
-      store.seed('A', 10);
-      const processor = new InventoryMutationProcessor({ store });
-      await expect(processor.handle(order('o1'))).rejects.toThrow(/injected/);
-      expect(store.peek('A')).toEqual({ quantity: 10, version: 1 });
-      expect(store.outboxLength).toBe(0);
-      expect(store.idempotencyRecords).toBe(0);
-      expect(await processor.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 9 });
-      expect(await processor.handle(order('o1'))).toEqual({ status: 'duplicate' });
-      expect(store.peek('A')).toEqual({ quantity: 9, version: 2 });
-      expect(store.outboxLength).toBe(1);
+      const faultHook = (step: CommitStep): void => {
+        if (armed && step === failingStep) {
+          armed = false;
+          throw new Error(`injected failure at ${step}`);
+        }
+      };
+      const b = processorBench(driver, { store: { operationLatencyMs: 2, faultHook } });
+      b.store.seed('A', 10);
+      await expect(b.handle(order('o1'))).rejects.toThrow(/injected/);
+      expect(armed).toBe(false);
+      expect(b.store.peek('A')).toEqual({ quantity: 10, version: 1 });
+      expect(b.store.outboxLength).toBe(0);
+      expect(b.store.idempotencyRecords).toBe(0);
+      expect(await b.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 9 });
+      expect(await b.handle(order('o1'))).toEqual({ status: 'duplicate' });
+      expect(b.store.peek('A')).toEqual({ quantity: 9, version: 2 });
+      expect(b.store.outboxLength).toBe(1);
     },
   );
 
   it.each(['read', 'commit'] as const)('a store failing on %s applies nothing; the retry applies once', async (method) => {
-    const store = new InMemoryInventoryStore();
-    store.seed('A', 10);
-    let armed = true;
-    const flaky: InventoryStore = new Proxy(store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (prop === method && armed) {
-          armed = false;
-          return () => Promise.reject(new Error('injected'));
-        }
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const processor = new InventoryMutationProcessor({ store: flaky });
-    await expect(processor.handle(order('o1'))).rejects.toThrow(/injected/);
-    expect(store.peek('A').quantity).toBe(10);
-    expect(await processor.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 9 });
-    expect(store.outboxLength).toBe(1);
+    let failures = 0;
+    const b = processorBench(driver, { wrap: (store, kernel) => failingOnce(store, kernel, method, () => failures++) });
+    b.store.seed('A', 10);
+    await expect(b.handle(order('o1'))).rejects.toThrow(/injected/);
+    expect(failures).toBe(1);
+    expect(b.store.peek('A')).toEqual({ quantity: 10, version: 1 });
+    expect(b.store.idempotencyRecords).toBe(0);
+    expect(await b.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 9 });
+    expect(b.store.outboxLength).toBe(1);
+    expect(b.processor.stats.applied).toBe(1);
   });
 
   it('idempotency records expire after their TTL', async () => {
-    let now = 0;
-    const clock = { nowMs: () => now };
-    const store = new InMemoryInventoryStore();
-    store.seed('A', 10);
-    const processor = new CoreProcessor({ store, clock, timers: { sleep: () => Promise.resolve() }, random: seededRandom(1), alerts: new RecordingAlerts(), idempotencyTtlMs: 1_000 });
-    await processor.handle(order('o1'));
-    now = 999;
-    expect(await processor.handle(order('o1'))).toEqual({ status: 'duplicate' });
-    now = 1_000;
-    expect(await processor.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 8 });
-    expect(await processor.handle(order('o2'))).toMatchObject({ status: 'applied', quantity: 7 });
-    expect(store.idempotencyRecords).toBe(2);
+    const b = processorBench(driver, { idempotencyTtlMs: 1_000 });
+    b.store.seed('A', 10);
+    await b.handle(order('o1'));
+    await b.advanceTo(999);
+    expect(await b.handle(order('o1'))).toEqual({ status: 'duplicate' });
+    await b.advanceTo(1_000);
+    expect(await b.handle(order('o1'))).toMatchObject({ status: 'applied', quantity: 8 });
+    expect(await b.handle(order('o2'))).toMatchObject({ status: 'applied', quantity: 7 });
+    expect(b.store.idempotencyRecords).toBe(2);
   });
 
   it('defaults the idempotency TTL to 86 400 s', async () => {
-    let now = 0;
-    const store = new InMemoryInventoryStore();
-    store.seed('A', 10);
-    const processor = new InventoryMutationProcessor({ store, clock: { nowMs: () => now } });
-    await processor.handle(order('o1'));
-    now = 86_400_000 - 1;
-    expect((await processor.handle(order('o1'))).status).toBe('duplicate');
-    now = 86_400_000;
-    expect((await processor.handle(order('o1'))).status).toBe('applied');
+    const b = processorBench(driver);
+    b.store.seed('A', 10);
+    await b.handle(order('o1'));
+    await b.advanceTo(86_400_000 - 1);
+    expect((await b.handle(order('o1'))).status).toBe('duplicate');
+    await b.advanceTo(86_400_000);
+    expect((await b.handle(order('o1'))).status).toBe('applied');
   });
 });
+
+/**
+ * A seeded mixed workload on three SKUs, all at once: orders, restocks, redeliveries, orders
+ * that find no stock, a restock above the ceiling; run with a retry bound low enough to exhaust.
+ */
+function mixedWorkload(seed: number): InventoryMutation[] {
+  const random = seededRandom(seed);
+  const pick = (n: number): number => Math.floor(random.next() * n);
+  const mutations: InventoryMutation[] = [];
+  for (let i = 0; i < 300; i++) {
+    const sku = ['A', 'B', 'C'][pick(3)]!;
+    if (i > 10 && pick(8) === 0) mutations.push(mutations[pick(mutations.length)]!);
+    else if (pick(6) === 0) mutations.push({ mutationId: `r${i}`, sku, quantityDelta: 1 + pick(5), sourceChannel: 'warehouse', orderId: `r${i}` });
+    else mutations.push(order(`o${i}`, sku, -(1 + pick(3))));
+  }
+  mutations.push({ mutationId: 'huge', sku: 'C', quantityDelta: MAX_STOCK_LEVEL, sourceChannel: 'warehouse', orderId: 'huge' });
+  return mutations;
+}
+
+describe('the two drivers decide alike', () => {
+  it.each([
+    { latencyMs: 1, seed: 1 },
+    { latencyMs: 5, seed: 2 },
+    { latencyMs: 5, seed: 3 },
+  ])('store latency $latencyMs ms, workload $seed: same outcomes, stats, alerts, levels, outbox, events and end time', async ({ latencyMs, seed }) => {
+    // One driver after the other: two kernels at once would each see the other's ticks as foreign.
+    const runs = [];
+    for (const driver of PROCESSOR_DRIVERS) {
+      runs.push(
+        await (async () => {
+        const b = processorBench(driver, { store: { operationLatencyMs: latencyMs }, random: seededRandom(seed), conflictRetry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 8 } });
+        for (const sku of ['A', 'B', 'C']) b.store.seed(sku, 12);
+        // One mutation a millisecond: several in flight on a SKU at once, so some lose races.
+        const outcomes = await b.handleAll(mixedWorkload(seed), 1);
+        const events = b.kernel.eventsProcessed;
+        const endMs = b.kernel.nowMs();
+        const reading = b.store.readOutbox(0, 10_000);
+        await b.kernel.run();
+        const outbox = await reading;
+        return {
+          outcomes,
+          stats: { ...b.processor.stats },
+          alerts: b.alerts.alerts,
+          levels: ['A', 'B', 'C'].map((sku) => b.store.peek(sku)),
+          outbox,
+          events,
+          endMs,
+        };
+        })(),
+      );
+    }
+    const [promised, continued] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    // The workload reaches every kind of answer, or the comparison would prove little.
+    expect(promised.stats.applied).toBeGreaterThan(0);
+    expect(promised.stats.duplicates).toBeGreaterThan(0);
+    expect(promised.stats.rejectedInsufficientStock).toBeGreaterThan(0);
+    expect(promised.stats.rejectedAboveMaxLevel).toBe(1);
+    expect(promised.stats.rejectedConflicts).toBeGreaterThan(0);
+    expect(promised.alerts.length).toBe(promised.stats.rejectedConflicts);
+    expect(continued).toEqual(promised);
+  });
+
+  it('handleThen answers only after the store has, never during the call', async () => {
+    const b = processorBench('handleThen', { store: { operationLatencyMs: 4 } });
+    b.store.seed('A', 3);
+    const answers: { outcome: MutationOutcome; atMs: number }[] = [];
+    b.processor.handleThen(order('o1'), (outcome) => answers.push({ outcome, atMs: b.kernel.nowMs() }), (error) => {
+      throw error;
+    });
+    expect(answers).toEqual([]);
+    await b.kernel.run();
+    // A read and a commit, 4 ms each, as two kernel events.
+    expect(answers).toEqual([{ outcome: { status: 'applied', quantity: 2, version: 2, attempts: 1 }, atMs: 8 }]);
+    expect(b.kernel.eventsProcessed).toBe(2);
+  });
+
+  it('handleThen falls back to handle on a store without continuations', async () => {
+    const b = processorBench('handleThen', { store: { operationLatencyMs: 4 }, wrap: (store) => forwardStore(store) });
+    b.store.seed('A', 3);
+    expect(await b.handle(order('o1'))).toEqual({ status: 'applied', quantity: 2, version: 2, attempts: 1 });
+    expect(b.kernel.eventsProcessed).toBe(2);
+  });
+});
+
+/** `store`, failing the first call of `method` (promise or continuation form) with an "injected" error. */
+function failingOnce(store: InMemoryInventoryStore, kernel: Kernel, method: 'read' | 'commit', onFail: () => void): InventoryStore {
+  let armed = true;
+  const trip = (): boolean => {
+    if (!armed) return false;
+    armed = false;
+    onFail();
+    return true;
+  };
+  const injected = (): Error => new Error(`injected ${method} failure`);
+  const inner = store.continuations!;
+  const continuations: InventoryStoreContinuations = {
+    ...inner,
+    read: (sku, done, fail) => (method === 'read' && trip() ? kernel.after(0, () => fail(injected())) : inner.read(sku, done, fail)),
+    commit: (request, nowMs, done, fail) => (method === 'commit' && trip() ? kernel.after(0, () => fail(injected())) : inner.commit(request, nowMs, done, fail)),
+  };
+  return forwardStore(store, {
+    read: (sku) => (method === 'read' && trip() ? Promise.reject(injected()) : store.read(sku)),
+    commit: (request, nowMs) => (method === 'commit' && trip() ? Promise.reject(injected()) : store.commit(request, nowMs)),
+    continuations,
+  });
+}
 
 // ---- Property tests over interleavings --------------------------------------------------
 
