@@ -19,7 +19,7 @@ import { liveWorldScenario } from '../../src/loadtest/live-world.js';
 import { combineK6Summaries, parseAudit, parseK6Summary } from '../../src/reports/live-input.js';
 import { getScenario, loadScenarioFile } from '../../src/scenarios/load.js';
 import { simulate } from '../../src/sim/world.js';
-import type { LiveResult } from '../../src/reports/live.js';
+import { measure, poissonRange95, type LiveResult } from '../../src/reports/live.js';
 import { chartIds, data, resolvePointer } from './helpers.js';
 
 const FIXTURES = 'test/fixtures/reports';
@@ -258,6 +258,32 @@ describe('live-report on an audit read too early, of a service too slow for its 
     const said = slow.diagnostics.find((d) => d.startsWith('orders waited'));
     // 9 000 scenario ms at the audit's speedup 30 are 300 real ms.
     expect(said).toMatch(/^orders waited 9\.0 s of scenario time at p99 \(median 900 ms, max 30\.0 s\) for the engine's answer \(300 real ms at speedup 30\), above the [\d.,]+ ms the simulated engine's queue/);
+  });
+});
+
+describe('prediction bands of counts', () => {
+  it('are at least the central 95% of a Poisson count with the predicted mean', () => {
+    expect(poissonRange95(0)).toEqual([0, 0]);
+    // P(X >= 1) = 9.5% at a mean of 0.1; P(X >= 2) = 0.5%.
+    expect(poissonRange95(0.1)).toEqual([0, 1]);
+    // Poisson(10): P(X <= 3) = 1.0%, P(X <= 4) = 2.9%; P(X <= 16) = 97.3%, P(X <= 17) = 98.6%.
+    expect(poissonRange95(10)).toEqual([4, 17]);
+  });
+
+  it('judge one rare event where the seeds saw it once in ten runs as within, and three as outside', () => {
+    // One lost sale among 2 500 customers (0.4 per 1 000); one seed of ten had one, the others none.
+    const plain = { id: 'lostSalesPer1000', label: 'Lost sales', unit: 'per 1,000 customers', perSeed: [0.4, 0, 0, 0, 0, 0, 0, 0, 0, 0], notComparable: null };
+    const spec = { ...plain, countStep: 0.4 };
+    // The normal band alone (mean 0.04, sd 0.126, t = 2.26) ends at 0.34: the one event would be "outside".
+    expect(measure({ ...plain, live: 0.4 }).withinPrediction).toBe(false);
+    expect(measure({ ...spec, live: 0.4 }).withinPrediction).toBe(true);
+    expect(measure({ ...spec, live: 1.2 }).withinPrediction).toBe(false);
+  });
+
+  it('leave room above the band for the service\'s own work where the model has none', () => {
+    const spec = { id: 'orderProcessingMsP99', label: 'Order processing p99', unit: 'ms', perSeed: [2, 2, 2], notComparable: null, slackAbove: 1_000 };
+    expect(measure({ ...spec, live: 51 }).withinPrediction).toBe(true);
+    expect(measure({ ...spec, live: 1_003 }).withinPrediction).toBe(false);
   });
 });
 
