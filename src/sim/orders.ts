@@ -27,8 +27,11 @@ export class OrderBook {
   private shownCol = new Int32Array(INITIAL);
   private sourceAt = new Int32Array(INITIAL);
   private sourceChangedAt = new Float64Array(INITIAL);
-  /** When its notification first reached the engine's intake (NaN: not yet). */
-  private deliveredAt = new Float64Array(INITIAL);
+  /**
+   * How long after its placing its notification first reached the engine's intake (NaN: not
+   * yet). Float32: a delay, not a time, so 4 bytes keep it to the millisecond for hours.
+   */
+  private deliveredAfter = new Float32Array(INITIAL);
 
   /** Orders placed so far (order numbers are 0 … size-1). */
   get size(): number {
@@ -49,7 +52,7 @@ export class OrderBook {
     this.shownCol[s] = o.shown;
     this.sourceAt[s] = o.sourceQuantity;
     this.sourceChangedAt[s] = o.sourceChangedAtMs;
-    this.deliveredAt[s] = Number.NaN;
+    this.deliveredAfter[s] = Number.NaN;
     return n;
   }
 
@@ -105,11 +108,12 @@ export class OrderBook {
   delivered(n: number, atMs: number): void {
     if (n < this.base) return;
     const s = this.slot(n);
-    if (Number.isNaN(this.deliveredAt[s]!)) this.deliveredAt[s] = atMs;
+    if (Number.isNaN(this.deliveredAfter[s]!)) this.deliveredAfter[s] = atMs - this.placedAt[s]!;
   }
   /** When order n first reached the engine (NaN: not yet). */
   deliveredAtOf(n: number): number {
-    return this.deliveredAt[this.slot(n)]!;
+    const s = this.slot(n);
+    return this.placedAt[s]! + this.deliveredAfter[s]!;
   }
 
   /** Order numbers still pending, oldest first. */
@@ -136,13 +140,13 @@ export class OrderBook {
     return s;
   }
 
-  private columns(): (Int32Array | Uint8Array | Float64Array)[] {
-    return [this.sku, this.channel, this.units, this.statusCol, this.appliedCol, this.recordCol, this.placedAt, this.shownCol, this.sourceAt, this.sourceChangedAt, this.deliveredAt];
+  private columns(): (Int32Array | Uint8Array | Float32Array | Float64Array)[] {
+    return [this.sku, this.channel, this.units, this.statusCol, this.appliedCol, this.recordCol, this.placedAt, this.shownCol, this.sourceAt, this.sourceChangedAt, this.deliveredAfter];
   }
 
   private grow(): void {
     const size = this.sku.length * 2;
-    const grown = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const grown = <T extends Int32Array | Uint8Array | Float32Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(size);
       b.set(a);
       return b;
@@ -157,6 +161,6 @@ export class OrderBook {
     this.shownCol = grown(this.shownCol, (n) => new Int32Array(n));
     this.sourceAt = grown(this.sourceAt, (n) => new Int32Array(n));
     this.sourceChangedAt = grown(this.sourceChangedAt, (n) => new Float64Array(n));
-    this.deliveredAt = grown(this.deliveredAt, (n) => new Float64Array(n));
+    this.deliveredAfter = grown(this.deliveredAfter, (n) => new Float32Array(n));
   }
 }
