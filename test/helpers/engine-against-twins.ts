@@ -104,3 +104,12 @@ export function measureOf(comparison: TwinsComparison, id: string): LiveMeasure 
   expect(m, id).toBeDefined();
   return m!;
 }
+
+/** Each of `ids` is comparable and within the prediction's 95% band. */
+export function expectWithinPrediction(comparison: TwinsComparison, ids: readonly string[]): void {
+  for (const id of ids) {
+    const m = measureOf(comparison, id);
+    expect(m.comparable, id).toBe(true);
+    expect(m.withinPrediction, JSON.stringify(m)).toBe(true);
+  }
+}
