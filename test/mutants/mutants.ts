@@ -327,7 +327,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'retry-after-ignored-by-lane',
     defect: 9,
     plants: "a failed lane waits its own backoff, not the answer's Retry-After",
-    patches: [{ file: DISPATCHER, find: 'this.opts.timers.sleep(Math.max(backoff, result.retryAfterMs ?? 0))', replace: 'this.opts.timers.sleep(backoff)' }],
+    patches: [{ file: DISPATCHER, find: 'const delayMs = Math.max(backoff, result.retryAfterMs ?? 0);', replace: 'const delayMs = backoff;' }],
     tests: [T.retryAfter, T.dispatcher],
   },
   {
