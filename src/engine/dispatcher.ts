@@ -17,9 +17,10 @@
  * from it; channels take a version once); the next acknowledgement covers it.
  *
  * I/O in continuation form. Every request, store write and wait goes through one small layer
- * (`io`, `request`, `reread`, `wait`): where the port offers continuations (`store.continuations`,
- * `client.continuations`, `timers.after`; the simulator's) it calls them and creates no promise,
- * elsewhere (the service, the network stores) it calls the promise methods. Either way the answer
+ * (the store's `io`, each channel's `io`, `wait`): where the port offers continuations
+ * (`store.continuations`, `client.continuations`, `timers.after`; the simulator's) it calls them
+ * and creates no promise; elsewhere (the service, the network stores) the promise methods,
+ * adapted to the same form once (`promiseStoreIo`, `promiseChannelIo`). Either way the answer
  * reaches the same decision code (`sent`, `delivered`, `failed`, `conflicted`, `park`), so both
  * paths decide alike; only the number of microtask hops between decisions differs.
  *
@@ -34,6 +35,7 @@ import type { LatencyObserver } from './latency-observer.js';
 import type {
   AlertSink,
   ChannelClient,
+  ChannelClientContinuations,
   ChannelListing,
   ChannelResult,
   ChannelUpdate,
@@ -193,6 +195,8 @@ interface Lane {
 
 interface ChannelState {
   readonly client: ChannelClient;
+  /** The client's calls in continuation form: its own, or its promise methods adapted. */
+  readonly io: ChannelClientContinuations;
   /** Position in the dispatcher's channel list: the index into each SKU's lane array. */
   readonly index: number;
   readonly ready: Lane[];
@@ -273,29 +277,47 @@ export class PropagationDispatcher {
     this.channels = options.channels.map((client) => {
       if (ids.has(client.id)) throw new RangeError(`channel id ${client.id} appears twice`);
       ids.add(client.id);
-      return { client, index: this.channelCount++, ready: [], readyHead: 0, inFlight: 0, pausedUntilMs: 0, wakeScheduled: false };
+      const io = client.continuations ?? this.promiseChannelIo(client);
+      return { client, io, index: this.channelCount++, ready: [], readyHead: 0, inFlight: 0, pausedUntilMs: 0, wakeScheduled: false };
     });
     this.io = options.store.continuations ?? this.promiseStoreIo(options.store);
     const after = options.timers.after;
     this.after = after === undefined ? undefined : after.bind(options.timers);
   }
 
-  /** The store's promise methods behind the continuation interface; `done` and `fail` run guarded (a throw there is a fault). */
+  /** A promise method behind a continuation: a throw or a rejection goes to `fail`, a throw in `done` or `fail` is a fault. */
+  private viaPromise<T>(operation: () => Promise<T>, done: (value: T) => void, fail: Fail): void {
+    let answer: Promise<T>;
+    try {
+      answer = operation();
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    this.background(answer.then(done, fail));
+  }
+
+  /** The store's promise methods behind the continuation interface. */
   private promiseStoreIo(store: InventoryStore): DispatcherStoreIo {
-    const call = <T>(operation: () => Promise<T>, done: (value: T) => void, fail: Fail): void => {
-      let answer: Promise<T>;
-      try {
-        answer = operation();
-      } catch (error) {
-        answer = Promise.reject(error);
-      }
-      this.background(answer.then(done, fail));
-    };
+    const call = <T>(operation: () => Promise<T>, done: (value: T) => void, fail: Fail): void => this.viaPromise(operation, done, fail);
     return {
       outboxCursor: (done, fail) => call(() => store.outboxCursor(), done, fail),
       readOutbox: (afterSeq, limit, done, fail) => call(() => store.readOutbox(afterSeq, limit), done, fail),
       ackOutbox: (seq, done, fail) => call(() => store.ackOutbox(seq), done, fail),
       parkDeadLetter: (letter, done, fail) => call(() => store.parkDeadLetter(letter), done, fail),
+    };
+  }
+
+  /**
+   * A client's promise methods behind the continuation interface: `batch.push` or `pushListing`,
+   * a throw or rejection of which is a server error (the channel's adapter failed, not the update).
+   */
+  private promiseChannelIo(client: ChannelClient): ChannelClientContinuations {
+    return {
+      push: (updates, done) =>
+        this.viaPromise(() => (client.batch !== undefined ? client.batch.push(updates) : client.pushListing(updates[0]!)), done, (error) =>
+          done({ ok: false, error: 'server_error', message: errorText(error) }),
+        ),
+      readListing: (sku, done, fail) => this.viaPromise(() => client.readListing(sku), done, fail),
     };
   }
 
@@ -462,13 +484,8 @@ export class PropagationDispatcher {
       return;
     }
     this.io.outboxCursor((seq) => {
-      try {
-        this.readCursor = seq;
-        this.ackedSeq = seq;
-      } catch (error) {
-        fail(error);
-        return;
-      }
+      this.readCursor = seq;
+      this.ackedSeq = seq;
       this.readBatch(0, done, fail);
     }, fail);
   }
@@ -694,24 +711,9 @@ export class PropagationDispatcher {
     this.request(channel, updates, (result) => this.sent(channel, lanes, updates, originals, result));
   }
 
-  /**
-   * One request to the channel: its continuation form, or `batch.push`/`pushListing`, a throw or
-   * rejection of which is a server error (the channel's adapter failed, not the update).
-   */
+  /** One request to the channel; a throw in `done` is a fault. */
   private request(channel: ChannelState, updates: readonly ChannelUpdate[], done: (result: ChannelResult) => void): void {
-    const client = channel.client;
-    const continuations = client.continuations;
-    if (continuations !== undefined) {
-      continuations.push(updates, (result) => this.guard(done, result));
-      return;
-    }
-    let answer: Promise<ChannelResult>;
-    try {
-      answer = client.batch !== undefined ? client.batch.push(updates) : client.pushListing(updates[0]!);
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    this.background(answer.then(done, (error: unknown) => done({ ok: false, error: 'server_error', message: errorText(error) })));
+    channel.io.push(updates, (result) => this.guard(done, result));
   }
 
   /** A request answered: each lane moves on from `sending` by the outcome. */
@@ -866,19 +868,7 @@ export class PropagationDispatcher {
     };
     // A read that fails leaves the listing unknown: the next attempt is unconditional.
     const unknown = (): void => read(undefined);
-    const client = lane.channel.client;
-    const continuations = client.continuations;
-    if (continuations !== undefined) {
-      continuations.readListing(lane.sku, (listing) => this.guard(read, listing), () => this.guard(unknown, undefined));
-      return;
-    }
-    let answer: Promise<ChannelListing | undefined>;
-    try {
-      answer = client.readListing(lane.sku);
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    this.background(answer.then(read, unknown));
+    lane.channel.io.readListing(lane.sku, (listing) => this.guard(read, listing), () => this.guard(unknown, undefined));
   }
 
   private learnListing(lane: Lane, listing: ChannelListing | undefined): void {

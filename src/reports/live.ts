@@ -364,7 +364,7 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
     liveAssertions,
     conditioning: input.conditioning,
     conditioningSummary: conditioningWords(input.conditioning, scenario.catalog.restock !== undefined),
-    diagnostics: diagnose(input),
+    diagnostics: diagnose(input, measures),
     predictedRuns: predicted.map((r) => ({ seed: r.seed, traceHash: r.traceHash })),
   };
 }
@@ -373,7 +373,7 @@ export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'ass
  * Known ways a live run departs from the world the prediction simulates, found in its files:
  * each is a cause a reader can act on when a measure lands outside the prediction.
  */
-function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>): string[] {
+function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>, measures: readonly LiveMeasure[]): string[] {
   const { k6, audit } = input;
   const found: string[] = [];
   if (k6.droppedIterations !== null && k6.droppedIterations > 0) {
@@ -384,7 +384,8 @@ function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>
       "the audit was read while work was still in flight (settled: false): its end-to-end checks were skipped and its counts may still move; propagation latency counts only the updates delivered by then, so a latency p99 below the prediction is a lower bound, not a departure (the simulator counts every update, however late)",
     );
   }
-  const lag = processingLag(audit, input.predicted);
+  const processing = measures.find((m) => m.id === 'orderProcessingMsP99');
+  const lag = processing === undefined ? null : processingLag(audit, processing.predicted);
   if (lag !== null) found.push(lag);
   return found;
 }
@@ -398,9 +399,8 @@ export const PROCESSING_LAG_NOTICE_MS = 1_000;
  * than the prediction allows, and long enough to matter beside the channels' own delays (a
  * second), the other channels listed units already sold for that long.
  */
-function processingLag(audit: LiveAudit, predicted: readonly SimulationResult[]): string | null {
+function processingLag(audit: LiveAudit, band: Prediction | null): string | null {
   const p = audit.orderProcessingMs;
-  const band = prediction(predicted.flatMap((r) => (r.engine.orderProcessingMs.p99 === null ? [] : [r.engine.orderProcessingMs.p99])));
   if (p === null || p.count === 0 || band === null || p.p99 <= Math.max(band.pi95[1], PROCESSING_LAG_NOTICE_MS)) return null;
   const real = audit.speedup === null ? '' : ` (${fmtNumber(Math.round(p.p99 / audit.speedup))} real ms at speedup ${fmtNumber(audit.speedup)})`;
   return (
