@@ -2,8 +2,9 @@
  * A restock that is a job taking time, as a live run's is (the k6 script's `restock`): it reads
  * every SKU's level `batch` at a time over `readSpanMs`, then writes the adjustments of those
  * below the target, `batch` at a time, over `writeSpanMs` (scenario ms). A SKU's delta is fixed at
- * its read, so what sells between its read and its write is not made good. A batch's reads (or
- * writes) reach the store in the middle of its share of the span. The scenario's own restock is
+ * its read, so what sells between its read and its write is not made good. Every batch has an
+ * equal share of its span, and its reads (or writes) reach the store one after another over that
+ * share, as the service answers a k6 http.batch's requests in turn. The scenario's own restock is
  * instant: it reads and commits every SKU at its moment.
  */
 export interface RestockJob {

@@ -188,25 +188,28 @@ export class Restocks {
   /** One restock as a job (see RestockJob): the read batches, then the write batches. */
   private runJob(job: RestockJob, upToUnits: number): void {
     const nSku = this.keys.nSku;
-    const readBatches = Math.ceil(nSku / job.batch);
     const short: { readonly i: number; readonly units: number }[] = [];
-    for (let b = 0; b < readBatches; b++) {
-      this.ports.schedule((job.readSpanMs * (b + 0.5)) / readBatches, () => {
-        for (let i = b * job.batch; i < Math.min(nSku, (b + 1) * job.batch); i++) {
-          const units = this.shortOf(i, upToUnits);
-          if (units > 0) short.push({ i, units });
-        }
-      });
-    }
+    this.overBatches(nSku, job.batch, job.readSpanMs, (k) => {
+      const units = this.shortOf(k, upToUnits);
+      if (units > 0) short.push({ i: k, units });
+    });
     // The writes start when every read is back: their number is known only then.
     this.ports.schedule(job.readSpanMs, () => {
-      const writeBatches = Math.ceil(short.length / job.batch);
-      for (let b = 0; b < writeBatches; b++) {
-        const batch = short.slice(b * job.batch, (b + 1) * job.batch);
-        this.ports.schedule((job.writeSpanMs * (b + 0.5)) / writeBatches, () => {
-          for (const s of batch) this.write(s.i, s.units);
-        });
-      }
+      this.overBatches(short.length, job.batch, job.writeSpanMs, (k) => this.write(short[k]!.i, short[k]!.units));
     });
+  }
+
+  /**
+   * Calls `each(k)` for k in [0, n), `batch` at a time over `spanMs` from now: every batch has an
+   * equal share of the span, and its items reach the store one after another over that share, as a
+   * k6 http.batch's requests do when the service answers them in turn.
+   */
+  private overBatches(n: number, batch: number, spanMs: number, each: (k: number) => void): void {
+    const batches = Math.ceil(n / batch);
+    for (let b = 0; b < batches; b++) {
+      const first = b * batch;
+      const size = Math.min(n, first + batch) - first;
+      for (let j = 0; j < size; j++) this.ports.schedule((spanMs * (b + (j + 0.5) / size)) / batches, () => each(first + j));
+    }
   }
 }
