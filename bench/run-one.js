@@ -19,14 +19,44 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { getScenario, loadScenarioFile } from '../dist/scenarios/load.js';
 import { simulate } from '../dist/sim/world.js';
+import { benchDurationS } from './duration.js';
 
 const orders = Number(process.argv[2]);
 const countPromises = process.argv.includes('--promises');
+/** `--skus N`: the catalogue's size instead of bench.yaml's (see resized); `--channels K`: its first K channels only. */
+const flag = (name) => {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? null : Number(process.argv[at + 1]);
+};
+const skus = flag('--skus');
+const channels = flag('--channels');
 const file = loadScenarioFile(process.env.BENCH_FILE ?? new URL('./bench.yaml', import.meta.url).pathname);
 const base = getScenario(file, 'five-channel');
-// Arrivals are Poisson at ordersPerDay; about 1.5% find nothing to buy, so aim a little high.
-const durationS = Math.ceil(((orders * 1.02) / base.demand.ordersPerDay) * 86_400);
-const scenario = { ...base, durationS };
+const scenario = {
+  ...base,
+  durationS: benchDurationS(orders, base.demand.ordersPerDay),
+  ...(skus === null ? {} : { catalog: resized(skus) }),
+  ...(channels === null ? {} : fewerChannels(channels)),
+};
+
+/**
+ * The catalogue at `n` SKUs, its restock period scaled with it: every restock tops up every SKU
+ * below the target, so at a fixed period restock work would grow with the catalogue and the
+ * cost per order would measure the mix, not the size. Scaled, restocks per order stay as at
+ * bench.yaml's 5 000 SKUs.
+ */
+function resized(n) {
+  const restock = base.catalog.restock;
+  const everyS = restock === undefined ? undefined : Math.max(1, Math.round((restock.everyS * n) / base.catalog.skus));
+  return { ...base.catalog, skus: n, ...(restock === undefined ? {} : { restock: { ...restock, everyS } }) };
+}
+
+/** The first `k` channels, and the outages of those only. */
+function fewerChannels(k) {
+  const kept = base.channels.slice(0, k);
+  const ids = new Set(kept.map((c) => c.id));
+  return { channels: kept, faults: { ...base.faults, outages: (base.faults.outages ?? []).filter((o) => ids.has(o.channel)) } };
+}
 
 let promises = 0;
 if (countPromises) v8.promiseHooks.onInit(() => promises++);
@@ -48,6 +78,8 @@ const round = (x, places) => Math.round(x * 10 ** places) / 10 ** places;
 process.stdout.write(
   `${JSON.stringify({
     orders: placed,
+    skus: scenario.catalog.skus,
+    channels: scenario.channels.length,
     ordersPerSecond: Math.round(placed / seconds),
     ordersPerCpuSecond: Math.round(placed / cpuSeconds),
     eventsPerSecond: Math.round(result.kernel.events / seconds),

@@ -6,8 +6,11 @@
 // given as a ratio of; then a 1 000-seed swarm of the flash sale (bench/swarm-one.js), in seeds
 // per second. Rates are given per wall second and per CPU-second: on a shared machine compare
 // the second. `npm run bench -- --json` prints one JSON document ({ sizes, promises, bareHeap,
-// swarm }) instead of a table; `-- 100000` runs only the sizes given; `--promises-orders N`
-// changes the promise-counting run's size; `--no-swarm` leaves the swarm out.
+// swarm, scaling, workers }) instead of a table; `-- 100000` runs only the sizes given; `--promises-orders N`
+// changes the promise-counting run's size; `--no-swarm` leaves the swarm out. Then CPU per order
+// at 100, 1 000 and 10 000 SKUs and at 1, 3 and 5 channels (`--scaling-orders N` each, 100 000 by
+// default; `--no-scaling` leaves it out), and two seeds of 1 000 000 orders on one worker and on
+// two (bench/workers-one.js; `--workers-orders N`, `--no-workers`).
 //
 // Each run gets a 384 MB old-generation heap. Without a cap V8 sizes its heap from the machine's
 // memory and collects lazily, so peak RSS would measure how much garbage it chose to keep, not
@@ -17,9 +20,18 @@ import { execFileSync } from 'node:child_process';
 
 const json = process.argv.includes('--json');
 const withSwarm = !process.argv.includes('--no-swarm');
-const promisesAt = process.argv.indexOf('--promises-orders');
-const promiseOrders = promisesAt < 0 ? 100_000 : Number(process.argv[promisesAt + 1]);
-const sizes = process.argv.filter((a, i) => /^\d+$/.test(a) && i !== promisesAt + 1).map(Number);
+const withScaling = !process.argv.includes('--no-scaling');
+const withWorkers = !process.argv.includes('--no-workers');
+const valueFlags = ['--promises-orders', '--scaling-orders', '--workers-orders'];
+const flagValue = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? fallback : Number(process.argv[at + 1]);
+};
+const promiseOrders = flagValue('--promises-orders', 100_000);
+const scalingOrders = flagValue('--scaling-orders', 100_000);
+const workersOrders = flagValue('--workers-orders', 1_000_000);
+const valueAt = new Set(valueFlags.map((f) => process.argv.indexOf(f) + 1).filter((i) => i > 0));
+const sizes = process.argv.filter((a, i) => /^\d+$/.test(a) && !valueAt.has(i)).map(Number);
 const targets = sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000];
 const say = (line) => {
   if (!json) process.stderr.write(`bench: ${line}\n`);
@@ -43,8 +55,27 @@ if (withSwarm) {
   say('swarm, 1 000 seeds of flash-sale ...');
   swarm = lastJsonLine('./swarm-one.js', ['1000']);
 }
+// CPU-µs per order as the catalogue and the channels grow, each ratio to the smallest.
+let scaling = null;
+if (withScaling) {
+  const at = (label, args) => {
+    say(`${scalingOrders.toLocaleString('en-US')} orders, ${label} ...`);
+    const r = lastJsonLine('./run-one.js', [String(scalingOrders), ...args], ['--max-old-space-size=384']);
+    return { skus: r.skus, channels: r.channels, orders: r.orders, cpuUsPerOrder: Math.round((r.cpuSeconds * 1e7) / r.orders) / 10, bytesPerOrder: r.bytesPerOrder };
+  };
+  const ratios = (list) => list.map((r) => ({ ...r, ratio: Math.round((r.cpuUsPerOrder / list[0].cpuUsPerOrder) * 100) / 100 }));
+  scaling = {
+    skus: ratios([100, 1_000, 10_000].map((n) => at(`${n} SKUs`, ['--skus', String(n)]))),
+    channels: ratios([1, 3, 5].map((k) => at(`${k} channel(s)`, ['--channels', String(k)]))),
+  };
+}
+let workers = null;
+if (withWorkers) {
+  say(`two seeds of ${workersOrders.toLocaleString('en-US')} orders, on one worker and on two ...`);
+  workers = lastJsonLine('./workers-one.js', [String(workersOrders)]);
+}
 if (json) {
-  process.stdout.write(`${JSON.stringify({ sizes: rows, promises, bareHeap, swarm })}\n`);
+  process.stdout.write(`${JSON.stringify({ sizes: rows, promises, bareHeap, swarm, scaling, workers })}\n`);
 } else {
   const columns = [
     ['orders', 'orders'],
@@ -69,5 +100,16 @@ if (json) {
   process.stdout.write(`bare typed-array heap: ${bareHeap.eventsPerCpuSecond} events per CPU-second (${bareHeap.events} events, ${bareHeap.pending} pending)\n`);
   if (swarm !== null) {
     process.stdout.write(`swarm: ${swarm.seeds} seeds of flash-sale in ${swarm.wallSeconds} s wall, ${swarm.cpuSeconds} CPU-s: ${swarm.seedsPerSecond} seeds/s (${swarm.seedsPerCpuSecond} per CPU-second), ${swarm.failed} failed\n`);
+  }
+  if (scaling !== null) {
+    const line = (r) => `${r.cpuUsPerOrder} µs (${r.ratio}×)`;
+    process.stdout.write(`CPU per order by catalogue: ${scaling.skus.map((r) => `${r.skus} SKUs ${line(r)}`).join(', ')}\n`);
+    process.stdout.write(`CPU per order by channels: ${scaling.channels.map((r) => `${r.channels} ${line(r)}`).join(', ')}\n`);
+  }
+  if (workers !== null) {
+    const w = workers;
+    process.stdout.write(
+      `workers: ${w.seeds} seeds of ${w.ordersPerSeed} orders, 1 worker ${w.one.wallSeconds} s wall (${w.one.cpuSeconds} CPU-s), 2 workers ${w.two.wallSeconds} s wall (${w.two.cpuSeconds} CPU-s): ${w.speedup}× on ${w.cores} cores (load average ${w.loadAverageBefore} before)\n`,
+    );
   }
 }
