@@ -161,6 +161,12 @@ interface Pending {
   readonly committedAtMs: number;
 }
 
+/**
+ * A lane's `sendingCovers` while nothing is in flight. Only a lane with an update in flight is
+ * pushed to (see `enqueueLane`), so it stays empty; frozen, so a push to it would throw.
+ */
+const NOT_SENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
+
 interface Lane {
   readonly sku: string;
   readonly channel: ChannelState;
@@ -170,9 +176,16 @@ interface Lane {
   /** Outbox events (and their commit times) that the waiting or in-flight update covers. */
   covers: Pending[];
   state: LaneState;
-  /** The update in flight and the outbox events it covers. */
+  /** The update in flight and the outbox events it covers (NOT_SENDING when none is). */
   sending: ChannelUpdate | undefined;
   sendingCovers: Pending[];
+  /**
+   * An empty covers array of the lane's own, referenced nowhere else: a delivered update's covers,
+   * emptied, taking the place of the waiting covers at the next send instead of a new array
+   * (undefined when there is none). Emptying an array drops its backing store in V8, so what this
+   * saves is the array object; its elements are grown again as covers arrive.
+   */
+  spareCovers: Pending[] | undefined;
   queued: boolean;
   /** Failed attempts of the current update (throttling excluded). */
   failures: number;
@@ -599,7 +612,8 @@ export class PropagationDispatcher {
       covers: [],
       state: 'idle',
       sending: undefined,
-      sendingCovers: [],
+      sendingCovers: NOT_SENDING,
+      spareCovers: undefined,
       queued: false,
       failures: 0,
       throttles: 0,
@@ -659,18 +673,46 @@ export class PropagationDispatcher {
     const limit = channel.client.maxConcurrency ?? DEFAULT_CHANNEL_CONCURRENCY;
     const maxItems = channel.client.batch?.maxItems ?? 1;
     while (channel.inFlight < limit && channel.readyHead < channel.ready.length) {
-      const batch: Lane[] = [];
-      while (batch.length < maxItems && channel.readyHead < channel.ready.length) {
-        const lane = channel.ready[channel.readyHead++]!;
-        lane.queued = false;
-        if (lane.next !== undefined && lane.state === 'idle') batch.push(lane);
-      }
-      if (batch.length > 0) this.sendLatching(channel, batch);
+      const batch = maxItems === 1 ? this.takeOne(channel) : this.takeBatch(channel, maxItems);
+      if (batch !== undefined) this.sendLatching(channel, batch);
     }
     if (channel.readyHead > 1024 && channel.readyHead * 2 > channel.ready.length) {
       channel.ready.splice(0, channel.readyHead);
       channel.readyHead = 0;
     }
+  }
+
+  /** The next ready lane, as a request of one (an array of its exact size); undefined if it had nothing to send. */
+  private takeOne(channel: ChannelState): Lane[] | undefined {
+    const lane = channel.ready[channel.readyHead++]!;
+    lane.queued = false;
+    return lane.next !== undefined && lane.state === 'idle' ? [lane] : undefined;
+  }
+
+  /**
+   * Up to `maxItems` ready lanes with something to send; undefined if none had. Counted first, so
+   * the request's array is made at its size (a slice of the ready list when every lane taken has
+   * something to send, the usual case) rather than grown.
+   */
+  private takeBatch(channel: ChannelState, maxItems: number): Lane[] | undefined {
+    const ready = channel.ready;
+    const start = channel.readyHead;
+    let end = start;
+    let taken = 0;
+    while (taken < maxItems && end < ready.length) {
+      const lane = ready[end++]!;
+      lane.queued = false;
+      if (lane.next !== undefined && lane.state === 'idle') taken++;
+    }
+    channel.readyHead = end;
+    if (taken === 0) return undefined;
+    if (taken === end - start) return ready.slice(start, end);
+    const batch: Lane[] = [];
+    for (let at = start; at < end; at++) {
+      const lane = ready[at]!;
+      if (lane.next !== undefined && lane.state === 'idle') batch.push(lane);
+    }
+    return batch;
   }
 
   private wakeAt(channel: ChannelState, delayMs: number): void {
@@ -695,29 +737,34 @@ export class PropagationDispatcher {
   }
 
   private send(channel: ChannelState, lanes: Lane[]): void {
-    const cas = channel.client.compareAndSet === true;
-    const originals = lanes.map((lane) => lane.next!);
-    const updates = cas ? lanes.map((lane, i) => casUpdate(lane, originals[i]!)) : originals;
+    // The channel may keep the array it is sent (a feed applies it later): a new one per request.
+    // What the source asked for stays in each lane's `sending`; a compare-and-set channel is sent
+    // an adjusted copy of it.
+    const updates = channel.client.compareAndSet === true ? lanes.map((lane) => casUpdate(lane, lane.next!)) : lanes.map((lane) => lane.next!);
     for (const lane of lanes) {
       this.move(lane, 'sending');
+      if (lane.sendingCovers.length !== 0) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} sends with covers of an earlier request`);
       lane.sending = lane.next;
       lane.sendingCovers = lane.covers;
       lane.next = undefined;
-      lane.covers = [];
+      lane.covers = lane.spareCovers ?? [];
+      lane.spareCovers = undefined;
     }
     channel.inFlight++;
     this.inFlightTotal++;
     this.stats.calls++;
-    this.request(channel, updates, (result) => this.sent(channel, lanes, updates, originals, result));
-  }
-
-  /** One request to the channel; a throw in `done` is a fault. */
-  private request(channel: ChannelState, updates: readonly ChannelUpdate[], done: (result: ChannelResult) => void): void {
-    channel.io.push(updates, (result) => this.guard(done, result));
+    // One callback per request; a throw in it is a fault (as `guard`).
+    channel.io.push(updates, (result) => {
+      try {
+        this.sent(channel, lanes, updates, result);
+      } catch (error) {
+        this.latchFault(error);
+      }
+    });
   }
 
   /** A request answered: each lane moves on from `sending` by the outcome. */
-  private sent(channel: ChannelState, lanes: Lane[], updates: readonly ChannelUpdate[], originals: readonly ChannelUpdate[], result: ChannelResult): void {
+  private sent(channel: ChannelState, lanes: Lane[], updates: readonly ChannelUpdate[], result: ChannelResult): void {
     channel.inFlight--;
     this.inFlightTotal--;
     if (this.stopped) return;
@@ -727,13 +774,15 @@ export class PropagationDispatcher {
     }
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[i]!;
+      const original = lane.sending;
+      if (original === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} answered with no update in flight`);
       const covers = lane.sendingCovers;
       lane.sending = undefined;
-      lane.sendingCovers = [];
+      lane.sendingCovers = NOT_SENDING;
       // Each outcome moves the lane on from `sending`: to idle, backoff or parking.
-      if (result.ok) this.delivered(lane, updates[i]!, covers, now, originals[i]!);
-      else if (result.error === 'conflict') this.conflicted(lane, originals[i]!, covers, result, now);
-      else this.failed(lane, originals[i]!, covers, result, now);
+      if (result.ok) this.delivered(lane, updates[i]!, covers, now, original);
+      else if (result.error === 'conflict') this.conflicted(lane, original, covers, result, now);
+      else this.failed(lane, original, covers, result, now);
     }
     this.drain(channel);
     this.maybeIdle();
@@ -764,11 +813,15 @@ export class PropagationDispatcher {
       }
       if (cover.slot >= 0) this.settle(cover.slot);
     }
-    // Anything that arrived meanwhile and is not newer is covered now.
+    // The covers were this request's alone (`sent` took them from the lane): the lane's spare now.
+    covers.length = 0;
+    lane.spareCovers = covers;
+    // Anything that arrived meanwhile and is not newer is covered now. The waiting covers are the
+    // lane's own (handed elsewhere only by `park`, which gives the lane new ones): emptied in place.
     if (lane.next !== undefined && lane.next.version <= lane.ackedVersion) {
       for (const cover of lane.covers) if (cover.slot >= 0) this.settle(cover.slot);
       lane.next = undefined;
-      lane.covers = [];
+      lane.covers.length = 0;
     }
     this.requeue(lane);
   }
@@ -792,7 +845,7 @@ export class PropagationDispatcher {
     const backoff = result.error === 'throttled' ? 0 : retryDelayMs(this.policy, lane.failures, this.opts.random);
     const delayMs = Math.max(backoff, result.retryAfterMs ?? 0);
     this.backoff(lane);
-    this.wait(delayMs, () => this.backoffOver(lane));
+    this.waitWith(delayMs, this.backoffOverOf, lane);
   }
 
   /** The update that did not go through waits again; a newer version that arrived meanwhile takes its place and its debts. */
@@ -801,7 +854,8 @@ export class PropagationDispatcher {
       lane.next = update;
       lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
     }
-    lane.covers = covers.concat(lane.covers);
+    // Nothing newer waiting (the usual case): the returned covers are the waiting ones, as they are.
+    lane.covers = lane.covers.length === 0 ? covers : covers.concat(lane.covers);
   }
 
   /** The lane waits (a backoff, a re-read); `backoffOver` makes it ready to send again. */
@@ -809,6 +863,8 @@ export class PropagationDispatcher {
     this.move(lane, 'backoff');
     this.waitingTotal++;
   }
+
+  private readonly backoffOverOf = (lane: Lane): void => this.backoffOver(lane);
 
   private backoffOver(lane: Lane): void {
     this.move(lane, 'idle');
@@ -836,7 +892,7 @@ export class PropagationDispatcher {
       return;
     }
     this.backoff(lane);
-    this.reread(lane, () => this.backoffOver(lane));
+    this.reread(lane);
   }
 
   /**
@@ -860,15 +916,24 @@ export class PropagationDispatcher {
     });
   }
 
-  /** Reads what the channel shows for the lane's SKU (see `conflicted`), then `done`. */
-  private reread(lane: Lane, done: () => void): void {
-    const read = (listing: ChannelListing | undefined): void => {
-      this.learnListing(lane, listing);
-      done();
-    };
+  /** Reads what the channel shows for the lane's SKU (see `conflicted`), then ends the lane's backoff. */
+  private reread(lane: Lane): void {
     // A read that fails leaves the listing unknown: the next attempt is unconditional.
-    const unknown = (): void => read(undefined);
-    lane.channel.io.readListing(lane.sku, (listing) => this.guard(read, listing), () => this.guard(unknown, undefined));
+    lane.channel.io.readListing(
+      lane.sku,
+      (listing) => this.rereadDone(lane, listing),
+      () => this.rereadDone(lane, undefined),
+    );
+  }
+
+  /** A port's callback: a throw here is a fault (as `guard`). */
+  private rereadDone(lane: Lane, listing: ChannelListing | undefined): void {
+    try {
+      this.learnListing(lane, listing);
+      this.backoffOver(lane);
+    } catch (error) {
+      this.latchFault(error);
+    }
   }
 
   private learnListing(lane: Lane, listing: ChannelListing | undefined): void {
@@ -1072,6 +1137,13 @@ export class PropagationDispatcher {
     const after = this.after;
     if (after !== undefined) after(ms, () => this.guard(fn, undefined));
     else this.background(this.opts.timers.sleep(ms).then(fn));
+  }
+
+  /** `wait` for a callback that takes one value: one closure per wait instead of two. */
+  private waitWith<T>(ms: number, fn: (value: T) => void, value: T): void {
+    const after = this.after;
+    if (after !== undefined) after(ms, () => this.guard(fn, value));
+    else this.background(this.opts.timers.sleep(ms).then(() => fn(value)));
   }
 
   private latchFault(error: unknown): void {
