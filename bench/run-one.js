@@ -19,17 +19,13 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { getScenario, loadScenarioFile } from '../dist/scenarios/load.js';
 import { simulate } from '../dist/sim/world.js';
-import { benchDurationS } from './duration.js';
+import { benchDurationS, numberFlag } from './common.js';
 
 const orders = Number(process.argv[2]);
 const countPromises = process.argv.includes('--promises');
 /** `--skus N`: the catalogue's size instead of bench.yaml's (see resized); `--channels K`: its first K channels only. */
-const flag = (name) => {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? null : Number(process.argv[at + 1]);
-};
-const skus = flag('--skus');
-const channels = flag('--channels');
+const skus = numberFlag('--skus', null);
+const channels = numberFlag('--channels', null);
 const file = loadScenarioFile(process.env.BENCH_FILE ?? new URL('./bench.yaml', import.meta.url).pathname);
 const base = getScenario(file, 'five-channel');
 const scenario = {

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { availableParallelism, loadavg } from 'node:os';
 import { runTasks } from '../dist/analysis/runner.js';
 import { getScenario, loadScenarioFile } from '../dist/scenarios/load.js';
-import { benchDurationS } from './duration.js';
+import { benchDurationS } from './common.js';
 
 const orders = Number(process.argv[2] ?? 1_000_000);
 const file = process.env.BENCH_FILE ?? new URL('./bench.yaml', import.meta.url).pathname;

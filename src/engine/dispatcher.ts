@@ -1134,9 +1134,7 @@ export class PropagationDispatcher {
 
   /** Runs `fn` after `ms`: `timers.after` when the timers have it, else after `sleep` resolves. Guarded either way. */
   private wait(ms: number, fn: () => void): void {
-    const after = this.after;
-    if (after !== undefined) after(ms, () => this.guard(fn, undefined));
-    else this.background(this.opts.timers.sleep(ms).then(fn));
+    this.waitWith(ms, fn, undefined);
   }
 
   /** `wait` for a callback that takes one value: one closure per wait instead of two. */
