@@ -68,6 +68,8 @@ export interface LiveAudit {
   readonly storefront: boolean | null;
   /** Orders not taken although the source of truth had the units (storefront only). */
   readonly lostSales: number | null;
+  /** Of `lostSales`, those where the source had the units only because orders of the SKU were still waiting for the engine (null: not said). */
+  readonly lostSalesWhileOrdersWaited: number | null;
   readonly ordersReceived: number;
   readonly ordersDistinct: number | null;
   readonly applied: number;
@@ -113,7 +115,7 @@ const auditNested = z.looseObject({
   scenario: z.string().optional(),
   settled: z.boolean().optional(),
   uptimeS: z.number().optional(),
-  orders: z.looseObject({ received: count, distinct: count.optional(), applied: count, duplicates: count, rejected: count, notListed: count.optional(), lostSales: count.optional() }),
+  orders: z.looseObject({ received: count, distinct: count.optional(), applied: count, duplicates: count, rejected: count, notListed: count.optional(), lostSales: count.optional(), lostSalesWhileOrdersWaited: count.optional() }),
   oversells: count,
   integrityViolations: count,
   dlq: z.looseObject({ parked: count.optional(), depth: count.optional() }).optional(),
@@ -296,6 +298,7 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
       speedup: a.speedup ?? null,
       storefront: a.storefront ?? null,
       lostSales: a.orders.lostSales ?? null,
+      lostSalesWhileOrdersWaited: a.orders.lostSalesWhileOrdersWaited ?? null,
       ordersReceived: a.orders.received,
       ordersDistinct: a.orders.distinct ?? null,
       applied: a.orders.applied,
@@ -330,6 +333,7 @@ export function parseAudit(json: unknown, source: string): LiveAudit {
     speedup: null,
     storefront: null,
     lostSales: null,
+    lostSalesWhileOrdersWaited: null,
     ordersReceived: a.ordersReceived,
     ordersDistinct: null,
     applied: a.applied,

@@ -387,7 +387,31 @@ function diagnose(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>
   const processing = measures.find((m) => m.id === 'orderProcessingMsP99');
   const lag = processing === undefined ? null : processingLag(audit, processing.predicted);
   if (lag !== null) found.push(lag);
+  const waited = lostWhileWaiting(audit, measures.find((m) => m.id === 'lostSalesPer1000'));
+  if (waited !== null) found.push(waited);
   return found;
+}
+
+/**
+ * Lost sales above the prediction, some of them counted only because the service was slow: a
+ * customer turned away by a channel that had sold out, while the orders that emptied it still
+ * waited for the engine's commit (the source still counted their units). The simulated engine
+ * answers in milliseconds, so its runs have almost none of these. Says how many, and where the
+ * live value lands without them.
+ */
+function lostWhileWaiting(audit: LiveAudit, lost: LiveMeasure | undefined): string | null {
+  const n = audit.lostSalesWhileOrdersWaited;
+  if (lost === undefined || lost.withinPrediction !== false || lost.live === null || lost.predicted === null || n === null || n === 0 || audit.lostSales === null) return null;
+  if (lost.live < lost.predicted.pi95[0]) return null;
+  const arrivals = audit.ordersDistinct ?? audit.applied + audit.rejected + (audit.notListed ?? 0);
+  const without = per1000(audit.lostSales - n, arrivals);
+  if (without === null) return null;
+  const band = lost.predicted.pi95;
+  const verdict = without <= band[1] ? 'within the predicted band' : 'still above the predicted band';
+  return (
+    `${fmtNumber(n)} of the ${fmtNumber(audit.lostSales)} live lost sales were customers turned away while orders of the same SKU that their channel had already taken waited for the engine's commit, so the source of truth still counted those units: ` +
+    `without them the live value is ${fmtNumber(without, 1)} per 1,000 customers, ${verdict} (${fmtNumber(band[0], 1)}–${fmtNumber(band[1], 1)})`
+  );
 }
 
 /** A live order-processing p99 above the prediction is named as a cause only from this many scenario ms on. */
@@ -397,7 +421,10 @@ export const PROCESSING_LAG_NOTICE_MS = 1_000;
  * The simulated engine spends its store operations and its queue on an order; the live service
  * spends real CPU too, which the speedup multiplies. When orders waited longer for their answer
  * than the prediction allows, and long enough to matter beside the channels' own delays (a
- * second), the other channels listed units already sold for that long.
+ * second), the other channels listed units already sold for that long, and the source of truth
+ * counted them as in stock: a customer turned away meanwhile by a channel that had sold out is,
+ * by the definition, a lost sale (seen live on pitfalls at 25x: five Shopify customers of the
+ * burst turned away while the burst's orders of the same SKU waited 2 s for their commits).
  */
 function processingLag(audit: LiveAudit, band: Prediction | null): string | null {
   const p = audit.orderProcessingMs;
@@ -406,7 +433,8 @@ function processingLag(audit: LiveAudit, band: Prediction | null): string | null
   return (
     `orders waited ${fmtMs(p.p99)} of scenario time at p99 (median ${fmtMs(p.p50)}, max ${fmtMs(p.max)}) for the engine's answer${real}, ` +
     `above the ${fmtMs(band.pi95[1])} the simulated engine's queue and store operations allow: while an order waits, the other channels still list the units it took, ` +
-    'so oversells and propagation latency read high. Lower --speedup, or give the service and the load cores of their own'
+    'so oversells and propagation latency read high, and the source of truth still counts them, so a customer turned away by a channel that sold out meanwhile counts as a lost sale. ' +
+    'Lower --speedup, or give the service and the load cores of their own'
   );
 }
 

@@ -181,6 +181,8 @@ interface Tracked {
   sold: boolean;
   /** Deliveries of it the engine is handling now. */
   inFlight: number;
+  /** An order the channel took whose commit this instance has not yet seen nor its outcome heard: its units are still in `sotQty`. */
+  waiting?: boolean;
 }
 
 export class Generation implements ChannelHost {
@@ -215,6 +217,8 @@ export class Generation implements ChannelHost {
   private readonly skuIndex = new Map<string, number>();
   private readonly skuNames: string[] = [];
   private readonly sotQty: Float64Array;
+  /** Per SKU: units of orders taken here and waiting for the engine (see `Tracked.waiting`); still counted in `sotQty`. */
+  private readonly waitingUnits: Float64Array;
   private readonly sotVer: Float64Array;
   /** Shared store: the processor may take sotQty/sotVer as the level (1), or must read the store (0). */
   private readonly levelKnown: Uint8Array;
@@ -242,6 +246,7 @@ export class Generation implements ChannelHost {
     ordersRejected: 0,
     ordersNotListed: 0,
     lostSales: 0,
+    lostSalesWhileOrdersWaited: 0,
     ordersDistinct: 0,
     ordersDecidedElsewhere: 0,
     ordersKeyReused: 0,
@@ -317,6 +322,7 @@ export class Generation implements ChannelHost {
     this.flushAcks = guarded === undefined ? () => Promise.resolve() : () => guarded.flushAcks();
     const n = options.maxSkus;
     this.sotQty = new Float64Array(n);
+    this.waitingUnits = new Float64Array(n);
     this.sotVer = new Float64Array(n);
     this.levelKnown = new Uint8Array(this.shared ? n : 0);
     this.baseQty = new Float64Array(n).fill(Number.NaN);
@@ -420,6 +426,7 @@ export class Generation implements ChannelHost {
       if (!sold && this.opts.storefront) return this.turnAway(key, order.sku, c, i, order.quantity, shown);
       tracked = this.track(key, { kind: ORDER, sku: order.sku, channel: c, delta: -order.quantity, shown, status: PENDING, applyCount: 0, sold, inFlight: 0 });
       this.counts.ordersDistinct++;
+      if (i !== undefined) this.startWaiting(tracked, i);
       // The channel took the order: it decrements its own listing at once (as in the simulator).
       if (sold) {
         channel.sell(i, order.quantity);
@@ -585,6 +592,8 @@ export class Generation implements ChannelHost {
     if (i !== undefined && this.sotQty[i]! >= quantity) {
       this.counts.lostSales++;
       this.lostSalesByChannel[c]!++;
+      // The source had the units only because orders taken earlier had not reached it yet.
+      if (this.sotQty[i]! - this.waitingUnits[i]! < quantity) this.counts.lostSalesWhileOrdersWaited++;
     }
     this.opts.events.outcome('order', this.channels[c]!.id, 'rejected');
     return { status: 'rejected', reason: 'not_listed' };
@@ -682,6 +691,7 @@ export class Generation implements ChannelHost {
         rejectedByReason: { ...this.rejectedByReason },
         notListed: k.ordersNotListed,
         lostSales: k.lostSales,
+        lostSalesWhileOrdersWaited: k.lostSalesWhileOrdersWaited,
         decidedElsewhere: k.ordersDecidedElsewhere,
         keyReused: k.ordersKeyReused,
         pending: k.ordersDistinct - k.ordersApplied - k.ordersRejected - k.ordersDecidedElsewhere - (this.opts.storefront ? k.ordersNotListed : 0),
@@ -1029,9 +1039,23 @@ export class Generation implements ChannelHost {
    */
   private decidedElsewhere(tracked: Tracked): void {
     if (tracked.status !== PENDING) return;
+    this.stopWaiting(tracked);
     tracked.status = DECIDED_ELSEWHERE;
     this.counts.ordersDecidedElsewhere++;
     this.giveBack(tracked);
+  }
+
+  private startWaiting(tracked: Tracked, i: number): void {
+    tracked.waiting = true;
+    this.waitingUnits[i] = this.waitingUnits[i]! - tracked.delta;
+  }
+
+  /** The order's commit was seen (its units left `sotQty` with it) or it has its outcome: no longer waiting. */
+  private stopWaiting(tracked: Tracked): void {
+    if (tracked.waiting !== true) return;
+    tracked.waiting = false;
+    const i = this.skuIndex.get(tracked.sku);
+    if (i !== undefined) this.waitingUnits[i] = this.waitingUnits[i]! + tracked.delta;
   }
 
   /** The channel model decremented its listing for an order that is not a sale of its own: the units go back. */
@@ -1078,6 +1102,7 @@ export class Generation implements ChannelHost {
   /** The mutation's outcome, once: applied (no reason) or rejected for `reason`. */
   private decide(tracked: Tracked, reason: RejectionReason | undefined): void {
     if (tracked.status !== PENDING) return;
+    this.stopWaiting(tracked);
     const order = tracked.kind === ORDER;
     const channelId = order ? this.channels[tracked.channel]!.id : ADMIN_SOURCE;
     if (reason === undefined) {
@@ -1106,6 +1131,7 @@ export class Generation implements ChannelHost {
     if (request.effect !== 'apply') return;
     const i = this.indexOf(request.sku);
     const tracked = this.mutations.get(request.mutationId);
+    if (tracked !== undefined) this.stopWaiting(tracked);
     this.countCommit(tracked, request.mutationId);
     this.invariants.checkStockLevel(request.sku, level.quantity);
     if (i === undefined) return;

@@ -149,7 +149,7 @@ export const Audit = {
     orders: {
       type: 'object',
       additionalProperties: false,
-      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'lostSales', 'decidedElsewhere', 'keyReused', 'pending'],
+      required: ['received', 'distinct', 'applied', 'duplicates', 'rejected', 'rejectedByReason', 'notListed', 'lostSales', 'lostSalesWhileOrdersWaited', 'decidedElsewhere', 'keyReused', 'pending'],
       properties: {
         received: { ...nonNegInt, description: 'Webhook deliveries, redeliveries included.' },
         distinct: { ...nonNegInt, description: 'Distinct mutationIds.' },
@@ -162,6 +162,11 @@ export const Audit = {
           description: "Orders that arrived while the channel's own listing showed fewer units (a real channel would not have taken them). With --storefront they are answered `rejected` (`not_listed`) and not counted in `rejected`.",
         },
         lostSales: { ...nonNegInt, description: '--storefront: orders not taken although the source of truth had the units (a customer turned away by a stale listing).' },
+        lostSalesWhileOrdersWaited: {
+          ...nonNegInt,
+          description:
+            "--storefront: those of `lostSales` where the source had the units only because orders of the SKU the channels had taken were still waiting for the engine's commit (an effect of the service's own processing time, not of the listings' staleness).",
+        },
         decidedElsewhere: {
           ...nonNegInt,
           description: 'Distinct orders first seen here and answered `duplicate`: another instance on the shared store (or this one before a restart) decided them.',
@@ -438,6 +443,7 @@ export interface AuditBody {
     readonly rejectedByReason: Readonly<Record<string, number>>;
     readonly notListed: number;
     readonly lostSales: number;
+    readonly lostSalesWhileOrdersWaited: number;
     readonly decidedElsewhere: number;
     readonly keyReused: number;
     readonly pending: number;

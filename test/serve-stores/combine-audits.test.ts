@@ -26,6 +26,7 @@ function audit(id: string, o: { applied: number; rejected: number; duplicates?: 
       rejectedByReason: {},
       notListed: 0,
       lostSales: 0,
+      lostSalesWhileOrdersWaited: 0,
       decidedElsewhere: 0,
       keyReused: 0,
       pending: 0,

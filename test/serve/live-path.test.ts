@@ -7,7 +7,11 @@
 // exactly as the simulator defines it (checked against the closed form L²/2M of a stale stretch).
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
+import { InMemoryInventoryStore } from '../../src/engine/memory-store.js';
+import type { CommitRequest, CommitResult } from '../../src/engine/ports.js';
 import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
+import { startServer } from '../../src/serve/index.js';
+import { idempotencyKey } from '../../src/serve/keys.js';
 import { SECRETS, adjust, audit, postOrder, startTestServer, type TestServer } from './helpers.js';
 
 const file = parseScenarioText(`
@@ -247,6 +251,44 @@ describe('invsim serve --storefront', () => {
     expect(a.orders).toMatchObject({ distinct: 3, applied: 1, rejected: 0, notListed: 2, lostSales: 1, pending: 0, duplicates: 1 });
     expect(a.lostSalesByChannel).toEqual({ woo: 1 });
     expect(a.oversells).toBe(0);
+    expect(a.integrityViolations).toBe(0);
+  });
+
+  it('tells apart a lost sale counted only because an order taken earlier still waits for its commit', async () => {
+    // The store holds one order's commit until the test lets it go: a service too slow to answer.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = idempotencyKey('order', 'woo', 'o1');
+    const store = {
+      name: 'memory',
+      shared: false,
+      create: () => {
+        const memory = new InMemoryInventoryStore();
+        const commit = memory.commit.bind(memory);
+        memory.commit = async (request: CommitRequest, nowMs: number): Promise<CommitResult> => {
+          if (request.mutationId === held) await gate;
+          return commit(request, nowMs);
+        };
+        return memory;
+      },
+    };
+    const running = await startServer({ scenario: getScenario(file, 'slow-woo'), host: '127.0.0.1', port: 0, secrets: SECRETS, faults: false, storefront: true, store });
+    server = Object.assign(running, { alerts: [] });
+    await adjust(server.url, 'SKU-1', 'load-1', 1);
+    expect(await server.service.settle(10_000)).toBe(true);
+    // o1 takes the listed unit; its commit waits. o2 finds 0 listed while the source still counts the unit o1 took.
+    const first = postOrder(server.url, 'woo', { mutationId: 'o1', orderId: 'o1', sku: 'SKU-1', quantity: 1 });
+    for (let i = 0; i < 500 && (await audit(server.url)).orders.distinct === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect((await postOrder(server.url, 'woo', { mutationId: 'o2', orderId: 'o2', sku: 'SKU-1', quantity: 1 })).body).toEqual({ status: 'rejected', reason: 'not_listed' });
+    release();
+    expect((await first).body).toMatchObject({ status: 'applied', quantity: 0 });
+    expect(await server.service.settle(10_000)).toBe(true);
+    // A restock reaches the listing 2 s later: o3 finds 0 listed while 5 are in stock and nothing waits.
+    await adjust(server.url, 'SKU-1', 'restock-1', 5);
+    expect((await postOrder(server.url, 'woo', { mutationId: 'o3', orderId: 'o3', sku: 'SKU-1', quantity: 1 })).body).toEqual({ status: 'rejected', reason: 'not_listed' });
+    expect(await server.service.settle(10_000)).toBe(true);
+    const a = await audit(server.url);
+    expect(a.orders).toMatchObject({ distinct: 3, applied: 1, notListed: 2, lostSales: 2, lostSalesWhileOrdersWaited: 1, pending: 0 });
     expect(a.integrityViolations).toBe(0);
   });
 });
