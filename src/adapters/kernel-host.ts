@@ -20,6 +20,7 @@
  *
  * The returned object satisfies `KernelHost` structurally; this module does not import src/sim.
  */
+import { promiseHooks } from 'node:v8';
 import { yieldToEventLoop } from './drain.js';
 
 export interface NodeKernelHostOptions {
@@ -29,12 +30,19 @@ export interface NodeKernelHostOptions {
    * global, which is right for promise-only code.
    */
   readonly countForeignTicks?: boolean;
+  /**
+   * Count promise activity during each kernel run (V8's promise hooks on init and settle), so the
+   * kernel fires events that make no promise without a hop between them. The hooks are on only
+   * while some kernel runs: code outside a run pays nothing. Default false.
+   */
+  readonly watchPromises?: boolean;
 }
 
 export interface NodeKernelHost {
   readonly nextTick: (callback: () => void) => void;
   readonly turn: () => Promise<void>;
   readonly foreignTicks?: () => number;
+  readonly watchPromises?: () => { readonly activity: () => number; readonly stop: () => void };
 }
 
 /** The nextTick found at load time, for the kernel's own hops (never counted). */
@@ -65,9 +73,36 @@ function countedTicks(): number {
   return foreignTickCount;
 }
 
-/** A kernel host on Node's event loop (see the file comment for `countForeignTicks`). */
+/** Promises created or settled while the hooks were on; the hooks are on while any watch is. */
+let promiseActivity = 0;
+let watching = 0;
+let stopHooks: (() => void) | undefined;
+const countPromise = (): void => {
+  promiseActivity++;
+};
+const readActivity = (): number => promiseActivity;
+
+/** One run's watch: the hooks go on with the first watch and off with the last. */
+function watchPromises(): { readonly activity: () => number; readonly stop: () => void } {
+  if (watching++ === 0) stopHooks = promiseHooks.createHook({ init: countPromise, settled: countPromise }) as () => void;
+  let stopped = false;
+  return {
+    activity: readActivity,
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      if (--watching === 0) {
+        stopHooks?.();
+        stopHooks = undefined;
+      }
+    },
+  };
+}
+
+/** A kernel host on Node's event loop (see the file comment for `countForeignTicks`, and `watchPromises`). */
 export function nodeKernelHost(options: NodeKernelHostOptions = {}): NodeKernelHost {
-  if (options.countForeignTicks !== true) return { nextTick: uncountedNextTick, turn: yieldToEventLoop };
+  const watch = options.watchPromises === true ? { watchPromises } : {};
+  if (options.countForeignTicks !== true) return { nextTick: uncountedNextTick, turn: yieldToEventLoop, ...watch };
   ensureTickCounter();
-  return { nextTick: uncountedNextTick, turn: yieldToEventLoop, foreignTicks: countedTicks };
+  return { nextTick: uncountedNextTick, turn: yieldToEventLoop, foreignTicks: countedTicks, ...watch };
 }

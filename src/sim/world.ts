@@ -154,7 +154,7 @@ class World implements ChannelHost {
       yieldEveryEvents: options.yieldEveryEvents ?? YIELD_EVERY_EVENTS,
       // Node's event loop; counting foreign nextTick callbacks keeps the drain guarantee for
       // any code that queues them (src/adapters/kernel-host.ts).
-      host: nodeKernelHost({ countForeignTicks: true }),
+      host: nodeKernelHost({ countForeignTicks: true, watchPromises: true }),
     });
     this.kernel = kernel;
     const now = (): number => kernel.nowMs();

@@ -267,28 +267,28 @@ describe('live-report on an audit read too early, of a service too slow for its 
     const said = (r: LiveResult) => r.diagnostics.find((d) => d.includes('waited for the engine'));
     // 300 lost of 1 961 customers (153 per 1 000): far above marketplace-outage's band.
     const mostly = await variant('lost-while-waiting', (a) => {
-      a.orders['lostSales'] = 300;
-      a.orders['lostSalesWhileOrdersWaited'] = 290;
+      (a['orders'] as Record<string, number>)['lostSales'] = 300;
+      (a['orders'] as Record<string, number>)['lostSalesWhileOrdersWaited'] = 290;
     });
     expect(lost(mostly)).toMatchObject({ comparable: true, withinPrediction: false });
     // Without the 290, 10 of 1 961: 5.1 per 1 000.
     expect(said(mostly)).toMatch(/^290 of the 300 live lost sales were customers turned away while orders of the same SKU .* without them the live value is 5\.1 per 1,000 customers, within the predicted band/);
     const few = await variant('lost-few-while-waiting', (a) => {
-      a.orders['lostSales'] = 300;
-      a.orders['lostSalesWhileOrdersWaited'] = 10;
+      (a['orders'] as Record<string, number>)['lostSales'] = 300;
+      (a['orders'] as Record<string, number>)['lostSalesWhileOrdersWaited'] = 10;
     });
     expect(said(few)).toMatch(/without them the live value is 147\.9 per 1,000 customers, still above the predicted band/);
     // Within the band, or with none waiting, there is nothing to explain.
     const none = await variant('lost-none-waiting', (a) => {
-      a.orders['lostSales'] = 300;
-      a.orders['lostSalesWhileOrdersWaited'] = 0;
+      (a['orders'] as Record<string, number>)['lostSales'] = 300;
+      (a['orders'] as Record<string, number>)['lostSalesWhileOrdersWaited'] = 0;
     });
     expect(said(none)).toBeUndefined();
     // The predicted mean per 1 000, as a count of the fixture's 1 961 customers.
     const atMean = Math.round((lost(mostly).predicted!.mean * 1961) / 1000);
     const inBand = await variant('lost-in-band', (a) => {
-      a.orders['lostSales'] = atMean;
-      a.orders['lostSalesWhileOrdersWaited'] = Math.min(3, atMean);
+      (a['orders'] as Record<string, number>)['lostSales'] = atMean;
+      (a['orders'] as Record<string, number>)['lostSalesWhileOrdersWaited'] = Math.min(3, atMean);
     });
     expect(lost(inBand).withinPrediction).toBe(true);
     expect(said(inBand)).toBeUndefined();

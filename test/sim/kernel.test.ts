@@ -8,8 +8,15 @@ import type { EventId, KernelHost, KernelOptions } from '../../src/sim/kernel.js
 
 /** process.nextTick before the host wrapped it: calls through it are invisible to the counter. */
 const uncountedNextTick = process.nextTick;
-/** Node's host with the foreign-tick count, as the simulator uses it. */
+/** Node's host with the foreign-tick count: a hop after every event. */
 const host = nodeKernelHost({ countForeignTicks: true });
+/** As the simulator uses it: a hop only after an event that made or settled a promise. */
+const watching = nodeKernelHost({ countForeignTicks: true, watchPromises: true });
+/** Every drain case holds on both. */
+const HOSTS: [string, KernelHost][] = [
+  ['a hop after every event', host],
+  ['a hop only after promise activity', watching],
+];
 
 function newKernel(options: Omit<KernelOptions, 'host'> = {}): Kernel {
   return new Kernel({ host, ...options });
@@ -281,7 +288,28 @@ describe('limits', () => {
   });
 });
 
-describe('draining continuations before time advances', () => {
+describe.each(HOSTS)('draining continuations before time advances, %s', (_name, drainHost) => {
+  const newKernel = (options: Omit<KernelOptions, 'host'> = {}): Kernel => new Kernel({ host: drainHost, ...options });
+
+  it('runs the continuation of a promise made before the run and settled by a plain event at that event\'s time', async () => {
+    // The event neither makes nor awaits a promise: it settles one. Only the settle tells the
+    // kernel that a continuation is now pending.
+    const kernel = newKernel();
+    const log: Array<[string, number]> = [];
+    let settle: () => void = () => undefined;
+    const made = new Promise<void>((resolve) => (settle = resolve));
+    void made.then(() => log.push(['continuation', kernel.nowMs()]));
+    kernel.schedule(5, () => settle());
+    kernel.schedule(5, () => log.push(['same time', kernel.nowMs()]));
+    kernel.schedule(6, () => log.push(['next', kernel.nowMs()]));
+    await kernel.run();
+    expect(log).toEqual([
+      ['continuation', 5],
+      ['same time', 5],
+      ['next', 6],
+    ]);
+  });
+
   it('a 2000-deep chain of nested async calls finishes at the time of the event that started it', async () => {
     const kernel = newKernel();
     const log: Array<[string, number]> = [];
@@ -480,6 +508,75 @@ describe('draining continuations before time advances', () => {
     await kernel.run();
     // At t=6 both wake; a scheduled its wake-up at t=3, b at t=4, so a (smaller seq) goes first.
     expect(trace).toEqual(['2:b', '3:a', '4:b', '6:a', '6:b', '8:b', '9:a', '10:b', '12:a']);
+  });
+});
+
+describe('events with no promise in them', () => {
+  const counted = (base: KernelHost): { host: KernelHost; hops: () => number } => {
+    let hops = 0;
+    return {
+      host: {
+        ...base,
+        nextTick: (callback) => {
+          hops++;
+          base.nextTick(callback);
+        },
+      },
+      hops: () => hops,
+    };
+  };
+  const chainOfCallbacks = async (kernelHost: KernelHost): Promise<{ times: number[]; events: number }> => {
+    const kernel = new Kernel({ host: kernelHost });
+    const times: number[] = [];
+    const again = (left: number): void => {
+      times.push(kernel.nowMs());
+      if (left > 0) kernel.timers.after(left % 3, () => again(left - 1));
+    };
+    kernel.schedule(1, () => again(1_000));
+    const stats = await kernel.run();
+    return { times, events: stats.events };
+  };
+
+  it('fire one after another without a hop when the host watches promises, in the same order', async () => {
+    const plain = counted(host);
+    const fast = counted(watching);
+    const a = await chainOfCallbacks(plain.host);
+    const b = await chainOfCallbacks(fast.host);
+    expect(b).toEqual(a);
+    expect(a.events).toBe(1_001);
+    // One hop to enter the run and one per event without a watch; with it, the entry alone.
+    expect(plain.hops()).toBe(1 + 1_001);
+    expect(fast.hops()).toBe(1);
+  });
+
+  it('hop again after the first event that makes a promise, and not before', async () => {
+    const fast = counted(watching);
+    const kernel = new Kernel({ host: fast.host });
+    const log: string[] = [];
+    for (let t = 1; t <= 5; t++) kernel.schedule(t, () => log.push(`plain ${t}`));
+    kernel.schedule(6, () => {
+      void Promise.resolve().then(() => log.push(`continuation at ${kernel.nowMs()}`));
+    });
+    for (let t = 7; t <= 9; t++) kernel.schedule(t, () => log.push(`plain ${t}`));
+    await kernel.run();
+    expect(log).toEqual(['plain 1', 'plain 2', 'plain 3', 'plain 4', 'plain 5', 'continuation at 6', 'plain 7', 'plain 8', 'plain 9']);
+    // The entry, and the drain after the event at 6.
+    expect(fast.hops()).toBe(2);
+  });
+
+  it('count promises only while a kernel runs: the hooks are off outside runs', () => {
+    const first = watching.watchPromises!();
+    const before = first.activity();
+    void Promise.resolve();
+    expect(first.activity()).toBeGreaterThan(before);
+    first.stop();
+    const after = first.activity();
+    void Promise.resolve();
+    void new Promise<void>((resolve) => resolve());
+    const second = watching.watchPromises!();
+    expect(second.activity()).toBe(after);
+    second.stop();
+    second.stop(); // twice is once
   });
 });
 
