@@ -39,6 +39,11 @@ export class ListingFreshness {
     this.staleObserver = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER, highestTrackableMs: options.horizonMs });
   }
 
+  /** Frees the stale-window histogram's memory (the run is over and its result built). */
+  dispose(): void {
+    this.staleObserver.dispose();
+  }
+
   /** Listings that differ from what they should show now. */
   get staleCount(): number {
     return this.stale;

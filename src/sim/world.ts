@@ -403,6 +403,16 @@ class World implements ChannelHost {
   // ---- the run --------------------------------------------------------------------------
 
   async run(): Promise<SimulationResult> {
+    try {
+      return await this.runToResult();
+    } finally {
+      // The histograms live in WebAssembly memory, which no collector frees: the result holds their figures.
+      for (const observer of [this.observer, this.listingObserver, this.sales.processing]) observer.dispose();
+      this.freshness.dispose();
+    }
+  }
+
+  private async runToResult(): Promise<SimulationResult> {
     const bucketMs = this.durationMs / SERIES_BUCKETS;
     for (let b = 1; b <= SERIES_BUCKETS; b++) this.kernel.scheduleAt(b * bucketMs, () => this.sampleSeries());
     this.workers.start();

@@ -261,3 +261,30 @@ describe('LatencyObserver.reset', () => {
     expect(observer.snapshot('a')).toMatchObject({ count: 1, max: 20 });
   });
 });
+
+describe('LatencyObserver.dispose', () => {
+  it('frees the histograms: a thousand observers of five channels, each disposed, leave memory flat', () => {
+    // Each series is about 300 KB of WebAssembly memory, which no collector frees: without
+    // dispose this loop would hold 1 000 x 5 x 300 KB, about 1.5 GB.
+    const run = (): void => {
+      const observer = new LatencyObserver({ alertThresholdMs: 1e9 });
+      for (const channel of ['a', 'b', 'c', 'd', 'e']) observer.recordPropagation(channel, 12.5);
+      expect(observer.merged().count).toBe(5);
+      observer.dispose();
+    };
+    run(); // the WebAssembly module and its first pages
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 1_000; i++) run();
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  it('leaves an empty observer that records again', () => {
+    const observer = new LatencyObserver({ alertThresholdMs: 1e9 });
+    observer.recordPropagation('a', 7);
+    observer.dispose();
+    expect(observer.snapshot('a').count).toBe(0);
+    observer.recordPropagation('a', 9);
+    expect(observer.snapshot('a')).toMatchObject({ count: 1, max: 9, p50: 9 });
+    observer.dispose();
+  });
+});

@@ -530,7 +530,7 @@ describe('events with no promise in them', () => {
     const times: number[] = [];
     const again = (left: number): void => {
       times.push(kernel.nowMs());
-      if (left > 0) kernel.timers.after(left % 3, () => again(left - 1));
+      if (left > 0) kernel.after(left % 3, () => again(left - 1));
     };
     kernel.schedule(1, () => again(1_000));
     const stats = await kernel.run();
