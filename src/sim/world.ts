@@ -21,6 +21,7 @@
  *   freshness.ts      listing freshness over the measured period
  *   result.ts         the result document
  */
+import { InvariantError } from '../engine/invariant.js';
 import { LatencyObserver } from '../engine/latency-observer.js';
 import { listedQuantity, type ListingPolicy } from '../engine/listing-policy.js';
 import { DenseIdempotencyIndex } from '../engine/idempotency-index.js';
@@ -305,7 +306,10 @@ class World implements ChannelHost {
   }
 
   onApplied(channel: SimChannel, i: number, key: string, update: ChannelUpdate, previousVersion: number): void {
-    this.ledger.onListingChanged(channel, key, this.keys.indexOf(key), update, previousVersion, this.kernel.nowMs());
+    // A channel lists only its own keys: SKU i's (or, with partitioned stock, its pool of SKU i).
+    const k = this.keys.keyOf(channel.index, i);
+    if (this.keys.keyNames[k] !== key) throw new InvariantError(`channel ${channel.id} applied ${key}, which is not its listing of SKU ${i}`);
+    this.ledger.onListingChanged(channel, key, k, update, previousVersion, this.kernel.nowMs());
     this.freshness.restale(channel.index, i);
   }
 
