@@ -6,8 +6,8 @@
  * (hdr-histogram-js, 64-bit buckets). It records into the library's WebAssembly histogram,
  * compiled synchronously on first use (initWebAssemblySync), so everything stays synchronous:
  * a sample costs about 22 ns there against 110 ns in its JavaScript twin, and a simulation
- * records about ten per order. The two give identical percentiles (the same buckets; checked
- * over 40 000 percentiles of skewed samples); the bucket arithmetic for a value
+ * records about ten per order. The two share one bucket layout and give the same percentiles
+ * (the nearest-rank tests below hold for this one); the bucket arithmetic for a value
  * (`medianEquivalentValue`) comes from an empty JavaScript histogram of the same layout.
  * WebAssembly memory is not collected: `dispose()` (and `reset()`) free it, and a series of an
  * observer dropped without either is freed when the observer is collected.

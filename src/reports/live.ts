@@ -130,6 +130,11 @@ function within(live: number | null, p: Prediction | null, slackAbove = 0): bool
   return live >= p.pi95[0] - eps && live <= p.pi95[1] + slackAbove + eps;
 }
 
+/** Customers of the live run: distinct orders, those their listings turned away included. */
+function liveArrivals(a: LiveAudit): number {
+  return a.ordersDistinct ?? a.applied + a.rejected + (a.notListed ?? 0);
+}
+
 /** Orders the channels took in the live run: distinct orders less those their listings did not show. */
 function liveOrdersTaken(a: LiveAudit): number {
   return (a.ordersDistinct ?? a.applied + a.rejected) - (a.notListed ?? 0);
@@ -248,7 +253,7 @@ export function liveStrategy(scenario: Scenario): { scenario: Scenario; strategy
 export function liveResult(input: Omit<LiveReportInput, 'reproducibility' | 'assertions'>): LiveResult {
   const { audit, predicted, scenario } = input;
   const taken = liveOrdersTaken(audit);
-  const arrivals = audit.ordersDistinct ?? audit.applied + audit.rejected + (audit.notListed ?? 0);
+  const arrivals = liveArrivals(audit);
   const invsimService = audit.speedup !== null;
   const strategyGap =
     invsimService && !serviceRunsStrategy(scenario.strategies[input.strategy])
@@ -403,7 +408,7 @@ function lostWhileWaiting(audit: LiveAudit, lost: LiveMeasure | undefined): stri
   const n = audit.lostSalesWhileOrdersWaited;
   if (lost === undefined || lost.withinPrediction !== false || lost.live === null || lost.predicted === null || n === null || n === 0 || audit.lostSales === null) return null;
   if (lost.live < lost.predicted.pi95[0]) return null;
-  const arrivals = audit.ordersDistinct ?? audit.applied + audit.rejected + (audit.notListed ?? 0);
+  const arrivals = liveArrivals(audit);
   const without = per1000(audit.lostSales - n, arrivals);
   if (without === null) return null;
   const band = lost.predicted.pi95;

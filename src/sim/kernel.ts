@@ -367,14 +367,12 @@ export class Kernel {
         if (this.stepOnce(run)) this.hop(this.tick);
         return;
       }
-      let seen = promises.activity();
+      const seen = promises.activity();
       while (this.stepOnce(run)) {
-        const now = promises.activity();
-        if (now !== seen) {
+        if (promises.activity() !== seen) {
           this.hop(this.tick);
           return;
         }
-        seen = now;
       }
     } catch (error) {
       // The event callback threw (or, if the kernel has a bug, the kernel did): reject `run`.

@@ -1,10 +1,11 @@
 // Shared set-up for the service tests: start `invsim serve`'s server in-process on 127.0.0.1
 // (port 0), sign requests the way a channel would, and read the admin endpoints.
 import { fileURLToPath } from 'node:url';
-import type { Alert } from '../../src/engine/ports.js';
+import { InMemoryInventoryStore } from '../../src/engine/memory-store.js';
+import type { Alert, CommitRequest, CommitResult } from '../../src/engine/ports.js';
 import { getScenario, loadScenarioFile, parseScenarioText } from '../../src/scenarios/load.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
-import { startServer, type RunningServer } from '../../src/serve/index.js';
+import { startServer, type RunningServer, type StoreFactory } from '../../src/serve/index.js';
 import type { AuditBody, InventoryViewBody, MutationResultBody } from '../../src/serve/schemas.js';
 import { signBody } from '../../src/serve/signature.js';
 
@@ -19,7 +20,24 @@ export interface TestServer extends RunningServer {
   readonly alerts: Alert[];
 }
 
-export async function startTestServer(scenario: Scenario, options: { faults?: boolean; speedup?: number; storefront?: boolean } = {}): Promise<TestServer> {
+/**
+ * The embedded store with its commit wrapped: `wrap` gets the real commit and the request, so a
+ * test can hold a commit, lose its answer, or fail it.
+ */
+export function memoryStoreWithCommit(name: string, wrap: (commit: (request: CommitRequest, nowMs: number) => Promise<CommitResult>, request: CommitRequest, nowMs: number) => Promise<CommitResult>): StoreFactory {
+  return {
+    name,
+    shared: false,
+    create: () => {
+      const store = new InMemoryInventoryStore();
+      const commit = store.commit.bind(store);
+      store.commit = (request, nowMs) => wrap(commit, request, nowMs);
+      return store;
+    },
+  };
+}
+
+export async function startTestServer(scenario: Scenario, options: { faults?: boolean; speedup?: number; storefront?: boolean; store?: StoreFactory } = {}): Promise<TestServer> {
   const alerts: Alert[] = [];
   const server = await startServer({
     scenario,
@@ -29,6 +47,7 @@ export async function startTestServer(scenario: Scenario, options: { faults?: bo
     faults: options.faults ?? true,
     ...(options.speedup === undefined ? {} : { speedup: options.speedup }),
     ...(options.storefront === undefined ? {} : { storefront: options.storefront }),
+    ...(options.store === undefined ? {} : { store: options.store }),
     alerts: { raise: (a) => void alerts.push(a) },
   });
   return Object.assign(server, { alerts });

@@ -9,13 +9,12 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryInventoryStore } from '../../src/engine/memory-store.js';
-import type { CommitRequest, CommitResult } from '../../src/engine/ports.js';
 import { startServer, type RunningServer, type StoreFactory } from '../../src/serve/index.js';
 import { idempotencyKey } from '../../src/serve/keys.js';
 import type { ProblemBody } from '../../src/serve/schemas.js';
 import { signBody } from '../../src/serve/signature.js';
 import { StoreUnavailableError } from '../../src/stores/errors.js';
-import { SECRETS, adjust, audit, inventory, postOrder, shippedScenario } from './helpers.js';
+import { SECRETS, adjust, audit, inventory, memoryStoreWithCommit, postOrder, shippedScenario } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const scenario = shippedScenario('baseline');
@@ -219,20 +218,11 @@ describe('a commit whose answer is lost to a store failure', () => {
   let server: RunningServer;
   /** Mutation keys whose first commit applies and then "loses its answer". */
   const lose = new Set<string>();
-  const factory: StoreFactory = {
-    name: 'memory-losing-answers',
-    shared: false,
-    create: () => {
-      const store = new InMemoryInventoryStore();
-      const commit = store.commit.bind(store);
-      store.commit = async (request: CommitRequest, nowMs: number): Promise<CommitResult> => {
-        const result = await commit(request, nowMs);
-        if (lose.delete(request.mutationId)) throw new StoreUnavailableError('the connection to the store was lost', 'ECONNRESET');
-        return result;
-      };
-      return store;
-    },
-  };
+  const factory = memoryStoreWithCommit('memory-losing-answers', async (commit, request, nowMs) => {
+    const result = await commit(request, nowMs);
+    if (lose.delete(request.mutationId)) throw new StoreUnavailableError('the connection to the store was lost', 'ECONNRESET');
+    return result;
+  });
   beforeAll(async () => {
     server = await startServer({ scenario, host: '127.0.0.1', port: 0, secrets: SECRETS, faults: false, store: factory });
     await stock(server.url, ['SKU-00008']);

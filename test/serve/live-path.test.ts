@@ -7,12 +7,9 @@
 // exactly as the simulator defines it (checked against the closed form L²/2M of a stale stretch).
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeSource } from '../../src/adapters/realtime.js';
-import { InMemoryInventoryStore } from '../../src/engine/memory-store.js';
-import type { CommitRequest, CommitResult } from '../../src/engine/ports.js';
 import { getScenario, parseScenarioText } from '../../src/scenarios/load.js';
-import { startServer } from '../../src/serve/index.js';
 import { idempotencyKey } from '../../src/serve/keys.js';
-import { SECRETS, adjust, audit, postOrder, startTestServer, type TestServer } from './helpers.js';
+import { SECRETS, adjust, audit, memoryStoreWithCommit, postOrder, startTestServer, type TestServer } from './helpers.js';
 
 const file = parseScenarioText(`
 scenarios:
@@ -259,21 +256,11 @@ describe('invsim serve --storefront', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const held = idempotencyKey('order', 'woo', 'o1');
-    const store = {
-      name: 'memory',
-      shared: false,
-      create: () => {
-        const memory = new InMemoryInventoryStore();
-        const commit = memory.commit.bind(memory);
-        memory.commit = async (request: CommitRequest, nowMs: number): Promise<CommitResult> => {
-          if (request.mutationId === held) await gate;
-          return commit(request, nowMs);
-        };
-        return memory;
-      },
-    };
-    const running = await startServer({ scenario: getScenario(file, 'slow-woo'), host: '127.0.0.1', port: 0, secrets: SECRETS, faults: false, storefront: true, store });
-    server = Object.assign(running, { alerts: [] });
+    const store = memoryStoreWithCommit('memory-holding-o1', async (commit, request, nowMs) => {
+      if (request.mutationId === held) await gate;
+      return commit(request, nowMs);
+    });
+    server = await startTestServer(getScenario(file, 'slow-woo'), { faults: false, storefront: true, store });
     await adjust(server.url, 'SKU-1', 'load-1', 1);
     expect(await server.service.settle(10_000)).toBe(true);
     // o1 takes the listed unit; its commit waits. o2 finds 0 listed while the source still counts the unit o1 took.
