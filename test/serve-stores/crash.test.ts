@@ -4,13 +4,15 @@
 // every attempt, and redeliver every webhook not acknowledged with a 200 (a connection refused
 // or reset, a 503) like a marketplace's at-least-once webhooks. Once 150 are acknowledged the
 // second instance (whose WooCommerce API is slow, so it holds outbox claims through the burst)
-// is killed, with requests and claims in flight, and restarted on a new port a moment later. Then: every order is acknowledged; the store's own record of applied commits (Redis
-// MONITOR, a PostgreSQL trigger inside the commit's transaction) holds exactly 50 orders, each
-// once, none of them answered `rejected`, and every other order has its idempotency record and
-// was never answered `applied`; the level is 0 at version 51; the outbox drains (the dead
-// instance's claims are taken over after --claim-idle-s); and every channel model of every
-// live instance, the restarted one included, converges to the store's level. Skipped, with a
-// note, when Redis or PostgreSQL is not up (required under INVSIM_REQUIRE_SERVICES=1).
+// is killed, with requests and claims in flight, and restarted on a new port a moment later; the
+// last 150 orders are first sent once it is dead, so the burst is never over before the kill.
+// Then: every order is acknowledged; the store's own record of applied commits (Redis MONITOR, a
+// PostgreSQL trigger inside the commit's transaction) holds exactly 50 orders, each once, none
+// of them answered `rejected`, and every other order has its idempotency record and was never
+// answered `applied`; the level is 0 at version 51; the outbox drains (the dead instance's
+// claims are taken over after --claim-idle-s); and every channel model of every live instance,
+// the restarted one included, converges to the store's level. Skipped, with a note, when Redis
+// or PostgreSQL is not up (required under INVSIM_REQUIRE_SERVICES=1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MutationResultBody } from '../../src/serve/schemas.js';
 import {
@@ -41,6 +43,12 @@ const VICTIM = 1;
 /** Per order; with 20 ms between attempts, a bound well past the victim's restart. */
 const MAX_ATTEMPTS = 500;
 const REDELIVERY_DELAY_MS = 20;
+/**
+ * Orders from this index on are first sent only once the victim is dead, so that the burst is
+ * still running while it is down however fast the first part went (on a fast machine the rest
+ * could otherwise be acknowledged while the kill waits for the victim's claims).
+ */
+const HELD_UNTIL_CRASH = 350;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -72,6 +80,8 @@ for (const { name, run, open } of stores) {
       let unacknowledged = 0;
       let restarted: Promise<void> | undefined;
       let victimClaims = -1;
+      let markCrashed!: () => void;
+      const crashed = new Promise<void>((resolve) => (markCrashed = resolve));
 
       const killAndRestart = async (): Promise<void> => {
         const victim = slots[VICTIM]!;
@@ -80,6 +90,7 @@ for (const { name, run, open } of stores) {
         // part of what is proven; with its slow channel it holds some through the burst.
         for (let i = 0; i < 200 && (await store.claimedBy(victim.name)) === 0; i++) await sleep(5);
         await crash(victim);
+        markCrashed();
         victimClaims = await store.claimedBy(victim.name);
         await sleep(300);
         slots[VICTIM] = await startServe(store.url, `${name.toLowerCase()}-crash-${VICTIM}-restarted`);
@@ -107,7 +118,11 @@ for (const { name, run, open } of stores) {
       let next = 0;
       await Promise.all(
         Array.from({ length: SENDERS }, async () => {
-          while (next < ORDERS) await deliver(next++);
+          while (next < ORDERS) {
+            const n = next++;
+            if (n >= HELD_UNTIL_CRASH) await crashed;
+            await deliver(n);
+          }
         }),
       );
       await restarted;
