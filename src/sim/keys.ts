@@ -3,6 +3,8 @@
  * SKU, or with partitioned stock one pool per (channel, SKU), named `SKU@channel`. Everything
  * else in the simulator addresses keys by index: `k = c * nSku + i` with pools, `k = i` without.
  */
+const CHAR_0 = 48;
+
 export class KeySpace {
   readonly nSku: number;
   readonly nChannels: number;
@@ -14,6 +16,9 @@ export class KeySpace {
   /** Channel index of key k's pool; -1 when the key is shared by every channel. */
   readonly keyChannel: Int32Array;
   private readonly keyIndex = new Map<string, number>();
+  private readonly skuPrefix: string;
+  /** The length of every SKU name: the prefix, then the SKU's number, zero-padded. */
+  private readonly skuNameLength: number;
 
   constructor(options: { skuPrefix: string; skus: number; channelIds: readonly string[]; partition: boolean }) {
     const { skus, channelIds, partition } = options;
@@ -21,6 +26,8 @@ export class KeySpace {
     this.nChannels = channelIds.length;
     this.partition = partition;
     const width = String(skus).length;
+    this.skuPrefix = options.skuPrefix;
+    this.skuNameLength = options.skuPrefix.length + width;
     this.skuNames = Array.from({ length: skus }, (_, i) => `${options.skuPrefix}${String(i + 1).padStart(width, '0')}`);
     const nKeys = partition ? this.nChannels * skus : skus;
     const names: string[] = [];
@@ -54,13 +61,31 @@ export class KeySpace {
 
   /** Index of a key name; throws on a name the run never made (a bug in whoever sent it). */
   indexOf(key: string): number {
-    const k = this.keyIndex.get(key);
+    const k = this.find(key);
     if (k === undefined) throw new Error(`unknown listing key ${key}`);
     return k;
   }
 
-  /** Index of a key name, or undefined. */
+  /**
+   * Index of a key name, or undefined. Called for every update a channel receives, so a SKU's
+   * own key (stock not partitioned) is read from the digits of its name and checked against the
+   * name, which touches the name and one slot of `keyNames`, where hashing into a map of every
+   * key costs a cache miss or two in a large catalogue. Any other name goes to the map.
+   */
   find(key: string): number | undefined {
-    return this.keyIndex.get(key);
+    const i = this.partition ? -1 : this.skuNumberOf(key) - 1;
+    return i >= 0 && i < this.nSku && this.keyNames[i] === key ? i : this.keyIndex.get(key);
+  }
+
+  /** The number a SKU name ends in, or -1 when the name is not the prefix and `width` digits. */
+  private skuNumberOf(key: string): number {
+    if (key.length !== this.skuNameLength || !key.startsWith(this.skuPrefix)) return -1;
+    let n = 0;
+    for (let at = this.skuPrefix.length; at < key.length; at++) {
+      const digit = key.charCodeAt(at) - CHAR_0;
+      if (digit < 0 || digit > 9) return -1;
+      n = n * 10 + digit;
+    }
+    return n;
   }
 }

@@ -44,6 +44,22 @@ describe('CommitTimes', () => {
     expect(times.at(0, 3_100)).toBe(3_100);
   });
 
+  it('keeps neighbouring keys apart while one of them outgrows the shared slots', () => {
+    // Key 1 lags (channel 0 never lists it) and grows a buffer of its own; keys 0 and 2, next to
+    // it in the arena, keep up and stay in it. Every time read back is the one written.
+    const times = new CommitTimes(3, 1, () => -1);
+    for (let v = 2; v <= 300; v++) {
+      for (let k = 0; k < 3; k++) times.committed(k, v, 1_000 * k + v);
+      times.listedBy(0, 0, v - 1);
+      times.listedBy(0, 2, v - 3);
+    }
+    for (let v = 2; v <= 300; v++) expect(times.at(1, v)).toBe(1_000 + v);
+    expect(times.at(0, 300)).toBe(300);
+    for (let v = 298; v <= 300; v++) expect(times.at(2, v)).toBe(2_000 + v);
+    expect(times.at(0, 200)).toBeUndefined();
+    expect(times.at(2, 200)).toBeUndefined();
+  });
+
   it('waits only for the channel a partitioned key is listed on', () => {
     // Key 0 is channel 1's pool; channel 0 never lists it.
     const times = new CommitTimes(1, 2, () => 1);
