@@ -9,7 +9,8 @@
 // swarm, scaling, workers }) instead of a table; `-- 100000` runs only the sizes given; `--promises-orders N`
 // changes the promise-counting run's size; `--no-swarm` leaves the swarm out. Then CPU per order
 // at 100, 1 000 and 10 000 SKUs and at 1, 3 and 5 channels (`--scaling-orders N` each, 100 000 by
-// default; `--no-scaling` leaves it out), and two seeds of 1 000 000 orders on one worker and on
+// default, the sizes in turn for `--scaling-rounds N` rounds, 3 by default, each size's median
+// compared; `--no-scaling` leaves it out), and two seeds of 1 000 000 orders on one worker and on
 // two (bench/workers-one.js; `--workers-orders N`, `--no-workers`).
 //
 // Each run gets a 384 MB old-generation heap. Without a cap V8 sizes its heap from the machine's
@@ -23,9 +24,10 @@ const json = process.argv.includes('--json');
 const withSwarm = !process.argv.includes('--no-swarm');
 const withScaling = !process.argv.includes('--no-scaling');
 const withWorkers = !process.argv.includes('--no-workers');
-const valueFlags = ['--promises-orders', '--scaling-orders', '--workers-orders'];
+const valueFlags = ['--promises-orders', '--scaling-orders', '--scaling-rounds', '--workers-orders'];
 const promiseOrders = numberFlag('--promises-orders', 100_000);
 const scalingOrders = numberFlag('--scaling-orders', 100_000);
+const scalingRounds = numberFlag('--scaling-rounds', 3);
 const workersOrders = numberFlag('--workers-orders', 1_000_000);
 const valueAt = new Set(valueFlags.map((f) => process.argv.indexOf(f) + 1).filter((i) => i > 0));
 const sizes = process.argv.filter((a, i) => /^\d+$/.test(a) && !valueAt.has(i)).map(Number);
@@ -52,18 +54,32 @@ if (withSwarm) {
   say('swarm, 1 000 seeds of flash-sale ...');
   swarm = lastJsonLine('./swarm-one.js', ['1000']);
 }
-// CPU-µs per order as the catalogue and the channels grow, each ratio to the smallest.
+// CPU-µs per order as the catalogue and the channels grow, each ratio to the smallest. The
+// machine's speed drifts within minutes, so sizes are run in turn, `--scaling-rounds` times
+// (3 by default), and each size's median is what is compared: a slow minute then lands on
+// every size of one round, not on one size.
 let scaling = null;
 if (withScaling) {
-  const at = (label, args) => {
-    say(`${scalingOrders.toLocaleString('en-US')} orders, ${label} ...`);
+  const once = (label, args, round) => {
+    say(`${scalingOrders.toLocaleString('en-US')} orders, ${label} (round ${round + 1} of ${scalingRounds}) ...`);
     const r = lastJsonLine('./run-one.js', [String(scalingOrders), ...args], ['--max-old-space-size=384']);
     return { skus: r.skus, channels: r.channels, orders: r.orders, cpuUsPerOrder: Math.round((r.cpuSeconds * 1e7) / r.orders) / 10, bytesPerOrder: r.bytesPerOrder };
   };
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  /** Each case run once per round, round after round; per case, the median run and every run's CPU. */
+  const interleaved = (cases) => {
+    const runs = cases.map(() => []);
+    for (let round = 0; round < scalingRounds; round++) cases.forEach(([label, args], i) => runs[i].push(once(label, args, round)));
+    return runs.map((list) => {
+      const mid = median(list.map((r) => r.cpuUsPerOrder));
+      return { ...list.find((r) => r.cpuUsPerOrder === mid), cpuUsPerOrderRuns: list.map((r) => r.cpuUsPerOrder) };
+    });
+  };
   const ratios = (list) => list.map((r) => ({ ...r, ratio: Math.round((r.cpuUsPerOrder / list[0].cpuUsPerOrder) * 100) / 100 }));
   scaling = {
-    skus: ratios([100, 1_000, 10_000].map((n) => at(`${n} SKUs`, ['--skus', String(n)]))),
-    channels: ratios([1, 3, 5].map((k) => at(`${k} channel(s)`, ['--channels', String(k)]))),
+    rounds: scalingRounds,
+    skus: ratios(interleaved([100, 1_000, 10_000].map((n) => [`${n} SKUs`, ['--skus', String(n)]]))),
+    channels: ratios(interleaved([1, 3, 5].map((k) => [`${k} channel(s)`, ['--channels', String(k)]]))),
   };
 }
 let workers = null;
@@ -100,6 +116,7 @@ if (json) {
   }
   if (scaling !== null) {
     const line = (r) => `${r.cpuUsPerOrder} µs (${r.ratio}×)`;
+    process.stdout.write(`(medians of ${scaling.rounds} interleaved rounds)\n`);
     process.stdout.write(`CPU per order by catalogue: ${scaling.skus.map((r) => `${r.skus} SKUs ${line(r)}`).join(', ')}\n`);
     process.stdout.write(`CPU per order by channels: ${scaling.channels.map((r) => `${r.channels} ${line(r)}`).join(', ')}\n`);
   }
