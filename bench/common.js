@@ -10,3 +10,13 @@ export function numberFlag(name, fallback) {
   const at = process.argv.indexOf(name);
   return at < 0 ? fallback : Number(process.argv[at + 1]);
 }
+
+/** A count flag (`--scaling-rounds 3`): a positive integer, else exit 2 naming the flag and the reason. */
+export function countFlag(name, fallback) {
+  const value = numberFlag(name, fallback);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    process.stderr.write(`bench: ${name} must be a positive integer, got ${process.argv[process.argv.indexOf(name) + 1] ?? 'nothing'}\n`);
+    process.exit(2);
+  }
+  return value;
+}

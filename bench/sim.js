@@ -18,17 +18,17 @@
 // what the simulator needs; with the cap, a run whose live memory grew with the number of orders
 // would fail, so finishing under it is the proof that memory stays bounded.
 import { execFileSync } from 'node:child_process';
-import { numberFlag } from './common.js';
+import { countFlag } from './common.js';
 
 const json = process.argv.includes('--json');
 const withSwarm = !process.argv.includes('--no-swarm');
 const withScaling = !process.argv.includes('--no-scaling');
 const withWorkers = !process.argv.includes('--no-workers');
 const valueFlags = ['--promises-orders', '--scaling-orders', '--scaling-rounds', '--workers-orders'];
-const promiseOrders = numberFlag('--promises-orders', 100_000);
-const scalingOrders = numberFlag('--scaling-orders', 100_000);
-const scalingRounds = numberFlag('--scaling-rounds', 3);
-const workersOrders = numberFlag('--workers-orders', 1_000_000);
+const promiseOrders = countFlag('--promises-orders', 100_000);
+const scalingOrders = countFlag('--scaling-orders', 100_000);
+const scalingRounds = countFlag('--scaling-rounds', 3);
+const workersOrders = countFlag('--workers-orders', 1_000_000);
 const valueAt = new Set(valueFlags.map((f) => process.argv.indexOf(f) + 1).filter((i) => i > 0));
 const sizes = process.argv.filter((a, i) => /^\d+$/.test(a) && !valueAt.has(i)).map(Number);
 const targets = sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000];
