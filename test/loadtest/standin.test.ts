@@ -57,6 +57,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The median time between consecutive requests. */
+function medianGapMs(at: readonly number[]): number {
+  const gaps = at.slice(1).map((t, i) => t - at[i]!).sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)]!;
+}
+
 describe('k6 stand-in', () => {
   it('constant-arrival-rate 20/s for 1 s makes ~20 requests spread over the second', async () => {
     const file = script(
@@ -72,12 +78,14 @@ describe('k6 stand-in', () => {
     expect(got.length).toBeLessThanOrEqual(21);
     expect(r.iterations['steady']).toBe(got.length);
     expect(r.droppedIterations).toBe(0);
-    // 50 ms apart: the span is ~950 ms, with no burst and no long gap.
+    // 50 ms apart: the span is ~950 ms and the typical gap ~50 ms (no burst). Judged by the
+    // median gap, not the longest: one pause of the machine (a GC, a busy neighbour) may stretch
+    // a single gap without saying anything about the executor's pacing.
     const span = got[got.length - 1]! - got[0]!;
     expect(span).toBeGreaterThan(850);
-    expect(span).toBeLessThan(1100);
-    const gaps = got.slice(1).map((t, i) => t - got[i]!);
-    expect(Math.max(...gaps)).toBeLessThan(120);
+    expect(span).toBeLessThan(1300);
+    expect(medianGapMs(got)).toBeGreaterThan(35);
+    expect(medianGapMs(got)).toBeLessThan(70);
     expect(r.summary.metrics['http_reqs']!['count']).toBe(got.length);
     expect(r.summary.metrics['iterations']!['count']).toBe(got.length);
   });
@@ -96,12 +104,13 @@ describe('k6 stand-in', () => {
     expect(got.length).toBeLessThanOrEqual(21);
     // k6 starts the i-th iteration when the area under the rate reaches i: at sqrt(i/20) s, so
     // from 224 ms to 1000 ms, 92 ms apart at first and 25 ms apart at the end.
+    // Compared over four gaps at each end, so that one late request cannot decide it.
     const span = got[got.length - 1]! - got[0]!;
     expect(span).toBeGreaterThan(650);
-    expect(span).toBeLessThan(850);
-    const firstGap = got[1]! - got[0]!;
-    const lastGap = got[got.length - 1]! - got[got.length - 2]!;
-    expect(firstGap).toBeGreaterThan(2 * lastGap);
+    expect(span).toBeLessThan(1000);
+    const gaps = got.slice(1).map((t, i) => t - got[i]!);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(gaps.slice(0, 4))).toBeGreaterThan(1.5 * mean(gaps.slice(-4)));
   });
 
   it('shared-iterations runs exactly N iterations, numbered 0..N-1', async () => {

@@ -54,8 +54,16 @@ for (const { name, run, open } of stores) {
       // models. (Between two resets an instance may find the outbox's consumer group gone for a
       // moment, and say so: only what it says after the resets is held against it below.)
       for (const url of urls) await reset(url);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const logFrom = instances.map((i) => i.log().length);
+      // What the resets make the instances say is said within a pump or two: the logs are taken
+      // from once they have been quiet for a second (at most 15 s), not after a fixed pause.
+      let logFrom = instances.map((i) => i.log().length);
+      for (let waited = 0; waited < 15; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const now = instances.map((i) => i.log().length);
+        const quiet = now.every((length, k) => length === logFrom[k]);
+        logFrom = now;
+        if (quiet) break;
+      }
       expect(await adjust(urls[0]!, SKU, 'stock-load-1', STOCK)).toMatchObject({ status: 'applied', quantity: STOCK, version: 1 });
       const list = orders(ORDERS, SKU);
 

@@ -4,7 +4,8 @@
 // KILL), then on PostgreSQL (pg_terminate_backend); 30 senders deliver 300 signed 1-unit orders
 // on a SKU holding 100 and redeliver every webhook not answered 200, each attempt to the other
 // instance. The connections are cut twice, after 60 and after 150 acknowledged orders, while
-// /audit and /metrics are polled. Then: every order acknowledged, no request took 5 s or more,
+// /audit and /metrics are polled (orders 100 and 200 on wait for the cut before them, so both
+// land mid-burst). Then: every order acknowledged, no request took 5 s or more,
 // /audit and /metrics never answered 500, the store's record of applied commits holds exactly
 // 100 orders each once, the level is 0 at version 101, /readyz answers 200, and the instances'
 // audits settle with nothing pending, sum to the store's level, and show no integrity
@@ -20,6 +21,12 @@ const STOCK = 100;
 const SKU = 'HOT-1';
 const SENDERS = 30;
 const CUT_AFTER_ACKNOWLEDGED = [60, 150];
+/**
+ * Orders from each of these on are first sent only once the cut of the same index has been made,
+ * so that every cut lands mid-burst however fast the orders before it went (the cut is
+ * asynchronous, and a fast burst could otherwise be over before it lands).
+ */
+const HELD_UNTIL_CUT = [100, 200];
 const MAX_ATTEMPTS = 400;
 const REDELIVERY_DELAY_MS = 20;
 /** What "the service answers within 5 s" means per request. */
@@ -52,6 +59,11 @@ for (const { name, run, open } of stores) {
       let unavailable = 0;
       let slowestMs = 0;
       const cuts: Promise<number>[] = [];
+      const cutMade = CUT_AFTER_ACKNOWLEDGED.map(() => {
+        let mark!: () => void;
+        const made = new Promise<void>((resolve) => (mark = resolve));
+        return { made, mark };
+      });
       const answered = new Array<string | undefined>(ORDERS);
 
       // The admin reads while the store is cut: 200 or 503, never 500.
@@ -81,7 +93,14 @@ for (const { name, run, open } of stores) {
           }
           slowestMs = Math.max(slowestMs, performance.now() - started);
           if (status === 200) {
-            if (CUT_AFTER_ACKNOWLEDGED.includes(++acknowledged)) cuts.push(store.cutConnections());
+            const cutIndex = CUT_AFTER_ACKNOWLEDGED.indexOf(++acknowledged);
+            if (cutIndex >= 0) {
+              cuts.push(
+                store.cutConnections().finally(() => {
+                  cutMade[cutIndex]!.mark();
+                }),
+              );
+            }
             return;
           }
           if (status === 503) unavailable++;
@@ -93,7 +112,11 @@ for (const { name, run, open } of stores) {
       let next = 0;
       await Promise.all(
         Array.from({ length: SENDERS }, async () => {
-          while (next < ORDERS) await deliver(next++);
+          while (next < ORDERS) {
+            const n = next++;
+            for (const [k, from] of HELD_UNTIL_CUT.entries()) if (n >= from) await cutMade[k]!.made;
+            await deliver(n);
+          }
         }),
       );
       const cut = await Promise.all(cuts);
