@@ -1,10 +1,11 @@
+/** '0': SKU names end in their number, read digit by digit. */
+const CHAR_0 = 48;
+
 /**
  * The key space of a run: SKU names, and the source-of-truth keys the store holds. A key is a
  * SKU, or with partitioned stock one pool per (channel, SKU), named `SKU@channel`. Everything
  * else in the simulator addresses keys by index: `k = c * nSku + i` with pools, `k = i` without.
  */
-const CHAR_0 = 48;
-
 export class KeySpace {
   readonly nSku: number;
   readonly nChannels: number;
