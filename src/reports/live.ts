@@ -135,9 +135,9 @@ function liveArrivals(a: LiveAudit): number {
   return a.ordersDistinct ?? a.applied + a.rejected + (a.notListed ?? 0);
 }
 
-/** Orders the channels took in the live run: distinct orders less those their listings did not show. */
+/** Orders the channels took in the live run: its customers less those their listings did not show. */
 function liveOrdersTaken(a: LiveAudit): number {
-  return (a.ordersDistinct ?? a.applied + a.rejected) - (a.notListed ?? 0);
+  return liveArrivals(a) - (a.notListed ?? 0);
 }
 
 /** A per-1,000 count measure over `d` live units: one event is 1000 / d of it (none when d is 0). */

@@ -50,11 +50,11 @@ export class CommitTimes {
   committed(k: number, version: number, atMs: number): void {
     const next = this.first[k]! + this.length[k]!;
     if (version !== next) throw new Error(`invariant: key ${k} committed version ${version}, expected ${next}`);
-    if (this.length[k] === this.capacity(k)) this.makeRoom(k);
+    if (this.length[k] === (this.buffers[k]?.length ?? ARENA_SLOTS)) this.makeRoom(k);
     const own = this.buffers[k];
-    if (own === undefined) this.arena[k * ARENA_SLOTS + this.length[k]!] = atMs;
-    else own[this.length[k]!] = atMs;
-    this.length[k]!++;
+    const at = this.length[k]!++;
+    if (own === undefined) this.arena[k * ARENA_SLOTS + at] = atMs;
+    else own[at] = atMs;
   }
 
   /** When key k's version was committed; undefined if never, or no longer kept. */
@@ -81,10 +81,6 @@ export class CommitTimes {
     let n = 0;
     for (let k = 0; k < this.keys; k++) n += this.length[k]!;
     return n;
-  }
-
-  private capacity(k: number): number {
-    return this.buffers[k]?.length ?? ARENA_SLOTS;
   }
 
   /**
