@@ -49,6 +49,7 @@ import type {
   Timers,
 } from './ports.js';
 import { DEFAULT_CHANNEL_CONCURRENCY } from './defaults.js';
+import { CoverChains, NO_COVERS } from './cover-chains.js';
 import { InvariantError } from './invariant.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPolicy } from './retry.js';
 
@@ -155,55 +156,48 @@ const LANE_TRANSITIONS: Readonly<Record<LaneState, readonly LaneState[]>> = {
   parking: ['idle'],
 };
 
-/** What a waiting or in-flight update covers: an outbox event (its slot; -1 for none) and its commit time. */
-interface Pending {
-  readonly slot: number;
-  readonly committedAtMs: number;
-}
-
-/**
- * A lane's `sendingCovers` while nothing is in flight. Only a lane with an update in flight is
- * pushed to (see `enqueueLane`), so it stays empty; frozen, so a push to it would throw.
- */
-const NOT_SENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
-
 interface Lane {
   readonly sku: string;
   readonly channel: ChannelState;
   /** Newest version waiting to be sent (undefined when none). */
   next: ChannelUpdate | undefined;
-  nextCommittedAtMs: number;
-  /** Outbox events (and their commit times) that the waiting or in-flight update covers. */
-  covers: Pending[];
-  state: LaneState;
-  /** The update in flight and the outbox events it covers (NOT_SENDING when none is). */
-  sending: ChannelUpdate | undefined;
-  sendingCovers: Pending[];
   /**
-   * An empty covers array of the lane's own, referenced nowhere else: a delivered update's covers,
-   * emptied, taking the place of the waiting covers at the next send instead of a new array
-   * (undefined when there is none). Emptying an array drops its backing store in V8, so what this
-   * saves is the array object; its elements are grown again as covers arrive.
+   * The outbox events (slot, -1 for none, and commit time, NaN for a resend) the waiting update
+   * covers: a list in the dispatcher's `coverLists`, oldest first, never empty while `next` is
+   * set (NO_COVERS when it is not).
    */
-  spareCovers: Pending[] | undefined;
+  covers: number;
+  state: LaneState;
+  /** The update in flight and the outbox events it covers (NO_COVERS when none is in flight). */
+  sending: ChannelUpdate | undefined;
+  sendingCovers: number;
   queued: boolean;
   /** Failed attempts of the current update (throttling excluded). */
   failures: number;
   /** 429 answers for the current update: flow control, bounded separately. */
   throttles: number;
   ackedVersion: number;
-  /**
-   * Compare-and-set channels: the quantity the channel showed after our last successful set (or
-   * last read), NaN when unknown; the units sold there that the source of truth has not seen yet
-   * (learned from a refusal), and the units of its own sales the source has reflected since.
-   */
+  /** Compare-and-set refusals of the current update, bounded like throttling. */
+  conflicts: number;
+  /** A compare-and-set channel's lane only (undefined on every other). */
+  readonly cas: CasLane | undefined;
+}
+
+/**
+ * What a lane to a compare-and-set channel knows of its listing. Apart from the lane, so the lanes
+ * of other channels carry none of it: every lane's fields are small integers or references, which
+ * V8 keeps in the object itself, where a field that ever holds NaN or a fraction is boxed in every
+ * lane of the same shape.
+ */
+interface CasLane {
+  /** The quantity the channel showed after our last successful set (or last read), NaN when unknown. */
   listed: number;
+  /** The units sold there that the source of truth has not seen yet (learned from a refusal). */
   unsynced: number;
+  /** The units of its own sales the source has reflected since. */
   ownReflected: number;
   /** The level of the SKU in the last outbox event this lane saw (its own sales are the drops). */
   seenLevel: number;
-  /** Compare-and-set refusals of the current update, bounded like throttling. */
-  conflicts: number;
 }
 
 interface ChannelState {
@@ -242,6 +236,8 @@ export class PropagationDispatcher {
   private channelCount = 0;
   /** One lane per (SKU, channel): a SKU's lanes sit together, found with one lookup. */
   private readonly lanes = new Map<string, (Lane | undefined)[]>();
+  /** Every lane's covers, in one pool (see CoverChains). */
+  private readonly coverLists = new CoverChains();
   /** True when the listing policy changes nothing: the listed quantity is the level. */
   private readonly identityPolicy: boolean;
   /** Outbox seq -> lanes still owing it. */
@@ -540,20 +536,19 @@ export class PropagationDispatcher {
     this.owedSeq.push(event.seq);
     this.owedLeft.push(targets.length);
     this.unsettled++;
-    // Updates and covers are immutable: channels that list the same quantity share one object.
-    const cover: Pending = { slot, committedAtMs: event.committedAtMs };
+    // Updates are immutable: channels that list the same quantity share one object.
     const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
     // The SKU's lanes are looked up once for all its channels.
     const lanes = this.lanesOf(event.sku);
     for (const channel of targets) {
       const lane = lanes[channel.index] ?? this.newLane(lanes, channel, event.sku);
-      if (channel.client.compareAndSet === true) this.observeLevel(lane, event);
+      if (lane.cas !== undefined) this.observeLevel(lane.cas, lane.channel, event);
       const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
       if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(lane, update)) {
         this.settle(slot);
         continue;
       }
-      this.enqueueLane(lane, update, cover);
+      this.enqueueLane(lane, update, slot, event.committedAtMs);
     }
     if (targets.length === 0) {
       this.owedLeft[slot - this.slotBase] = 1;
@@ -566,13 +561,13 @@ export class PropagationDispatcher {
    * sales the source has now seen: it no longer needs subtracting (or, before any refusal, it
    * explains part of the next difference between what we set and what the channel shows).
    */
-  private observeLevel(lane: Lane, event: OutboxEvent): void {
-    const sold = Number.isNaN(lane.seenLevel) ? 0 : lane.seenLevel - event.quantity;
-    lane.seenLevel = event.quantity;
-    if (sold <= 0 || event.sourceChannel !== lane.channel.client.id) return;
-    const settled = Math.min(lane.unsynced, sold);
-    lane.unsynced -= settled;
-    lane.ownReflected += sold - settled;
+  private observeLevel(cas: CasLane, channel: ChannelState, event: OutboxEvent): void {
+    const sold = Number.isNaN(cas.seenLevel) ? 0 : cas.seenLevel - event.quantity;
+    cas.seenLevel = event.quantity;
+    if (sold <= 0 || event.sourceChannel !== channel.client.id) return;
+    const settled = Math.min(cas.unsynced, sold);
+    cas.unsynced -= settled;
+    cas.ownReflected += sold - settled;
   }
 
   private targets(sku: string): readonly ChannelState[] {
@@ -608,21 +603,16 @@ export class PropagationDispatcher {
       sku,
       channel,
       next: undefined,
-      nextCommittedAtMs: 0,
-      covers: [],
+      covers: NO_COVERS,
       state: 'idle',
       sending: undefined,
-      sendingCovers: NOT_SENDING,
-      spareCovers: undefined,
+      sendingCovers: NO_COVERS,
       queued: false,
       failures: 0,
       throttles: 0,
       ackedVersion: -1,
-      listed: Number.NaN,
-      unsynced: 0,
-      ownReflected: 0,
-      seenLevel: Number.NaN,
       conflicts: 0,
+      cas: channel.client.compareAndSet === true ? { listed: Number.NaN, unsynced: 0, ownReflected: 0, seenLevel: Number.NaN } : undefined,
     };
     lanes[channel.index] = lane;
     return lane;
@@ -630,32 +620,28 @@ export class PropagationDispatcher {
 
   /** Returns false when the update is not newer than what the lane already has. */
   private enqueue(channel: ChannelState, update: ChannelUpdate, committedAtMs: number): boolean {
-    return this.enqueueCover(channel, update, { slot: -1, committedAtMs });
+    return this.enqueueLane(this.lane(channel, update.sku), update, -1, committedAtMs);
   }
 
-  private enqueueCover(channel: ChannelState, update: ChannelUpdate, cover: Pending): boolean {
-    return this.enqueueLane(this.lane(channel, update.sku), update, cover);
-  }
-
-  private enqueueLane(lane: Lane, update: ChannelUpdate, cover: Pending): boolean {
+  /** `slot`: the outbox event the update comes from (-1 for none), owed until the lane settles it. */
+  private enqueueLane(lane: Lane, update: ChannelUpdate, slot: number, committedAtMs: number): boolean {
     const channel = lane.channel;
     if (update.version <= lane.ackedVersion) {
-      if (cover.slot >= 0) this.settle(cover.slot);
+      if (slot >= 0) this.settle(slot);
       return false;
     }
     // Covered by the version in flight or waiting: it owes this event too.
     if (lane.sending !== undefined && update.version <= lane.sending.version) {
-      lane.sendingCovers.push(cover);
+      lane.sendingCovers = this.coverLists.append(lane.sendingCovers, slot, committedAtMs);
       return false;
     }
     if (lane.next !== undefined && update.version <= lane.next.version) {
-      lane.covers.push(cover);
+      lane.covers = this.coverLists.append(lane.covers, slot, committedAtMs);
       return false;
     }
     if (lane.next !== undefined) this.stats.superseded++;
     lane.next = update;
-    lane.nextCommittedAtMs = cover.committedAtMs;
-    lane.covers.push(cover);
+    lane.covers = this.coverLists.append(lane.covers, slot, committedAtMs);
     if (lane.state === 'idle' && !lane.queued) {
       lane.queued = true;
       channel.ready.push(lane);
@@ -740,15 +726,14 @@ export class PropagationDispatcher {
     // The channel may keep the array it is sent (a feed applies it later): a new one per request.
     // What the source asked for stays in each lane's `sending`; a compare-and-set channel is sent
     // an adjusted copy of it.
-    const updates = channel.client.compareAndSet === true ? lanes.map((lane) => casUpdate(lane, lane.next!)) : lanes.map((lane) => lane.next!);
+    const updates = channel.client.compareAndSet === true ? lanes.map((lane) => casUpdate(lane.cas!, lane.next!)) : lanes.map((lane) => lane.next!);
     for (const lane of lanes) {
       this.move(lane, 'sending');
-      if (lane.sendingCovers.length !== 0) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} sends with covers of an earlier request`);
+      if (lane.sendingCovers !== NO_COVERS) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} sends with covers of an earlier request`);
       lane.sending = lane.next;
       lane.sendingCovers = lane.covers;
       lane.next = undefined;
-      lane.covers = lane.spareCovers ?? [];
-      lane.spareCovers = undefined;
+      lane.covers = NO_COVERS;
     }
     channel.inFlight++;
     this.inFlightTotal++;
@@ -778,7 +763,7 @@ export class PropagationDispatcher {
       if (original === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} answered with no update in flight`);
       const covers = lane.sendingCovers;
       lane.sending = undefined;
-      lane.sendingCovers = NOT_SENDING;
+      lane.sendingCovers = NO_COVERS;
       // Each outcome moves the lane on from `sending`: to idle, backoff or parking.
       if (result.ok) this.delivered(lane, updates[i]!, covers, now, original);
       else if (result.error === 'conflict') this.conflicted(lane, original, covers, result, now);
@@ -788,45 +773,50 @@ export class PropagationDispatcher {
     this.maybeIdle();
   }
 
-  private delivered(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number, original: ChannelUpdate = update): void {
+  private delivered(lane: Lane, update: ChannelUpdate, covers: number, now: number, original: ChannelUpdate = update): void {
     this.move(lane, 'idle');
     this.stats.delivered++;
     lane.failures = 0;
     lane.throttles = 0;
     lane.conflicts = 0;
     lane.ackedVersion = Math.max(lane.ackedVersion, update.version);
-    if (lane.channel.client.compareAndSet === true) {
+    const cas = lane.cas;
+    if (cas !== undefined) {
       // The channel now shows what was set: the unseen sales are in it, and when their orders
       // reach the source, its next level equals this listing (no double subtraction).
-      lane.listed = update.quantity;
-      if (lane.unsynced > 0) this.resyncLater(lane, original);
-      lane.unsynced = 0;
-      lane.ownReflected = 0;
+      cas.listed = update.quantity;
+      if (cas.unsynced > 0) this.resyncLater(lane, cas, original);
+      cas.unsynced = 0;
+      cas.ownReflected = 0;
     }
     const channelId = lane.channel.client.id;
-    for (const cover of covers) {
+    const lists = this.coverLists;
+    // The covers were this request's alone (`sent` took them from the lane): freed as they are read.
+    for (let cover = covers; cover !== NO_COVERS; ) {
+      const committedAtMs = lists.committedAtOf(cover);
+      const slot = lists.slotOf(cover);
+      const next = lists.nextOf(cover);
+      lists.free(cover);
+      cover = next;
       // A resend (NaN commit time) carries no propagation latency of its own.
-      if (!Number.isNaN(cover.committedAtMs)) {
-        const latencyMs = now - cover.committedAtMs;
+      if (!Number.isNaN(committedAtMs)) {
+        const latencyMs = now - committedAtMs;
         this.opts.observer?.recordPropagation(channelId, latencyMs);
         this.opts.onDelivered?.(channelId, update, latencyMs);
       }
-      if (cover.slot >= 0) this.settle(cover.slot);
+      if (slot >= 0) this.settle(slot);
     }
-    // The covers were this request's alone (`sent` took them from the lane): the lane's spare now.
-    covers.length = 0;
-    lane.spareCovers = covers;
-    // Anything that arrived meanwhile and is not newer is covered now. The waiting covers are the
-    // lane's own (handed elsewhere only by `park`, which gives the lane new ones): emptied in place.
+    // Anything that arrived meanwhile and is not newer is covered now.
     if (lane.next !== undefined && lane.next.version <= lane.ackedVersion) {
-      for (const cover of lane.covers) if (cover.slot >= 0) this.settle(cover.slot);
+      const waiting = lane.covers;
       lane.next = undefined;
-      lane.covers.length = 0;
+      lane.covers = NO_COVERS;
+      this.settleCovers(waiting);
     }
     this.requeue(lane);
   }
 
-  private failed(lane: Lane, update: ChannelUpdate, covers: Pending[], result: Extract<ChannelResult, { ok: false }>, now: number): void {
+  private failed(lane: Lane, update: ChannelUpdate, covers: number, result: Extract<ChannelResult, { ok: false }>, now: number): void {
     // A 429 is the channel pacing us, not a failure of the update: it does not use up the
     // retry budget, but a bound on it still parks an update a channel never takes.
     if (result.error === 'throttled') {
@@ -849,13 +839,10 @@ export class PropagationDispatcher {
   }
 
   /** The update that did not go through waits again; a newer version that arrived meanwhile takes its place and its debts. */
-  private putBack(lane: Lane, update: ChannelUpdate, covers: Pending[], now: number): void {
-    if (lane.next === undefined) {
-      lane.next = update;
-      lane.nextCommittedAtMs = covers[0]?.committedAtMs ?? now;
-    }
-    // Nothing newer waiting (the usual case): the returned covers are the waiting ones, as they are.
-    lane.covers = lane.covers.length === 0 ? covers : covers.concat(lane.covers);
+  private putBack(lane: Lane, update: ChannelUpdate, covers: number, now: number): void {
+    if (lane.next === undefined) lane.next = update;
+    // The returned covers come first: they are the older ones.
+    lane.covers = this.coverLists.join(covers, lane.covers);
   }
 
   /** The lane waits (a backoff, a re-read); `backoffOver` makes it ready to send again. */
@@ -882,7 +869,7 @@ export class PropagationDispatcher {
    * source's level less those units, compared against what it shows now. Not a failure of the
    * update: bounded on its own, like throttling.
    */
-  private conflicted(lane: Lane, update: ChannelUpdate, covers: Pending[], result: Extract<ChannelResult, { ok: false }>, now: number): void {
+  private conflicted(lane: Lane, update: ChannelUpdate, covers: number, result: Extract<ChannelResult, { ok: false }>, now: number): void {
     this.stats.conflicts++;
     lane.conflicts++;
     // What goes again is the source's update (re-adjusted when sent), not the refused copy.
@@ -901,14 +888,15 @@ export class PropagationDispatcher {
    * for want of stock: an oversell) never does, so after `compareAndSetSettleMs` the source's
    * level is set again as it is, unless a newer version went out meanwhile.
    */
-  private resyncLater(lane: Lane, original: ChannelUpdate): void {
+  private resyncLater(lane: Lane, cas: CasLane, original: ChannelUpdate): void {
     this.waitingTotal++;
     this.wait(this.opts.compareAndSetSettleMs ?? DEFAULT_CAS_SETTLE_MS, () => {
       this.waitingTotal--;
       if (this.stopped) return;
-      if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && lane.listed !== original.quantity) {
+      if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && cas.listed !== original.quantity) {
         lane.next = original;
-        lane.nextCommittedAtMs = Number.NaN; // a resend: no propagation latency of its own
+        // A resend: it owes no outbox event and carries no propagation latency of its own.
+        lane.covers = this.coverLists.append(lane.covers, -1, Number.NaN);
         this.requeue(lane);
         this.drain(lane.channel);
       }
@@ -937,13 +925,15 @@ export class PropagationDispatcher {
   }
 
   private learnListing(lane: Lane, listing: ChannelListing | undefined): void {
+    const cas = lane.cas;
+    if (cas === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} re-reads a listing but its channel does not compare and set`);
     if (listing === undefined) {
-      lane.listed = Number.NaN;
+      cas.listed = Number.NaN;
       return;
     }
-    if (!Number.isNaN(lane.listed)) lane.unsynced += Math.max(0, lane.listed - listing.quantity - lane.ownReflected);
-    lane.ownReflected = 0;
-    lane.listed = listing.quantity;
+    if (!Number.isNaN(cas.listed)) cas.unsynced += Math.max(0, cas.listed - listing.quantity - cas.ownReflected);
+    cas.ownReflected = 0;
+    cas.listed = listing.quantity;
   }
 
   private park(lane: Lane, result: Extract<ChannelResult, { ok: false }>, now: number): void {
@@ -951,19 +941,20 @@ export class PropagationDispatcher {
     if (update === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} parks with no update`);
     const covers = lane.covers;
     const channelId = lane.channel.client.id;
+    if (covers === NO_COVERS) throw new InvariantError(`dispatcher: lane ${channelId}/${lane.sku} parks an update that covers nothing`);
     const letter: DeadLetter = {
       id: `${channelId}:${update.sku}:${update.version}`,
       sku: update.sku,
       channel: channelId,
       quantity: update.quantity,
       version: update.version,
-      committedAtMs: covers[0]?.committedAtMs ?? lane.nextCommittedAtMs,
+      committedAtMs: this.coverLists.committedAtOf(covers),
       attempts: lane.failures + lane.throttles,
       lastError: result.message ?? result.error,
       parkedAtMs: now,
     };
     lane.next = undefined;
-    lane.covers = [];
+    lane.covers = NO_COVERS;
     lane.failures = 0;
     lane.throttles = 0;
     this.move(lane, 'parking'); // hold the lane until the letter is durable
@@ -972,7 +963,7 @@ export class PropagationDispatcher {
   }
 
   /** Writes the letter, retrying a failed write after the store policy's delays. */
-  private writeLetter(lane: Lane, update: ChannelUpdate, covers: Pending[], letter: DeadLetter, now: number, failuresSoFar: number): void {
+  private writeLetter(lane: Lane, update: ChannelUpdate, covers: number, letter: DeadLetter, now: number, failuresSoFar: number): void {
     this.io.parkDeadLetter(
       letter,
       () => this.guard(() => this.parked(lane, update, covers, letter, now), undefined),
@@ -990,7 +981,7 @@ export class PropagationDispatcher {
   }
 
   /** The letter is durable: the lane is released and its outbox events settled. */
-  private parked(lane: Lane, update: ChannelUpdate, covers: Pending[], letter: DeadLetter, now: number): void {
+  private parked(lane: Lane, update: ChannelUpdate, covers: number, letter: DeadLetter, now: number): void {
     const channelId = letter.channel;
     this.inFlightTotal--;
     this.move(lane, 'idle');
@@ -1003,7 +994,7 @@ export class PropagationDispatcher {
       atMs: now,
       detail: { channel: channelId, sku: update.sku, version: update.version, attempts: letter.attempts },
     });
-    for (const cover of covers) if (cover.slot >= 0) this.settle(cover.slot);
+    this.settleCovers(covers);
     this.requeue(lane);
     this.drain(lane.channel);
     this.maybeIdle();
@@ -1014,7 +1005,7 @@ export class PropagationDispatcher {
    * goes back into delivery (a newer version that arrived meanwhile takes its place and its
    * debts), with a fresh retry budget, and its outbox events stay owed.
    */
-  private parkGivenUp(lane: Lane, update: ChannelUpdate, covers: Pending[], letter: DeadLetter, error: unknown, failures: number): void {
+  private parkGivenUp(lane: Lane, update: ChannelUpdate, covers: number, letter: DeadLetter, error: unknown, failures: number): void {
     this.inFlightTotal--;
     this.move(lane, 'idle');
     if (this.stopped) return;
@@ -1031,6 +1022,18 @@ export class PropagationDispatcher {
     this.requeue(lane);
     this.drain(lane.channel);
     this.maybeIdle();
+  }
+
+  /** Settles the outbox events of a list of covers, and frees it. */
+  private settleCovers(covers: number): void {
+    const lists = this.coverLists;
+    for (let cover = covers; cover !== NO_COVERS; ) {
+      const slot = lists.slotOf(cover);
+      const next = lists.nextOf(cover);
+      lists.free(cover);
+      cover = next;
+      if (slot >= 0) this.settle(slot);
+    }
   }
 
   private requeue(lane: Lane): void {
@@ -1169,9 +1172,9 @@ function errorText(error: unknown): string {
 }
 
 /** What a compare-and-set channel is sent: the level less its unseen sales, compared with what it shows. */
-function casUpdate(lane: Lane, update: ChannelUpdate): ChannelUpdate {
-  const quantity = Math.max(0, update.quantity - lane.unsynced);
+function casUpdate(cas: CasLane, update: ChannelUpdate): ChannelUpdate {
+  const quantity = Math.max(0, update.quantity - cas.unsynced);
   // Written out rather than spread: this runs per request, and a spread copies slowly.
-  const compareQuantity = Number.isNaN(lane.listed) ? update.compareQuantity : lane.listed;
+  const compareQuantity = Number.isNaN(cas.listed) ? update.compareQuantity : cas.listed;
   return compareQuantity === undefined ? { sku: update.sku, quantity, version: update.version } : { sku: update.sku, quantity, version: update.version, compareQuantity };
 }

@@ -543,7 +543,7 @@ export const MUTANTS: readonly Mutant[] = [
       {
         file: DISPATCHER,
         find: '      lane.sendingCovers = lane.covers;',
-        replace: lines('      lane.sendingCovers = lane.covers;', '      for (const cover of lane.covers) if (cover.slot >= 0) this.settle(cover.slot);'),
+        replace: lines('      lane.sendingCovers = lane.covers;', '      for (let c = lane.covers; c !== NO_COVERS; c = this.coverLists.nextOf(c)) if (this.coverLists.slotOf(c) >= 0) this.settle(this.coverLists.slotOf(c));'),
       },
     ],
     tests: [T.dispatcher, T.storeFailures],
