@@ -826,7 +826,7 @@ export class PropagationDispatcher {
       this.stats.failed++;
       lane.failures++;
     }
-    this.putBack(lane, update, covers, now);
+    this.putBack(lane, update, covers);
     if (lane.failures > this.policy.maxRetries || lane.throttles > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
       this.park(lane, result, now);
       return;
@@ -839,7 +839,7 @@ export class PropagationDispatcher {
   }
 
   /** The update that did not go through waits again; a newer version that arrived meanwhile takes its place and its debts. */
-  private putBack(lane: Lane, update: ChannelUpdate, covers: number, now: number): void {
+  private putBack(lane: Lane, update: ChannelUpdate, covers: number): void {
     if (lane.next === undefined) lane.next = update;
     // The returned covers come first: they are the older ones.
     lane.covers = this.coverLists.join(covers, lane.covers);
@@ -873,7 +873,7 @@ export class PropagationDispatcher {
     this.stats.conflicts++;
     lane.conflicts++;
     // What goes again is the source's update (re-adjusted when sent), not the refused copy.
-    this.putBack(lane, update, covers, now);
+    this.putBack(lane, update, covers);
     if (lane.conflicts > THROTTLE_BOUND_FACTOR * (this.policy.maxRetries + 1)) {
       this.park(lane, result, now);
       return;
@@ -1018,7 +1018,7 @@ export class PropagationDispatcher {
       atMs: now,
       detail: { operation: 'parkDeadLetter', channel: letter.channel, sku: letter.sku, version: letter.version, attempts: failures },
     });
-    this.putBack(lane, update, covers, now);
+    this.putBack(lane, update, covers);
     this.requeue(lane);
     this.drain(lane.channel);
     this.maybeIdle();
