@@ -3,10 +3,13 @@
  *
  * Ordering. Events are ordered by `(timeMs, seq)`, where `seq` is a global counter taken at
  * schedule time, so the order is total and equal times resolve in schedule order on every run.
- * The queue is a binary min-heap over parallel typed arrays (time, seq, slot); each event's
- * callback lives in a slot of a plain array, recycled through a free-list, and `slotPos` maps a
- * slot back to its heap position so `cancel` removes the entry eagerly in O(log n) (no
- * tombstones piling up when most timeouts are cancelled).
+ * The queue is a binary min-heap in one Float64Array, an entry's time, seq and callback slot side
+ * by side, so a step down the heap reads one cache line for both children (the heap is 1-based
+ * and an entry 32 bytes: children 2p and 2p + 1 share a 64-byte line). Each event's callback lives
+ * in a slot of a plain array, recycled through a free-list. `cancel` is lazy: it clears the slot
+ * and the entry stays in the heap until it reaches the top, where it is dropped unfired. So the
+ * heap's moves update nothing outside it (an eager cancel needs every move to record each
+ * entry's position, a random write per level); the simulator itself cancels nothing.
  *
  * Draining. Engine code is async. After an event fires, every continuation it made runnable
  * must finish before the next event fires, or code would observe a later time than the one at
@@ -170,6 +173,10 @@ const DEFAULT_MAX_TIME_MS = 10 * 365 * 24 * 3600 * 1000;
 const DEFAULT_MAX_QUEUE_LENGTH = 10_000_000;
 const MAX_QUEUE_LENGTH_CEILING = 2 ** 30;
 const INITIAL_CAPACITY = 1024;
+/** A heap entry's doubles: time, then these offsets. */
+const STRIDE = 4;
+const SEQ = 1;
+const SLOT = 2;
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** The tick count of a host that counts none. */
@@ -209,15 +216,15 @@ export class Kernel {
   private fired = 0;
   private turns = 0;
 
-  // Heap, 0-based: entry i has key (heapTime[i], heapSeq[i]) and owns callback slot heapSlot[i].
+  // Heap, 1-based: entry p (1 <= p <= size) has key (heap[4p], heap[4p + 1]) and owns callback
+  // slot heap[4p + 2]; heap[4p + 3] is padding, and entry 0 is unused.
   private capacity = INITIAL_CAPACITY;
   private size = 0;
-  private heapTime = new Float64Array(INITIAL_CAPACITY);
-  private heapSeq = new Float64Array(INITIAL_CAPACITY);
-  private heapSlot = new Int32Array(INITIAL_CAPACITY);
-  // Slots: callback, heap position and seq of the event occupying it (-1 when free).
+  private heap = new Float64Array((INITIAL_CAPACITY + 1) * STRIDE);
+  /** Entries in the heap whose event was cancelled (see `cancel`). */
+  private cancelled = 0;
+  // Slots: callback and seq of the event occupying it (-1 when free or cancelled).
   private readonly callbacks: Array<(() => void) | undefined> = [];
-  private slotPos = new Int32Array(INITIAL_CAPACITY);
   private slotSeq = new Float64Array(INITIAL_CAPACITY).fill(-1);
   private freeSlots = new Int32Array(INITIAL_CAPACITY);
   private freeCount = 0;
@@ -264,7 +271,7 @@ export class Kernel {
 
   /** Events scheduled and neither fired nor cancelled. */
   get pending(): number {
-    return this.size;
+    return this.size - this.cancelled;
   }
 
   get running(): boolean {
@@ -287,12 +294,16 @@ export class Kernel {
     return new EventId(slot, seq, timeMs);
   }
 
-  /** Removes a pending event. False if it already fired or was cancelled. */
+  /**
+   * Removes a pending event. False if it already fired or was cancelled. Its heap entry stays
+   * until it reaches the top, and its slot with it, so no other event can take the slot first.
+   */
   cancel(id: EventId): boolean {
     const slot = id.slot;
     if (slot < 0 || slot >= this.slotsUsed || this.slotSeq[slot] !== id.seq) return false;
-    this.removeAt(this.slotPos[slot] as number);
-    this.releaseSlot(slot);
+    this.callbacks[slot] = undefined;
+    this.slotSeq[slot] = -1;
+    this.cancelled++;
     return true;
   }
 
@@ -395,7 +406,8 @@ export class Kernel {
       this.finish(run, 'stopped');
       return false;
     }
-    const timeMs = this.size === 0 ? Infinity : (this.heapTime[0] as number);
+    if (this.cancelled > 0) this.dropCancelledTop();
+    const timeMs = this.size === 0 ? Infinity : (this.heap[STRIDE] as number);
     if (timeMs > run.untilMs) {
       this.now = run.untilMs;
       this.finish(run, 'until');
@@ -406,7 +418,7 @@ export class Kernel {
       return false;
     }
     if (this.fired >= this.maxEvents) {
-      const error = new KernelLimitError('maxEvents', this.maxEvents, this.now, `${this.size} events still pending`);
+      const error = new KernelLimitError('maxEvents', this.maxEvents, this.now, `${this.pending} events still pending`);
       this.finish(run, undefined, this.latch(error));
       return false;
     }
@@ -463,7 +475,7 @@ export class Kernel {
     if (timeMs > this.maxTimeMs) {
       throw this.latch(new KernelLimitError('maxTimeMs', this.maxTimeMs, this.now, `event scheduled at t=${timeMs}ms`));
     }
-    if (this.size >= this.maxQueueLength) {
+    if (this.pending >= this.maxQueueLength) {
       throw this.latch(new KernelLimitError('maxQueueLength', this.maxQueueLength, this.now, 'too many pending events'));
     }
     if (this.size === this.capacity) this.grow();
@@ -471,90 +483,84 @@ export class Kernel {
     const slot = this.acquireSlot();
     this.callbacks[slot] = fn;
     this.slotSeq[slot] = seq;
-
-    this.siftUp(this.size++, timeMs, seq, slot);
+    this.siftUp(++this.size, timeMs, seq, slot);
     return slot;
   }
 
   /** Removes the minimum and returns its slot. Precondition: size > 0. */
   private popMin(): number {
-    const top = this.heapSlot[0] as number;
-    this.removeAt(0);
+    const heap = this.heap;
+    const top = (heap[STRIDE + SLOT] as number) | 0;
+    const last = this.size--;
+    if (last > 1) {
+      const at = last * STRIDE;
+      this.siftDown(1, heap[at] as number, heap[at + SEQ] as number, heap[at + SLOT] as number);
+    }
     return top;
   }
 
-  /** Removes heap entry `i` by moving the last entry into the hole and restoring order. */
-  private removeAt(i: number): void {
-    const last = --this.size;
-    if (i === last) return;
-    const timeMs = this.heapTime[last] as number;
-    const seq = this.heapSeq[last] as number;
-    const slot = this.heapSlot[last] as number;
-    const parent = (i - 1) >> 1;
-    if (i > 0 && ((this.heapTime[parent] as number) > timeMs || ((this.heapTime[parent] as number) === timeMs && (this.heapSeq[parent] as number) > seq))) {
-      this.siftUp(i, timeMs, seq, slot);
-    } else {
-      this.siftDown(i, timeMs, seq, slot);
+  /** Drops cancelled entries from the top of the heap, freeing their slots. */
+  private dropCancelledTop(): void {
+    while (this.size > 0) {
+      const heap = this.heap;
+      const slot = (heap[STRIDE + SLOT] as number) | 0;
+      if (this.slotSeq[slot] === heap[STRIDE + SEQ]) return;
+      this.popMin();
+      this.cancelled--;
+      this.releaseSlot(slot);
     }
   }
 
   private siftUp(start: number, timeMs: number, seq: number, slot: number): void {
-    const heapTime = this.heapTime;
-    const heapSeq = this.heapSeq;
-    const heapSlot = this.heapSlot;
-    const slotPos = this.slotPos;
-    let i = start;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const parentTime = heapTime[parent] as number;
-      if (parentTime < timeMs || (parentTime === timeMs && (heapSeq[parent] as number) < seq)) break;
-      const parentSlot = heapSlot[parent] as number;
-      heapTime[i] = parentTime;
-      heapSeq[i] = heapSeq[parent] as number;
-      heapSlot[i] = parentSlot;
-      slotPos[parentSlot] = i;
-      i = parent;
+    const heap = this.heap;
+    let p = start;
+    while (p > 1) {
+      const parent = p >> 1;
+      const from = parent * STRIDE;
+      const parentTime = heap[from] as number;
+      if (parentTime < timeMs || (parentTime === timeMs && (heap[from + SEQ] as number) < seq)) break;
+      const to = p * STRIDE;
+      heap[to] = parentTime;
+      heap[to + SEQ] = heap[from + SEQ] as number;
+      heap[to + SLOT] = heap[from + SLOT] as number;
+      p = parent;
     }
-    heapTime[i] = timeMs;
-    heapSeq[i] = seq;
-    heapSlot[i] = slot;
-    slotPos[slot] = i;
+    const at = p * STRIDE;
+    heap[at] = timeMs;
+    heap[at + SEQ] = seq;
+    heap[at + SLOT] = slot;
   }
 
   private siftDown(start: number, timeMs: number, seq: number, slot: number): void {
-    const heapTime = this.heapTime;
-    const heapSeq = this.heapSeq;
-    const heapSlot = this.heapSlot;
-    const slotPos = this.slotPos;
+    const heap = this.heap;
     const size = this.size;
-    const half = size >> 1;
-    let i = start;
-    while (i < half) {
-      let child = 2 * i + 1;
-      let childTime = heapTime[child] as number;
-      let childSeq = heapSeq[child] as number;
-      const right = child + 1;
-      if (right < size) {
-        const rightTime = heapTime[right] as number;
-        const rightSeq = heapSeq[right] as number;
+    let p = start;
+    for (let child = 2 * p; child <= size; child = 2 * p) {
+      let from = child * STRIDE;
+      let childTime = heap[from] as number;
+      let childSeq = heap[from + SEQ] as number;
+      if (child < size) {
+        const right = from + STRIDE;
+        const rightTime = heap[right] as number;
+        const rightSeq = heap[right + SEQ] as number;
         if (rightTime < childTime || (rightTime === childTime && rightSeq < childSeq)) {
-          child = right;
+          child++;
+          from = right;
           childTime = rightTime;
           childSeq = rightSeq;
         }
       }
       if (timeMs < childTime || (timeMs === childTime && seq < childSeq)) break;
-      const childSlot = heapSlot[child] as number;
-      heapTime[i] = childTime;
-      heapSeq[i] = childSeq;
-      heapSlot[i] = childSlot;
-      slotPos[childSlot] = i;
-      i = child;
+      const to = p * STRIDE;
+      heap[to] = childTime;
+      heap[to + SEQ] = childSeq;
+      heap[to + SLOT] = heap[from + SLOT] as number;
+      p = child;
     }
-    heapTime[i] = timeMs;
-    heapSeq[i] = seq;
-    heapSlot[i] = slot;
-    slotPos[slot] = i;
+    const at = p * STRIDE;
+    heap[at] = timeMs;
+    heap[at + SEQ] = seq;
+    heap[at + SLOT] = slot;
   }
 
   private acquireSlot(): number {
@@ -573,18 +579,9 @@ export class Kernel {
   /** Doubles every array. Slots in use never exceed heap entries, so one capacity serves both. */
   private grow(): void {
     const capacity = Math.min(this.capacity * 2, Math.max(Math.ceil(this.maxQueueLength), this.capacity + 1));
-    const heapTime = new Float64Array(capacity);
-    heapTime.set(this.heapTime);
-    this.heapTime = heapTime;
-    const heapSeq = new Float64Array(capacity);
-    heapSeq.set(this.heapSeq);
-    this.heapSeq = heapSeq;
-    const heapSlot = new Int32Array(capacity);
-    heapSlot.set(this.heapSlot);
-    this.heapSlot = heapSlot;
-    const slotPos = new Int32Array(capacity);
-    slotPos.set(this.slotPos);
-    this.slotPos = slotPos;
+    const heap = new Float64Array((capacity + 1) * STRIDE);
+    heap.set(this.heap);
+    this.heap = heap;
     const slotSeq = new Float64Array(capacity).fill(-1);
     slotSeq.set(this.slotSeq);
     this.slotSeq = slotSeq;

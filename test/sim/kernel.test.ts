@@ -145,6 +145,33 @@ describe('cancel', () => {
     await kernel.run();
     expect(fired).toEqual(['canceller', 'survivor']);
   });
+
+  it('keeps a cancelled event slot until its entry leaves the heap, and counts only live events against maxQueueLength', async () => {
+    const kernel = newKernel({ maxQueueLength: 4 });
+    const fired: number[] = [];
+    const ids = [1, 2, 3, 4].map((t) => kernel.schedule(t, () => fired.push(t)));
+    for (const id of ids.slice(0, 3)) expect(kernel.cancel(id)).toBe(true);
+    expect(kernel.pending).toBe(1);
+    // Three more fit: the cancelled entries are not pending, and none of their slots is reused yet.
+    const later = [5, 6, 7].map((t) => kernel.schedule(t, () => fired.push(t)));
+    for (const id of later) expect(ids.map((i) => i.slot)).not.toContain(id.slot);
+    expect(() => kernel.schedule(8, () => fired.push(8))).toThrow(/maxQueueLength/);
+  });
+
+  it('drops cancelled entries that reach the top without firing them or moving the clock to them', async () => {
+    const kernel = newKernel();
+    const fired: string[] = [];
+    const early = [1, 2, 3].map((t) => kernel.schedule(t, () => fired.push(`early ${t}`)));
+    kernel.schedule(10, () => fired.push(`at ${kernel.nowMs()}`));
+    for (const id of early) kernel.cancel(id);
+    const stats = await kernel.run();
+    expect(fired).toEqual(['at 10']);
+    expect(stats.events).toBe(1);
+    expect(kernel.pending).toBe(0);
+    // Their slots are free again: four new events take the four slots made, and no new one.
+    const reused = [1, 2, 3, 4].map((t) => kernel.schedule(t, () => fired.push(`reused ${t}`)).slot);
+    expect(new Set(reused)).toEqual(new Set([0, 1, 2, 3]));
+  });
 });
 
 describe('run, stop and the clock', () => {
