@@ -83,21 +83,63 @@ export function integrateFreshness(params: FreshnessIntegralParams): FreshnessIn
   requireFinite('fromMs', fromMs);
   requireFinite('toMs', toMs);
   requireFinite('lastUpdateMs', lastUpdateMs);
+  requireModel(maxStalenessMs, minConfidence);
+  requireInterval(fromMs, toMs, lastUpdateMs);
+  const out = new Float64Array(3);
+  integralsInto(out, fromMs - lastUpdateMs, toMs - lastUpdateMs, maxStalenessMs, minConfidence);
+  return { confidenceIntegralMs: out[INTEGRAL]!, invisibleMs: out[INVISIBLE]!, belowMinMs: out[BELOW_MIN]! };
+}
+
+/**
+ * Sums of `integrateFreshness` over many intervals, of many listings, with no object per
+ * interval: the simulator closes several stale windows per order. The model's parameters are
+ * checked once, at construction; each interval is checked as `integrateFreshness` checks it.
+ */
+export class FreshnessSums {
+  /** Σ (length - ∫ confidence): confidence·ms lost. */
+  confidenceLossMs = 0;
+  invisibleMs = 0;
+  belowMinMs = 0;
+  private readonly out = new Float64Array(3);
+
+  constructor(private readonly model: { readonly maxStalenessMs: number; readonly minConfidence: number }) {
+    requireModel(model.maxStalenessMs, model.minConfidence);
+  }
+
+  /** Adds [fromMs, toMs] of a listing last updated at `lastUpdateMs`. */
+  add(fromMs: number, toMs: number, lastUpdateMs: number): void {
+    requireInterval(fromMs, toMs, lastUpdateMs);
+    const out = this.out;
+    integralsInto(out, fromMs - lastUpdateMs, toMs - lastUpdateMs, this.model.maxStalenessMs, this.model.minConfidence);
+    this.confidenceLossMs += toMs - fromMs - out[INTEGRAL]!;
+    this.invisibleMs += out[INVISIBLE]!;
+    this.belowMinMs += out[BELOW_MIN]!;
+  }
+}
+
+function requireModel(maxStalenessMs: number, minConfidence: number): void {
   requirePositive('maxStalenessMs', maxStalenessMs);
   if (!Number.isFinite(minConfidence) || minConfidence < 0 || minConfidence > 1) {
     throw new RangeError(`minConfidence must be within 0..1, got ${String(minConfidence)}`);
   }
-  if (toMs < fromMs) throw new RangeError(`toMs (${toMs}) must not be earlier than fromMs (${fromMs})`);
-  if (lastUpdateMs > fromMs) {
+}
+
+function requireInterval(fromMs: number, toMs: number, lastUpdateMs: number): void {
+  if (!(toMs >= fromMs)) throw new RangeError(`toMs (${toMs}) must not be earlier than fromMs (${fromMs})`);
+  if (!(lastUpdateMs <= fromMs)) {
     throw new RangeError(`lastUpdateMs (${lastUpdateMs}) must not be later than fromMs (${fromMs})`);
   }
+}
 
-  const s0 = fromMs - lastUpdateMs;
-  const s1 = toMs - lastUpdateMs;
+const INTEGRAL = 0;
+const INVISIBLE = 1;
+const BELOW_MIN = 2;
+
+/** The three integrals over staleness [s0, s1], written into `out` (one formula for both callers). */
+function integralsInto(out: Float64Array, s0: number, s1: number, maxStalenessMs: number, minConfidence: number): void {
   const a = Math.min(s0, maxStalenessMs);
   const b = Math.min(s1, maxStalenessMs);
-  const confidenceIntegralMs = (b - a) * (1 - (a + b) / (2 * maxStalenessMs));
-  const invisibleMs = lengthAtOrAbove(s0, s1, maxStalenessMs);
-  const belowMinMs = minConfidence === 0 ? 0 : lengthAtOrAbove(s0, s1, maxStalenessMs * (1 - minConfidence));
-  return { confidenceIntegralMs, invisibleMs, belowMinMs };
+  out[INTEGRAL] = (b - a) * (1 - (a + b) / (2 * maxStalenessMs));
+  out[INVISIBLE] = lengthAtOrAbove(s0, s1, maxStalenessMs);
+  out[BELOW_MIN] = minConfidence === 0 ? 0 : lengthAtOrAbove(s0, s1, maxStalenessMs * (1 - minConfidence));
 }

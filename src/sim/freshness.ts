@@ -4,7 +4,7 @@
  * time invisible to AI shopping agents, time below the minimum confidence), plus the stale
  * windows' distribution and the sampled series for the report's chart.
  */
-import { evaluateListingFreshness, integrateFreshness } from '../engine/freshness.js';
+import { evaluateListingFreshness, FreshnessSums } from '../engine/freshness.js';
 import { LatencyObserver } from '../engine/latency-observer.js';
 
 export interface FreshnessPorts {
@@ -25,9 +25,7 @@ export class ListingFreshness {
   /** Per listing, flattened c * nSku + i: when it turned stale, NaN while fresh. */
   private readonly staleSince: Float64Array;
   private stale = 0;
-  private confidenceLossMs = 0;
-  private invisibleMs = 0;
-  private belowMinMs = 0;
+  private readonly sums: FreshnessSums;
   private readonly staleObserver: LatencyObserver;
   readonly series: number[] = [];
 
@@ -36,6 +34,7 @@ export class ListingFreshness {
     private readonly ports: FreshnessPorts,
   ) {
     this.staleSince = new Float64Array(options.nChannels * options.nSku).fill(Number.NaN);
+    this.sums = new FreshnessSums(options);
     this.staleObserver = new LatencyObserver({ alertThresholdMs: Number.MAX_SAFE_INTEGER, highestTrackableMs: options.horizonMs });
   }
 
@@ -83,7 +82,7 @@ export class ListingFreshness {
       const since = this.staleSince[slot]!;
       if (!Number.isNaN(since)) this.integrate(since, since, this.options.durationMs);
     }
-    return { loss: this.confidenceLossMs, invisible: this.invisibleMs, belowMin: this.belowMinMs };
+    return { loss: this.sums.confidenceLossMs, invisible: this.sums.invisibleMs, belowMin: this.sums.belowMinMs };
   }
 
   /** The stale windows closed so far. */
@@ -101,11 +100,7 @@ export class ListingFreshness {
   }
 
   private integrate(staleSinceMs: number, fromMs: number, toMs: number): void {
-    if (toMs <= fromMs) return;
-    const r = integrateFreshness({ fromMs, toMs, lastUpdateMs: staleSinceMs, maxStalenessMs: this.options.maxStalenessMs, minConfidence: this.options.minConfidence });
-    this.confidenceLossMs += toMs - fromMs - r.confidenceIntegralMs;
-    this.invisibleMs += r.invisibleMs;
-    this.belowMinMs += r.belowMinMs;
+    if (toMs > fromMs) this.sums.add(fromMs, toMs, staleSinceMs);
   }
 }
 

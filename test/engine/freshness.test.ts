@@ -1,10 +1,11 @@
 // Proves the freshness model's values (1 at zero staleness, 0.5 at 15 s, 0 at and beyond 30 s),
 // that integrateFreshness's closed form agrees with a fine midpoint Riemann sum of
 // evaluateListingFreshness (example intervals and a fast-check property), and that bad inputs
-// throw RangeErrors naming the argument.
+// throw RangeErrors naming the argument. FreshnessSums adds many intervals up exactly as summing
+// integrateFreshness's results would, bit for bit, and refuses what it refuses.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FRESHNESS, evaluateListingFreshness, integrateFreshness } from '../../src/engine/freshness.js';
+import { DEFAULT_FRESHNESS, evaluateListingFreshness, FreshnessSums, integrateFreshness } from '../../src/engine/freshness.js';
 import type { FreshnessIntegralParams } from '../../src/engine/freshness.js';
 
 describe('evaluateListingFreshness', () => {
@@ -153,5 +154,39 @@ describe('integrateFreshness', () => {
     expect(() => integrateFreshness({ ...ok, fromMs: 20, toMs: 10 })).toThrow(/toMs/);
     expect(() => integrateFreshness({ ...ok, lastUpdateMs: 5 })).toThrow(/lastUpdateMs/);
     expect(() => integrateFreshness({ ...ok, lastUpdateMs: 5 })).toThrow(RangeError);
+  });
+});
+
+describe('FreshnessSums', () => {
+  const interval = fc
+    .record({ since: fc.integer({ min: 0, max: 100_000 }), gap: fc.integer({ min: 0, max: 100_000 }), length: fc.double({ min: 0, max: 100_000, noNaN: true }) })
+    .map(({ since, gap, length }) => ({ lastUpdateMs: since, fromMs: since + gap, toMs: since + gap + length }));
+
+  it('sums intervals exactly as adding up integrateFreshness would (property)', () => {
+    fc.assert(
+      fc.property(fc.array(interval, { maxLength: 40 }), fc.integer({ min: 1, max: 60_000 }), fc.constantFrom(0, 0.5, 0.8, 1), (intervals, maxStalenessMs, minConfidence) => {
+        const sums = new FreshnessSums({ maxStalenessMs, minConfidence });
+        let loss = 0;
+        let invisible = 0;
+        let belowMin = 0;
+        for (const i of intervals) {
+          sums.add(i.fromMs, i.toMs, i.lastUpdateMs);
+          const r = integrateFreshness({ ...i, maxStalenessMs, minConfidence });
+          loss += i.toMs - i.fromMs - r.confidenceIntegralMs;
+          invisible += r.invisibleMs;
+          belowMin += r.belowMinMs;
+        }
+        expect([sums.confidenceLossMs, sums.invisibleMs, sums.belowMinMs]).toEqual([loss, invisible, belowMin]);
+      }),
+    );
+  });
+
+  it('refuses a bad model at construction and a bad interval when added', () => {
+    expect(() => new FreshnessSums({ maxStalenessMs: 0, minConfidence: 0.8 })).toThrow(/maxStalenessMs/);
+    expect(() => new FreshnessSums({ maxStalenessMs: 30_000, minConfidence: 1.5 })).toThrow(/minConfidence/);
+    const sums = new FreshnessSums({ maxStalenessMs: 30_000, minConfidence: 0.8 });
+    expect(() => sums.add(10, 5, 0)).toThrow(/toMs/);
+    expect(() => sums.add(10, 20, 15)).toThrow(/lastUpdateMs/);
+    expect(() => sums.add(Number.NaN, 20, 0)).toThrow(RangeError);
   });
 });
