@@ -17,6 +17,9 @@ import type { ChannelPreset } from './presets.js';
 import { ChannelLimits } from './channel-limits.js';
 import type { Rng } from './random.js';
 
+/** What an applied slot of the processing queue holds: its requests are let go. */
+const NOTHING: readonly ChannelUpdate[] = [];
+
 /**
  * Where a channel's time comes from. The simulator's `Kernel` satisfies it structurally; the
  * real-time adapter implements it with the system clock and `setTimeout`.
@@ -87,6 +90,15 @@ export class SimChannel implements ChannelClient {
   private readonly lastSet: Int32Array;
   private readonly limits: ChannelLimits;
   private applyQueueTailMs = 0;
+  /**
+   * Accepted requests waiting for the feed's processing, in the order they apply (their times
+   * never decrease: FIFO), from `applyHead` on. Only the first is an event in the time source,
+   * so a feed with thousands of requests in processing keeps one event pending, not thousands.
+   */
+  private readonly applyAtMs: number[] = [];
+  private readonly applyQueue: (readonly ChannelUpdate[])[] = [];
+  private applyHead = 0;
+  private readonly applyDue = (): void => this.applyNext();
   /** `time.after`, or `time.schedule` where the source has no `after`. */
   private readonly later: (delayMs: number, fn: () => void) => void;
 
@@ -241,7 +253,29 @@ export class SimChannel implements ChannelClient {
     const now = this.time.nowMs();
     const at = Math.max(now + sampleLatencyMs(delay, this.rng), this.applyQueueTailMs);
     this.applyQueueTailMs = at;
-    this.time.scheduleAt(at, () => this.apply(updates));
+    this.applyAtMs.push(at);
+    this.applyQueue.push(updates);
+    if (this.applyQueue.length - this.applyHead === 1) this.time.scheduleAt(at, this.applyDue);
+  }
+
+  /** The first request in processing applies; the next one, if any, becomes the pending event. */
+  private applyNext(): void {
+    const updates = this.applyQueue[this.applyHead]!;
+    this.applyQueue[this.applyHead] = NOTHING;
+    this.applyHead++;
+    if (this.applyHead === this.applyQueue.length) {
+      this.applyQueue.length = 0;
+      this.applyAtMs.length = 0;
+      this.applyHead = 0;
+    } else {
+      if (this.applyHead > 1024 && this.applyHead * 2 > this.applyQueue.length) {
+        this.applyQueue.splice(0, this.applyHead);
+        this.applyAtMs.splice(0, this.applyHead);
+        this.applyHead = 0;
+      }
+      this.time.scheduleAt(this.applyAtMs[this.applyHead]!, this.applyDue);
+    }
+    this.apply(updates);
   }
 
   private apply(updates: readonly ChannelUpdate[]): void {

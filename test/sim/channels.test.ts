@@ -537,3 +537,38 @@ describe.each(['shopify-graphql', 'shopify-rest', 'amazon-feed', 'ebay'] as cons
     expect(viaContinuations).toEqual(viaPromises);
   });
 });
+
+describe('a feed channel (updates apply minutes after they are accepted)', () => {
+  it('keeps one pending event for any number of requests in processing, and applies them in order, each at its time', async () => {
+    const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
+    const applied: { atMs: number; version: number }[] = [];
+    const host: ChannelHost = { skuIndexOf: (key) => Number(key.slice(1)), onApplied: (_c, _i, _key, update) => applied.push({ atMs: kernel.nowMs(), version: update.version }) };
+    const calm: ChannelFaults = {
+      active: () => false,
+      serverErrorRate: 0,
+      throttleRate: 0,
+      throttleRetryAfterMs: 0,
+      timeoutRate: 0,
+      timeoutMs: 60_000,
+      timeoutAppliedShare: 0,
+      latencyMultiplier: () => 1,
+      inOutage: () => false,
+    };
+    const preset = { ...CHANNEL_PRESETS['amazon-listings'], errorRate5xx: 0 };
+    const channel = new SimChannel(kernel, new Rng('feed-fifo'), host, calm, { id: 'feed', index: 0, preset, skus: 10, maxConcurrency: 10 });
+    // Requests are answered after their own latencies: they enter processing in the order answered.
+    const accepted: number[] = [];
+    for (let k = 0; k < 10; k++) channel.continuations.push([{ sku: `s${k}`, quantity: k, version: k + 1 }], (r) => void (r.ok && accepted.push(k + 1)));
+    // Run until every request is answered (accepted) and none has applied yet.
+    await kernel.run({ untilMs: 5_000 });
+    expect(accepted).toHaveLength(10);
+    expect(accepted).not.toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // not vacuous: answered out of order
+    expect(applied).toHaveLength(0);
+    expect(kernel.pending).toBe(1);
+    await kernel.run();
+    expect(applied.map((a) => a.version)).toEqual(accepted);
+    for (let k = 1; k < applied.length; k++) expect(applied[k]!.atMs).toBeGreaterThanOrEqual(applied[k - 1]!.atMs);
+    expect(applied[0]!.atMs).toBeGreaterThan(5_000);
+    expect([...channel.version]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
