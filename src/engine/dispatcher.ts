@@ -91,6 +91,12 @@ export interface DispatcherOptions extends DispatcherPorts {
   /** The channels a SKU is listed on (default: every channel). */
   readonly channelsFor?: (sku: string) => readonly string[] | undefined;
   /**
+   * A dense number for the SKUs of a known catalogue: `indexOf` gives 0 <= i < `count`, or
+   * undefined for a SKU outside it. Their lanes are then found by that number, without hashing
+   * the name; any other SKU is numbered on first sight through a map (all of them, without it).
+   */
+  readonly skuIndex?: { readonly count: number; readonly indexOf: (sku: string) => number | undefined };
+  /**
    * Skip sending a channel the level change its own sale caused, when nothing else is pending
    * for that listing: the channel decremented its listing when it took the order, and echoing
    * an absolute level back would re-expose units it sold since. Off by default.
@@ -234,8 +240,13 @@ export class PropagationDispatcher {
   private readonly storePolicy: RetryPolicy;
   private readonly channels: ChannelState[];
   private channelCount = 0;
-  /** One lane per (SKU, channel): a SKU's lanes sit together, found with one lookup. */
-  private readonly lanes = new Map<string, (Lane | undefined)[]>();
+  /**
+   * One lane per (SKU, channel), SKU number n's for channel c at n * channelCount + c: a SKU's
+   * lanes sit together. A SKU's number is `skuIndex`'s, or one given on first sight (`numbers`).
+   */
+  private readonly laneTable: (Lane | undefined)[];
+  private readonly numbers = new Map<string, number>();
+  private numbered: number;
   /** Every lane's covers, in one pool (see CoverChains). */
   private readonly coverLists = new CoverChains();
   /** True when the listing policy changes nothing: the listed quantity is the level. */
@@ -283,6 +294,8 @@ export class PropagationDispatcher {
     const storeProblems = validateRetryPolicy(this.storePolicy);
     if (storeProblems.length > 0) throw new RangeError(`storeRetryPolicy: ${storeProblems.join('; ')}`);
     const ids = new Set<string>();
+    this.numbered = options.skuIndex?.count ?? 0;
+    this.laneTable = new Array<Lane | undefined>(this.numbered * options.channels.length).fill(undefined);
     this.channels = options.channels.map((client) => {
       if (ids.has(client.id)) throw new RangeError(`channel id ${client.id} appears twice`);
       ids.add(client.id);
@@ -443,7 +456,8 @@ export class PropagationDispatcher {
   /** The highest version each channel acknowledged for a SKU (-1 if none). */
   ackedVersion(channelId: string, sku: string): number {
     const channel = this.channels.find((c) => c.client.id === channelId);
-    return channel === undefined ? -1 : (this.lanes.get(sku)?.[channel.index]?.ackedVersion ?? -1);
+    const n = channel === undefined ? undefined : this.numberOf(sku, false);
+    return n === undefined ? -1 : (this.laneTable[n * this.channelCount + channel!.index]?.ackedVersion ?? -1);
   }
 
   /**
@@ -538,10 +552,11 @@ export class PropagationDispatcher {
     this.unsettled++;
     // Updates are immutable: channels that list the same quantity share one object.
     const shared: ChannelUpdate | undefined = this.identityPolicy ? { sku: event.sku, quantity: event.quantity, version: event.version } : undefined;
-    // The SKU's lanes are looked up once for all its channels.
-    const lanes = this.lanesOf(event.sku);
+    // The SKU's lanes are found once for all its channels.
+    const first = this.numberOf(event.sku, true)! * this.channelCount;
+    const lanes = this.laneTable;
     for (const channel of targets) {
-      const lane = lanes[channel.index] ?? this.newLane(lanes, channel, event.sku);
+      const lane = lanes[first + channel.index] ?? this.newLane(first, channel, event.sku);
       if (lane.cas !== undefined) this.observeLevel(lane.cas, lane.channel, event);
       const update = shared ?? { sku: event.sku, quantity: listedQuantity(event.quantity, channel.client.id, this.opts.listingPolicy ?? {}), version: event.version };
       if (this.opts.skipEchoToSource === true && channel.client.id === event.sourceChannel && this.skipEcho(lane, update)) {
@@ -584,21 +599,29 @@ export class PropagationDispatcher {
   }
 
   private lane(channel: ChannelState, sku: string): Lane {
-    const lanes = this.lanesOf(sku);
-    return lanes[channel.index] ?? this.newLane(lanes, channel, sku);
+    const first = this.numberOf(sku, true)! * this.channelCount;
+    return this.laneTable[first + channel.index] ?? this.newLane(first, channel, sku);
   }
 
-  /** A SKU's lanes, one slot per channel (created empty on first use). */
-  private lanesOf(sku: string): (Lane | undefined)[] {
-    let perChannel = this.lanes.get(sku);
-    if (perChannel === undefined) {
-      perChannel = new Array<Lane | undefined>(this.channels.length);
-      this.lanes.set(sku, perChannel);
+  /** The SKU's number (see `laneTable`); with `assign`, a SKU without one is given the next. */
+  private numberOf(sku: string, assign: boolean): number | undefined {
+    const index = this.opts.skuIndex;
+    const known = index?.indexOf(sku);
+    if (known !== undefined) {
+      if (!(known >= 0 && known < index!.count)) throw new InvariantError(`dispatcher: skuIndex numbered ${sku} ${known}, outside 0..${index!.count - 1}`);
+      return known;
     }
-    return perChannel;
+    let n = this.numbers.get(sku);
+    if (n === undefined && assign) {
+      n = this.numbered++;
+      this.numbers.set(sku, n);
+      for (let c = 0; c < this.channelCount; c++) this.laneTable.push(undefined);
+    }
+    return n;
   }
 
-  private newLane(lanes: (Lane | undefined)[], channel: ChannelState, sku: string): Lane {
+  /** `first`: the index of the SKU's first lane in `laneTable`. */
+  private newLane(first: number, channel: ChannelState, sku: string): Lane {
     const lane: Lane = {
       sku,
       channel,
@@ -614,7 +637,7 @@ export class PropagationDispatcher {
       conflicts: 0,
       cas: channel.client.compareAndSet === true ? { listed: Number.NaN, unsynced: 0, ownReflected: 0, seenLevel: Number.NaN } : undefined,
     };
-    lanes[channel.index] = lane;
+    this.laneTable[first + channel.index] = lane;
     return lane;
   }
 
