@@ -20,6 +20,27 @@
 import { execFileSync } from 'node:child_process';
 import { countFlag } from './common.js';
 
+const USAGE = `usage: npm run bench -- [ORDERS ...] [options]
+
+Simulator throughput and memory on bench/bench.yaml (five channels, event-driven, faults), each
+size in a fresh process with a 384 MB old-generation heap; then promises per order, a bare
+typed-array heap's event rate, a 1 000-seed swarm, CPU per order by catalogue size and by channel
+count, and one worker against two. Progress goes to stderr, the table (or JSON) to stdout.
+
+  ORDERS ...             sizes to run (default 10000 100000 1000000)
+  --json                 one JSON document { sizes, promises, bareHeap, swarm, scaling, workers }
+  --promises-orders N    size of the promise-counting run (default 100000)
+  --scaling-orders N     orders per catalogue and channel scaling run (default 100000)
+  --scaling-rounds N     interleaved rounds of the scaling runs, medians compared (default 3)
+  --workers-orders N     orders per seed of the one-worker and two-worker runs (default 1000000)
+  --no-swarm, --no-scaling, --no-workers   leave that part out
+  --help                 this text
+`;
+const BOOLEAN_FLAGS = ['--json', '--no-swarm', '--no-scaling', '--no-workers', '--help'];
+if (process.argv.includes('--help')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const json = process.argv.includes('--json');
 const withSwarm = !process.argv.includes('--no-swarm');
 const withScaling = !process.argv.includes('--no-scaling');
@@ -31,6 +52,11 @@ const scalingRounds = countFlag('--scaling-rounds', 3);
 const workersOrders = countFlag('--workers-orders', 1_000_000);
 const valueAt = new Set(valueFlags.map((f) => process.argv.indexOf(f) + 1).filter((i) => i > 0));
 const sizes = process.argv.filter((a, i) => /^\d+$/.test(a) && !valueAt.has(i)).map(Number);
+const unknown = process.argv.slice(2).filter((a, i) => !valueAt.has(i + 2) && !/^\d+$/.test(a) && !BOOLEAN_FLAGS.includes(a) && !valueFlags.includes(a));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}\n\n${USAGE}`);
+  process.exit(2);
+}
 const targets = sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000];
 const say = (line) => {
   if (!json) process.stderr.write(`bench: ${line}\n`);
