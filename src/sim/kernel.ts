@@ -177,6 +177,14 @@ const INITIAL_CAPACITY = 1024;
 const STRIDE = 4;
 const SEQ = 1;
 const SLOT = 2;
+
+/** Writes heap entry `p`. */
+function put(heap: Float64Array, p: number, timeMs: number, seq: number, slot: number): void {
+  const at = p * STRIDE;
+  heap[at] = timeMs;
+  heap[at + SEQ] = seq;
+  heap[at + SLOT] = slot;
+}
 const SETTLED: Promise<void> = Promise.resolve();
 
 /** The tick count of a host that counts none. */
@@ -519,16 +527,10 @@ export class Kernel {
       const from = parent * STRIDE;
       const parentTime = heap[from] as number;
       if (parentTime < timeMs || (parentTime === timeMs && (heap[from + SEQ] as number) < seq)) break;
-      const to = p * STRIDE;
-      heap[to] = parentTime;
-      heap[to + SEQ] = heap[from + SEQ] as number;
-      heap[to + SLOT] = heap[from + SLOT] as number;
+      put(heap, p, parentTime, heap[from + SEQ] as number, heap[from + SLOT] as number);
       p = parent;
     }
-    const at = p * STRIDE;
-    heap[at] = timeMs;
-    heap[at + SEQ] = seq;
-    heap[at + SLOT] = slot;
+    put(heap, p, timeMs, seq, slot);
   }
 
   private siftDown(start: number, timeMs: number, seq: number, slot: number): void {
@@ -551,16 +553,10 @@ export class Kernel {
         }
       }
       if (timeMs < childTime || (timeMs === childTime && seq < childSeq)) break;
-      const to = p * STRIDE;
-      heap[to] = childTime;
-      heap[to + SEQ] = childSeq;
-      heap[to + SLOT] = heap[from + SLOT] as number;
+      put(heap, p, childTime, childSeq, heap[from + SLOT] as number);
       p = child;
     }
-    const at = p * STRIDE;
-    heap[at] = timeMs;
-    heap[at + SEQ] = seq;
-    heap[at + SLOT] = slot;
+    put(heap, p, timeMs, seq, slot);
   }
 
   private acquireSlot(): number {

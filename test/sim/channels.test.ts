@@ -6,6 +6,7 @@ import type { ChannelResult, ChannelUpdate } from '../../src/engine/ports.js';
 import { SimChannel, type ChannelFaults, type ChannelHost } from '../../src/model/channel.js';
 import { Rng } from '../../src/model/random.js';
 import { Kernel } from '../../src/sim/kernel.js';
+import { NO_FAULTS } from '../helpers/no-faults.js';
 import {
   Z_99,
   inverseNormalCdf,
@@ -543,19 +544,8 @@ describe('a feed channel (updates apply minutes after they are accepted)', () =>
     const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
     const applied: { atMs: number; version: number }[] = [];
     const host: ChannelHost = { skuIndexOf: (key) => Number(key.slice(1)), onApplied: (_c, _i, _key, update) => applied.push({ atMs: kernel.nowMs(), version: update.version }) };
-    const calm: ChannelFaults = {
-      active: () => false,
-      serverErrorRate: 0,
-      throttleRate: 0,
-      throttleRetryAfterMs: 0,
-      timeoutRate: 0,
-      timeoutMs: 60_000,
-      timeoutAppliedShare: 0,
-      latencyMultiplier: () => 1,
-      inOutage: () => false,
-    };
     const preset = { ...CHANNEL_PRESETS['amazon-listings'], errorRate5xx: 0 };
-    const channel = new SimChannel(kernel, new Rng('feed-fifo'), host, calm, { id: 'feed', index: 0, preset, skus: 10, maxConcurrency: 10 });
+    const channel = new SimChannel(kernel, new Rng('feed-fifo'), host, NO_FAULTS, { id: 'feed', index: 0, preset, skus: 10, maxConcurrency: 10 });
     // Requests are answered after their own latencies: they enter processing in the order answered.
     const accepted: number[] = [];
     for (let k = 0; k < 10; k++) channel.continuations.push([{ sku: `s${k}`, quantity: k, version: k + 1 }], (r) => void (r.ok && accepted.push(k + 1)));
