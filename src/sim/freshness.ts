@@ -22,7 +22,11 @@ export interface FreshnessIntegrals {
 }
 
 export class ListingFreshness {
-  /** Per listing, flattened c * nSku + i: when it turned stale, NaN while fresh. */
+  /**
+   * Per listing, flattened i * nChannels + c (a SKU's listings side by side: a commit re-evaluates
+   * all of them at once): when it turned stale, NaN while fresh. Walks over every listing go
+   * channel by channel (`forEachStale`), so sums add up in the same order whatever the layout.
+   */
   private readonly staleSince: Float64Array;
   private stale = 0;
   private readonly sums: FreshnessSums;
@@ -50,7 +54,7 @@ export class ListingFreshness {
 
   /** Re-evaluates whether listing (c, i) differs from what it should show; integrates freshness. */
   restale(c: number, i: number): void {
-    const slot = c * this.options.nSku + i;
+    const slot = i * this.options.nChannels + c;
     const fresh = this.ports.shown(c, i) === this.ports.target(c, i);
     const since = this.staleSince[slot]!;
     const now = this.ports.nowMs();
@@ -69,19 +73,20 @@ export class ListingFreshness {
   sample(): void {
     const now = this.ports.nowMs();
     let loss = 0;
-    for (let slot = 0; slot < this.staleSince.length; slot++) {
-      const since = this.staleSince[slot]!;
-      if (!Number.isNaN(since)) loss += 1 - evaluateListingFreshness(since, now, { maxStalenessMs: this.options.maxStalenessMs });
-    }
+    const model = { maxStalenessMs: this.options.maxStalenessMs };
+    this.forEachStale((since) => {
+      loss += 1 - evaluateListingFreshness(since, now, model);
+      return true;
+    });
     this.series.push(round6(1 - loss / this.staleSince.length));
   }
 
   /** Closes the measured period: listings still stale are integrated up to its end. */
   closeMeasuredPeriod(): FreshnessIntegrals {
-    for (let slot = 0; slot < this.staleSince.length; slot++) {
-      const since = this.staleSince[slot]!;
-      if (!Number.isNaN(since)) this.integrate(since, since, this.options.durationMs);
-    }
+    this.forEachStale((since) => {
+      this.integrate(since, since, this.options.durationMs);
+      return true;
+    });
     return { loss: this.sums.confidenceLossMs, invisible: this.sums.invisibleMs, belowMin: this.sums.belowMinMs };
   }
 
@@ -93,10 +98,19 @@ export class ListingFreshness {
   /** Up to `limit` stale listings as (c, i), for a heal-phase diagnosis. */
   staleListings(limit: number): [number, number][] {
     const out: [number, number][] = [];
-    for (let slot = 0; slot < this.staleSince.length && out.length < limit; slot++) {
-      if (!Number.isNaN(this.staleSince[slot]!)) out.push([Math.floor(slot / this.options.nSku), slot % this.options.nSku]);
-    }
+    if (limit > 0) this.forEachStale((_since, c, i) => out.push([c, i]) < limit);
     return out;
+  }
+
+  /** Calls `visit` for every stale listing, channel by channel, SKUs in order, while it returns true. */
+  private forEachStale(visit: (since: number, c: number, i: number) => boolean): void {
+    const { nChannels, nSku } = this.options;
+    for (let c = 0; c < nChannels; c++) {
+      for (let i = 0; i < nSku; i++) {
+        const since = this.staleSince[i * nChannels + c]!;
+        if (!Number.isNaN(since) && !visit(since, c, i)) return;
+      }
+    }
   }
 
   private integrate(staleSinceMs: number, fromMs: number, toMs: number): void {
