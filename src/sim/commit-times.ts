@@ -15,6 +15,11 @@
 const ARENA_SLOTS = 8;
 /** The seeded stock is version 1; the first commit makes version 2. */
 const FIRST_COMMITTED_VERSION = 2;
+/** Offsets in a key's record (see `records`). */
+const FIRST = 0;
+const LENGTH = 1;
+const OWN = 2;
+const LISTED = 3;
 
 export class CommitTimes {
   /**
@@ -27,11 +32,13 @@ export class CommitTimes {
   private readonly arena: Float64Array;
   /** A key's own buffer once it needed more than the arena holds (undefined until then). */
   private readonly buffers: (Float64Array | undefined)[];
-  /** Version held at index 0 of each key's times. */
-  private readonly first: Float64Array;
-  private readonly length: Int32Array;
-  /** The highest version each channel has listed of each key (`c * keys + k`). */
-  private readonly listed: Float64Array;
+  /**
+   * Per key, side by side from k * stride (a commit and a listing change read one record, not
+   * four arrays): the version held at index 0 of its times, how many it holds, 1 once it has a
+   * buffer of its own (0 before), then the highest version each channel has listed of it.
+   */
+  private readonly records: Float64Array;
+  private readonly stride: number;
 
   constructor(
     private readonly keys: number,
@@ -41,45 +48,52 @@ export class CommitTimes {
   ) {
     this.arena = new Float64Array(keys * ARENA_SLOTS);
     this.buffers = new Array<Float64Array | undefined>(keys).fill(undefined);
-    this.first = new Float64Array(keys).fill(FIRST_COMMITTED_VERSION);
-    this.length = new Int32Array(keys);
-    this.listed = new Float64Array(keys * channels).fill(1);
+    this.stride = LISTED + channels;
+    this.records = new Float64Array(keys * this.stride);
+    for (let k = 0; k < keys; k++) {
+      const at = k * this.stride;
+      this.records[at + FIRST] = FIRST_COMMITTED_VERSION;
+      this.records.fill(1, at + LISTED, at + this.stride);
+    }
   }
 
   /** Key k's version `version` was committed at `atMs`; versions arrive in order, one by one. */
   committed(k: number, version: number, atMs: number): void {
-    const next = this.first[k]! + this.length[k]!;
+    const records = this.records;
+    const r = k * this.stride;
+    const next = records[r + FIRST]! + records[r + LENGTH]!;
     if (version !== next) throw new Error(`invariant: key ${k} committed version ${version}, expected ${next}`);
-    if (this.length[k] === (this.buffers[k]?.length ?? ARENA_SLOTS)) this.makeRoom(k);
-    const own = this.buffers[k];
-    const at = this.length[k]!++;
+    if (records[r + LENGTH] === (records[r + OWN] === 0 ? ARENA_SLOTS : this.buffers[k]!.length)) this.makeRoom(k);
+    const own = records[r + OWN] === 0 ? undefined : this.buffers[k];
+    const at = records[r + LENGTH]!;
+    records[r + LENGTH] = at + 1;
     if (own === undefined) this.arena[k * ARENA_SLOTS + at] = atMs;
     else own[at] = atMs;
   }
 
   /** When key k's version was committed; undefined if never, or no longer kept. */
   at(k: number, version: number): number | undefined {
-    const i = version - this.first[k]!;
-    if (!(i >= 0 && i < this.length[k]!)) return undefined;
-    const own = this.buffers[k];
-    return own === undefined ? this.arena[k * ARENA_SLOTS + i] : own[i];
+    const r = k * this.stride;
+    const i = version - this.records[r + FIRST]!;
+    if (!(i >= 0 && i < this.records[r + LENGTH]!)) return undefined;
+    return this.records[r + OWN] === 0 ? this.arena[k * ARENA_SLOTS + i] : this.buffers[k]![i];
   }
 
   /** Channel c now lists key k at `version`. */
   listedBy(c: number, k: number, version: number): void {
-    const slot = c * this.keys + k;
-    if (version > this.listed[slot]!) this.listed[slot] = version;
+    const slot = k * this.stride + LISTED + c;
+    if (version > this.records[slot]!) this.records[slot] = version;
   }
 
   /** The highest version channel c has listed of key k (1: the seeded stock). */
   highestListed(c: number, k: number): number {
-    return this.listed[c * this.keys + k]!;
+    return this.records[k * this.stride + LISTED + c]!;
   }
 
   /** Versions kept over every key (for tests and memory checks). */
   get kept(): number {
     let n = 0;
-    for (let k = 0; k < this.keys; k++) n += this.length[k]!;
+    for (let k = 0; k < this.keys; k++) n += this.records[k * this.stride + LENGTH]!;
     return n;
   }
 
@@ -89,14 +103,16 @@ export class CommitTimes {
    */
   private makeRoom(k: number): void {
     const only = this.onlyChannel(k);
+    const records = this.records;
+    const r = k * this.stride;
     let floor = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < this.channels; c++) if (only < 0 || only === c) floor = Math.min(floor, this.listed[c * this.keys + k]!);
-    const length = this.length[k]!;
-    const drop = Math.min(length, Math.max(0, floor - this.first[k]! + 1));
-    const own = this.buffers[k];
+    for (let c = 0; c < this.channels; c++) if (only < 0 || only === c) floor = Math.min(floor, records[r + LISTED + c]!);
+    const length = records[r + LENGTH]!;
+    const drop = Math.min(length, Math.max(0, floor - records[r + FIRST]! + 1));
+    const own = records[r + OWN] === 0 ? undefined : this.buffers[k];
     const times = own ?? this.arena.subarray(k * ARENA_SLOTS, (k + 1) * ARENA_SLOTS);
-    this.first[k]! += drop;
-    this.length[k]! -= drop;
+    records[r + FIRST] = records[r + FIRST]! + drop;
+    records[r + LENGTH] = length - drop;
     if (drop * 2 >= times.length) {
       times.copyWithin(0, drop, length);
       return;
@@ -104,5 +120,6 @@ export class CommitTimes {
     const grown = new Float64Array(times.length * 2);
     grown.set(times.subarray(drop, length));
     this.buffers[k] = grown;
+    records[r + OWN] = 1;
   }
 }
