@@ -9,9 +9,10 @@
  * lines (and garbage the collector promoted and traced) on every outbox event and every answer,
  * where pool entries are reused as soon as they are free and so are usually still in the cache.
  *
- * Each entry is four doubles, side by side: the slot (-1 for an update that is no outbox event),
- * the commit time (NaN for a resend), the next entry's index (`NO_COVERS` at the end) and, in a
- * list's first entry only, the index of its last one, so appending and joining are O(1).
+ * Each entry is four doubles, side by side: the slot (negative for an update that owes no outbox
+ * event; -2 marks a freed entry), the commit time (NaN for none), the next entry's index
+ * (`NO_COVERS` at the end) and, in a list's first entry only, the index of its last one, so
+ * appending and joining are O(1).
  * Entry indices are read back with `| 0`: a small integer, which V8 keeps unboxed in a lane's
  * fields, where a double read from the array as it is would make every lane box them. (Slots are
  * not: they count a long-lived service's outbox events, and never sit in a lane.)

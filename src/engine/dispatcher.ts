@@ -55,6 +55,9 @@ import { DEFAULT_RETRY_POLICY, retryDelayMs, validateRetryPolicy, type RetryPoli
 
 /** An update answered 429 this many times the retry budget is parked (a channel that never admits it). */
 const THROTTLE_BOUND_FACTOR = 20;
+/** A cover's slot for a compare-and-set resend: no outbox event (as -1), and no commit to date a letter by. */
+const RESEND_SLOT = -3;
+
 /** See DispatcherOptions.compareAndSetSettleMs. */
 export const DEFAULT_CAS_SETTLE_MS = 60_000;
 /** See DispatcherOptions.outboxBatch. */
@@ -168,7 +171,7 @@ interface Lane {
   /** Newest version waiting to be sent (undefined when none). */
   next: ChannelUpdate | undefined;
   /**
-   * The outbox events (slot, -1 for none, and commit time, NaN for a resend) the waiting update
+   * The outbox events (slot, negative for none, and commit time, NaN for none) the waiting update
    * covers: a list in the dispatcher's `coverLists`, oldest first, never empty while `next` is
    * set (NO_COVERS when it is not).
    */
@@ -246,6 +249,8 @@ export class PropagationDispatcher {
    */
   private readonly laneTable: (Lane | undefined)[];
   private readonly numbers = new Map<string, number>();
+  /** `skuIndex.count` when the dispatcher was made: the numbers below it are the index's. */
+  private readonly indexed: number;
   private numbered: number;
   /** Every lane's covers, in one pool (see CoverChains). */
   private readonly coverLists = new CoverChains();
@@ -294,7 +299,8 @@ export class PropagationDispatcher {
     const storeProblems = validateRetryPolicy(this.storePolicy);
     if (storeProblems.length > 0) throw new RangeError(`storeRetryPolicy: ${storeProblems.join('; ')}`);
     const ids = new Set<string>();
-    this.numbered = options.skuIndex?.count ?? 0;
+    this.indexed = options.skuIndex?.count ?? 0;
+    this.numbered = this.indexed;
     this.laneTable = new Array<Lane | undefined>(this.numbered * options.channels.length).fill(undefined);
     this.channels = options.channels.map((client) => {
       if (ids.has(client.id)) throw new RangeError(`channel id ${client.id} appears twice`);
@@ -605,10 +611,10 @@ export class PropagationDispatcher {
 
   /** The SKU's number (see `laneTable`); with `assign`, a SKU without one is given the next. */
   private numberOf(sku: string, assign: boolean): number | undefined {
-    const index = this.opts.skuIndex;
-    const known = index?.indexOf(sku);
+    const known = this.opts.skuIndex?.indexOf(sku);
     if (known !== undefined) {
-      if (!(known >= 0 && known < index!.count)) throw new InvariantError(`dispatcher: skuIndex numbered ${sku} ${known}, outside 0..${index!.count - 1}`);
+      // Against the count the table was made for: numbers from it on belong to the map's SKUs.
+      if (!(Number.isInteger(known) && known >= 0 && known < this.indexed)) throw new InvariantError(`dispatcher: skuIndex numbered ${sku} ${known}, outside 0..${this.indexed - 1}`);
       return known;
     }
     let n = this.numbers.get(sku);
@@ -919,7 +925,7 @@ export class PropagationDispatcher {
       if (lane.ackedVersion === original.version && lane.next === undefined && lane.sending === undefined && cas.listed !== original.quantity) {
         lane.next = original;
         // A resend: it owes no outbox event and carries no propagation latency of its own.
-        lane.covers = this.coverLists.append(lane.covers, -1, Number.NaN);
+        lane.covers = this.coverLists.append(lane.covers, RESEND_SLOT, Number.NaN);
         this.requeue(lane);
         this.drain(lane.channel);
       }
@@ -949,7 +955,9 @@ export class PropagationDispatcher {
 
   private learnListing(lane: Lane, listing: ChannelListing | undefined): void {
     const cas = lane.cas;
-    if (cas === undefined) throw new InvariantError(`dispatcher: lane ${lane.channel.client.id}/${lane.sku} re-reads a listing but its channel does not compare and set`);
+    // A channel that does not compare and set answered a conflict: nothing here adjusts what it
+    // is sent, so what it shows changes nothing (the update simply goes again).
+    if (cas === undefined) return;
     if (listing === undefined) {
       cas.listed = Number.NaN;
       return;
@@ -971,7 +979,7 @@ export class PropagationDispatcher {
       channel: channelId,
       quantity: update.quantity,
       version: update.version,
-      committedAtMs: this.coverLists.committedAtOf(covers),
+      committedAtMs: this.letterCommittedAt(covers, now),
       attempts: lane.failures + lane.throttles,
       lastError: result.message ?? result.error,
       parkedAtMs: now,
@@ -1045,6 +1053,17 @@ export class PropagationDispatcher {
     this.requeue(lane);
     this.drain(lane.channel);
     this.maybeIdle();
+  }
+
+  /**
+   * A dead letter's commit time: its oldest cover's (NaN for a correction submitted without one),
+   * passing over a compare-and-set resend, which covers no commit; the time it is parked when
+   * the resend is all it covers.
+   */
+  private letterCommittedAt(covers: number, now: number): number {
+    const lists = this.coverLists;
+    for (let cover = covers; cover !== NO_COVERS; cover = lists.nextOf(cover)) if (lists.slotOf(cover) !== RESEND_SLOT) return lists.committedAtOf(cover);
+    return now;
   }
 
   /** Settles the outbox events of a list of covers, and frees it. */

@@ -108,6 +108,9 @@ export class FreshnessSums {
 
   /** Adds [fromMs, toMs] of a listing last updated at `lastUpdateMs`. */
   add(fromMs: number, toMs: number, lastUpdateMs: number): void {
+    requireFinite('fromMs', fromMs);
+    requireFinite('toMs', toMs);
+    requireFinite('lastUpdateMs', lastUpdateMs);
     requireInterval(fromMs, toMs, lastUpdateMs);
     const out = this.out;
     integralsInto(out, fromMs - lastUpdateMs, toMs - lastUpdateMs, this.model.maxStalenessMs, this.model.minConfidence);

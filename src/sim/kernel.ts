@@ -574,7 +574,8 @@ export class Kernel {
 
   /** Doubles every array. Slots in use never exceed heap entries, so one capacity serves both. */
   private grow(): void {
-    const capacity = Math.min(this.capacity * 2, Math.max(Math.ceil(this.maxQueueLength), this.capacity + 1));
+    // Up to the limit, then (cancelled entries still in the heap can take it past) doubling.
+    const capacity = this.size >= this.maxQueueLength ? this.capacity * 2 : Math.min(this.capacity * 2, Math.max(Math.ceil(this.maxQueueLength), this.capacity + 1));
     const heap = new Float64Array((capacity + 1) * STRIDE);
     heap.set(this.heap);
     this.heap = heap;

@@ -8,7 +8,7 @@
 // continuation form, or as promises.
 import { describe, expect, it } from 'vitest';
 import { InventoryMutationProcessor, PropagationDispatcher } from '../../src/engine/index.js';
-import type { ChannelClient, ChannelClientContinuations, ChannelListing, ChannelResult, ChannelUpdate, Timers } from '../../src/engine/ports.js';
+import type { ChannelClient, ChannelClientContinuations, ChannelListing, ChannelResult, ChannelUpdate, DeadLetter, Timers } from '../../src/engine/ports.js';
 import { nodeKernelHost } from '../../src/adapters/kernel-host.js';
 import { Kernel } from '../../src/sim/kernel.js';
 import { RecordingAlerts, seededRandom } from '../helpers/ports.js';
@@ -20,6 +20,10 @@ class StoreFront implements ChannelClient {
   readonly listings = new Map<string, ChannelListing>();
   readonly refusals: ChannelUpdate[] = [];
   reads = 0;
+  /** While set, every push fails (HTTP 503). */
+  down = false;
+  /** The next push is refused as a conflict, whatever the channel's semantics. */
+  refuseNext = false;
   readonly continuations?: ChannelClientContinuations;
   constructor(
     readonly id: string,
@@ -46,6 +50,11 @@ class StoreFront implements ChannelClient {
     return this.set(update);
   }
   private set(update: ChannelUpdate): ChannelResult {
+    if (this.down) return { ok: false, error: 'server_error', message: 'HTTP 503' };
+    if (this.refuseNext) {
+      this.refuseNext = false;
+      return { ok: false, error: 'conflict', message: 'refused' };
+    }
     const current = this.listings.get(update.sku);
     if (this.compareAndSet && update.compareQuantity !== undefined && current?.quantity !== update.compareQuantity) {
       this.refusals.push(update);
@@ -112,5 +121,64 @@ describe.each(PORT_PATHS)('a compare-and-set channel (%s)', (path) => {
     expect(absolute.level.quantity).toBe(7);
     expect(absolute.listed).toEqual([8, 7]);
     expect(absolute.shop.refusals).toHaveLength(0);
+  });
+});
+
+describe('a compare-and-set resend that cannot be delivered', () => {
+  // A shop sale that never reaches the source leaves the set short of the level; after the settle
+  // time the dispatcher sends the level again (a resend: it owes no outbox event and has no commit
+  // time). The shop goes down, and a newer order's level waits behind the resend: when it is
+  // parked, its dead letter is dated by that order's commit, not by the resend's missing time.
+  it('parks the newer update dated by its own commit', async () => {
+    const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
+    const timers = kernel.timers;
+    const ports = { clock: kernel.clock, timers, random: seededRandom(1), alerts: new RecordingAlerts() };
+    const store = storeOn('continuations', kernel);
+    store.seed('A', 10);
+    const shop = new StoreFront('shop', true, timers);
+    const woo = new StoreFront('woo', false, timers);
+    for (const ch of [shop, woo]) ch.listings.set('A', { quantity: 10, version: 1 });
+    const parked: DeadLetter[] = [];
+    const retryPolicy = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 100, backoffMultiplier: 1, jitter: 0 };
+    const dispatcher = new PropagationDispatcher({ ...ports, store, channels: [shop, woo], retryPolicy, compareAndSetSettleMs: 1_000, onParked: (l) => void parked.push(l) });
+    const committedAtMs: number[] = [];
+    const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void (committedAtMs.push(kernel.nowMs()), dispatcher.pump()) });
+    const wooOrder = (id: string): void => {
+      woo.sell('A', 1);
+      void processor.handle({ mutationId: id, sku: 'A', quantityDelta: -1, sourceChannel: 'woo', orderId: id });
+    };
+    kernel.scheduleAt(1_000, () => wooOrder('w1'));
+    kernel.scheduleAt(2_000, () => shop.sell('A', 1)); // never reaches the source
+    kernel.scheduleAt(3_000, () => wooOrder('w2'));
+    kernel.scheduleAt(4_000, () => void (shop.down = true));
+    kernel.scheduleAt(4_300, () => wooOrder('w3'));
+    await kernel.run();
+    // Not vacuous: the refusal, the resend and the newer level all happened.
+    expect(dispatcher.stats.conflicts).toBe(1);
+    expect(committedAtMs).toHaveLength(3);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]).toMatchObject({ channel: 'shop', sku: 'A', version: 4, quantity: 7 });
+    expect(parked[0]!.committedAtMs).toBe(committedAtMs[2]);
+  });
+});
+
+describe('a conflict from a channel that does not compare and set', () => {
+  it('is re-read and sent again, without stopping the dispatcher', async () => {
+    const kernel = new Kernel({ maxEvents: 100_000, host: nodeKernelHost({ countForeignTicks: true }) });
+    const ports = { clock: kernel.clock, timers: kernel.timers, random: seededRandom(1), alerts: new RecordingAlerts() };
+    const store = storeOn('continuations', kernel);
+    store.seed('A', 10);
+    const woo = new StoreFront('woo', false, kernel.timers);
+    woo.listings.set('A', { quantity: 10, version: 1 });
+    woo.refuseNext = true;
+    const faults: unknown[] = [];
+    const dispatcher = new PropagationDispatcher({ ...ports, store, channels: [woo], onFault: (e) => void faults.push(e) });
+    const processor = new InventoryMutationProcessor({ ...ports, store, onCommitted: () => void dispatcher.pump() });
+    kernel.scheduleAt(1_000, () => void processor.handle({ mutationId: 'o1', sku: 'A', quantityDelta: -1, sourceChannel: 'shop', orderId: 'o1' }));
+    await kernel.run();
+    expect(faults).toEqual([]);
+    expect(dispatcher.stats.conflicts).toBe(1);
+    expect(woo.reads).toBe(1);
+    expect(woo.listings.get('A')).toEqual({ quantity: 9, version: 2 });
   });
 });

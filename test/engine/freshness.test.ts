@@ -188,5 +188,6 @@ describe('FreshnessSums', () => {
     expect(() => sums.add(10, 5, 0)).toThrow(/toMs/);
     expect(() => sums.add(10, 20, 15)).toThrow(/lastUpdateMs/);
     expect(() => sums.add(Number.NaN, 20, 0)).toThrow(RangeError);
+    expect(() => sums.add(0, Number.POSITIVE_INFINITY, 0)).toThrow(/toMs must be a finite number/);
   });
 });
