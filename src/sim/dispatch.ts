@@ -47,12 +47,8 @@ export class Dispatch {
     private readonly ledger: RunLedger,
     private readonly options: { readonly retryPolicy: RetryPolicy; readonly policy: ListingPolicy },
     private readonly ports: DispatchPorts,
-  ) {
-    this.skuIndex = { count: keys.size, indexOf: (key) => keys.find(key) };
-  }
+  ) {}
 
-  /** The store's keys, numbered as the simulator numbers them: the dispatcher finds a key's lanes by it. */
-  private readonly skuIndex: { readonly count: number; readonly indexOf: (key: string) => number | undefined };
 
   get dispatcher(): PropagationDispatcher {
     return this.current;
@@ -70,7 +66,8 @@ export class Dispatch {
       retryPolicy: this.options.retryPolicy,
       observer: ports.observer,
       listingPolicy: this.options.policy,
-      skuIndex: this.skuIndex,
+      // The store's keys, numbered as the simulator numbers them: the dispatcher finds a key's lanes by it.
+      skuIndex: { count: this.keys.size, indexOf: (key) => this.keys.find(key) },
       ...(this.keys.partition ? { channelsFor: (key: string) => this.channelsForKey(key), skipEchoToSource: true } : {}),
       onParked: (letter) => this.onParked(letter),
       // A fault the dispatcher latched in work nobody awaits (a pumpSoon) fails the run like a rejected pump.
